@@ -1,0 +1,65 @@
+# secrets-orchestrator — every target runs the pinned Deno.
+# A fresh clone needs only `make test`: Deno is taken from PATH when it is the pinned
+# version, else the pinned `deno` npm package is installed into .tools/ (git-ignored).
+
+DENO_VERSION := 2.9.6
+TOOLS := $(CURDIR)/.tools
+TOOLS_DENO := $(TOOLS)/bin/deno
+PATH_DENO := $(shell command -v deno 2>/dev/null)
+PATH_DENO_VERSION := $(if $(PATH_DENO),$(word 2,$(shell $(PATH_DENO) --version 2>/dev/null | head -n 1)))
+ifeq ($(PATH_DENO_VERSION),$(DENO_VERSION))
+DENO := $(PATH_DENO)
+DENO_DEP :=
+else
+DENO := $(TOOLS_DENO)
+DENO_DEP := $(TOOLS_DENO)
+endif
+export DENO_NO_UPDATE_CHECK := 1
+export NO_COLOR := 1
+
+TARGET ?=
+OUT ?= dist/secrets-orchestrator
+SOURCES := main.ts lib providers tests bench examples
+
+.PHONY: test check fmt demo build dist bench clean deno
+
+deno: $(DENO_DEP)
+	@$(DENO) --version | head -n 1
+
+$(TOOLS_DENO):
+	@echo "installing deno $(DENO_VERSION) from the npm registry into .tools/" >&2
+	@mkdir -p $(TOOLS)/bin
+	@npm install --prefix $(TOOLS) --no-audit --no-fund --loglevel=error deno@$(DENO_VERSION) >&2
+	@real=$$(ls $(TOOLS)/node_modules/@deno/*/deno 2>/dev/null | head -n 1); \
+	  if [ -z "$$real" ]; then real=$(TOOLS)/node_modules/deno/deno; fi; \
+	  test -x "$$real" || { echo "no deno binary for this platform in the npm package" >&2; exit 1; }; \
+	  ln -sf "$$real" $@
+	@$@ --version | head -n 1 | grep -q " $(DENO_VERSION) " || { echo "installed deno is not $(DENO_VERSION)" >&2; exit 1; }
+
+test: $(DENO_DEP)
+	$(DENO) test --frozen --allow-all --no-prompt tests/
+
+check: $(DENO_DEP)
+	$(DENO) fmt --check
+	$(DENO) lint
+	$(DENO) check --frozen main.ts lib/ providers/ tests/
+
+fmt: $(DENO_DEP)
+	$(DENO) fmt
+
+demo: $(DENO_DEP)
+	@DENO="$(DENO)" sh examples/demo.sh
+
+build: $(DENO_DEP)
+	@if [ -z "$$DENORT_BIN" ]; then \
+	  echo "make build: deno compile needs the Deno runtime 'denort' $(DENO_VERSION), which it would download from the internet; this host cannot. Set DENORT_BIN=/path/to/denort (from the denort-*.zip of Deno $(DENO_VERSION) for your target) and run again." >&2; \
+	  exit 2; \
+	fi
+	@mkdir -p $(dir $(OUT))
+	$(DENO) compile --frozen -P --no-prompt --include providers/worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
+
+dist: build
+	cd $(dir $(OUT)) && sha256sum $(notdir $(OUT))* > SHA256SUMS
+
+clean:
+	rm -rf dist bench/out

@@ -1,0 +1,177 @@
+/**
+ * Configuration: the command line and the documented environment variables, resolved into
+ * one {@linkcode Config}. Flags override environment variables; unknown values are errors
+ * that list the accepted ones.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { ConfigError } from "./errors.ts";
+import { FALSE_WORDS, type ParamDoc, TRUE_WORDS } from "./params.ts";
+import type { Verbosity } from "./log.ts";
+import type { Manager, ProviderSettings } from "../providers/types.ts";
+
+/** Every `SECRETS_MANAGER` value, in documentation order. */
+export const MANAGERS: readonly Manager[] = [
+  "AWS_SECRETS_MANAGER",
+  "AWS_PARAMETER_STORE",
+  "AZURE_KEY_VAULT",
+  "HASHICORP_VAULT",
+  "CUSTOM",
+  "NONE",
+];
+
+/** The commands the tool runs. */
+export type Command = "load";
+
+/** The resolved configuration of one run. */
+export interface Config {
+  /** The command (`load` by default). */
+  command: Command;
+  /** Arguments after the command. */
+  args: string[];
+  /** `--help`. */
+  help: boolean;
+  /** `--version`. */
+  version: boolean;
+  /** `--dry-run`: print the plan, write nothing. */
+  dryRun: boolean;
+  /** How much to print. */
+  verbosity: Verbosity;
+  /** Whether colours may be used. */
+  color: boolean;
+  /** The backend. */
+  manager: Manager;
+  /** The vault file. */
+  vaultPath: string;
+  /** How long to wait for another run's lock, in milliseconds. */
+  lockTimeoutMs: number;
+  /** How long the whole fetch may take, in milliseconds. */
+  timeoutMs: number;
+  /** What the provider is given (its vault credentials are filled in later). */
+  settings: Omit<ProviderSettings, "vaultCredentials" | "deadline" | "cwd">;
+}
+
+/** Read every documented variable that is set. Undocumented ones are never read. */
+export function readEnv(params: readonly ParamDoc[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { name } of params) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** Parse a boolean parameter (`1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`, any case). */
+export function parseBool(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw new ConfigError(
+    `${name}=${JSON.stringify(value)} is not a boolean; use one of ${
+      [...TRUE_WORDS, ...FALSE_WORDS.filter(Boolean)].join(", ")
+    }`,
+  );
+}
+
+/** Parse a positive number of seconds into milliseconds. */
+export function parseSeconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === "") return fallback * 1000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new ConfigError(`${name}=${JSON.stringify(value)} is not a positive number of seconds`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** Split a comma-separated list, trimming items and dropping empty ones. */
+export function splitList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+}
+
+/**
+ * Resolve the configuration from the command line and the environment.
+ *
+ * @param argv The command-line arguments (without the program name).
+ * @param env The documented environment variables that are set.
+ * @param params Every documented parameter (for the flags that override them).
+ */
+export function resolveConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+  params: readonly ParamDoc[],
+): Config {
+  const flagged = params.filter((param) => param.flag !== undefined);
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean", short: "V" },
+    "dry-run": { type: "boolean" },
+    quiet: { type: "boolean", short: "q" },
+    verbose: { type: "boolean", short: "v" },
+  };
+  for (const param of flagged) {
+    options[param.flag!] = { type: param.flag === "expand-json" ? "boolean" : "string" };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new ConfigError(`${message}; see --help`);
+  }
+  const { values, positionals } = parsed;
+  const merged: Record<string, string> = { ...env };
+  for (const param of flagged) {
+    const value = values[param.flag!];
+    if (value !== undefined) merged[param.name] = String(value);
+  }
+
+  const [first, ...rest] = positionals;
+  const command = first ?? "load";
+  if (command !== "load") {
+    throw new ConfigError(`unknown command "${command}"; the commands are: load`);
+  }
+  if (rest.length > 0) {
+    throw new ConfigError(`unexpected argument "${rest[0]}"; see --help`);
+  }
+
+  const managerText = (merged.SECRETS_MANAGER ?? "").trim() || "AWS_SECRETS_MANAGER";
+  const manager = MANAGERS.find((m) => m === managerText.toUpperCase());
+  if (!manager) {
+    throw new ConfigError(
+      `SECRETS_MANAGER=${JSON.stringify(managerText)} is not a backend; use one of ${
+        MANAGERS.join(", ")
+      }`,
+    );
+  }
+  if (values.quiet && values.verbose) {
+    throw new ConfigError("--quiet and --verbose contradict each other; use one");
+  }
+  const secretsDir = merged.DATAOPS_SECRETS_DIR || "/secrets";
+  const vaultPath = merged.SECRETS_VAULT_PATH || `${secretsDir.replace(/\/+$/, "")}/vault.yml`;
+
+  return {
+    command,
+    args: rest,
+    help: values.help === true,
+    version: values.version === true,
+    dryRun: values["dry-run"] === true,
+    verbosity: values.quiet ? "quiet" : values.verbose ? "verbose" : "normal",
+    color: env.NO_COLOR === undefined,
+    manager,
+    vaultPath,
+    lockTimeoutMs: parseSeconds("SECRETS_LOCK_TIMEOUT", merged.SECRETS_LOCK_TIMEOUT, 60),
+    timeoutMs: parseSeconds("SECRETS_TIMEOUT", merged.SECRETS_TIMEOUT, 300),
+    settings: {
+      env: merged,
+      selection: splitList(merged.SECRETS_SELECTION),
+      filter: merged.SECRETS_SELECTION_FILTER || undefined,
+      stripPrefix: merged.SECRETS_STRIP_PREFIX || undefined,
+      expandJson: parseBool("SECRETS_EXPAND_JSON", merged.SECRETS_EXPAND_JSON, false),
+      requestTimeoutMs: parseSeconds("SECRETS_REQUEST_TIMEOUT", merged.SECRETS_REQUEST_TIMEOUT, 30),
+    },
+  };
+}

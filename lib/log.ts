@@ -1,0 +1,90 @@
+/**
+ * Output on stderr: one line per stage, warnings, `--verbose` detail and a progress line
+ * on terminals. Every line passes through the {@linkcode Redactor} first.
+ *
+ * @module
+ */
+
+import type { Redactor } from "./redact.ts";
+
+/** How much to print. */
+export type Verbosity = "quiet" | "normal" | "verbose";
+
+/** Options for {@linkcode createLogger}. */
+export interface LoggerOptions {
+  /** How much to print. */
+  verbosity: Verbosity;
+  /** Whether to colour warnings and errors. */
+  color: boolean;
+  /** The redaction layer every line passes through. */
+  redactor: Redactor;
+  /** Where lines go; defaults to stderr. */
+  write?: (text: string) => void;
+  /** Whether a progress line may be drawn (stderr is a terminal). */
+  progress?: boolean;
+}
+
+/** The logger the tool prints through. */
+export interface Logger {
+  /** A stage line (hidden by `--quiet`). */
+  info(message: string): void;
+  /** A warning (hidden by `--quiet`). */
+  warn(message: string): void;
+  /** Detail (only with `--verbose`). */
+  debug(message: string): void;
+  /** The final error line (always printed). */
+  error(message: string): void;
+  /** Update the progress line; shown only on a terminal and after a second. */
+  progress(message: string): void;
+  /** Clear the progress line. */
+  done(): void;
+}
+
+const encoder = new TextEncoder();
+
+function stderrWrite(text: string): void {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
+}
+
+/** Create a logger. */
+export function createLogger(options: LoggerOptions): Logger {
+  const write = options.write ?? stderrWrite;
+  const { redactor, verbosity, color } = options;
+  const paint = (code: string, text: string) => color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  const started = Date.now();
+  let progressShown = false;
+  const clear = () => {
+    if (progressShown) write("\r\x1b[2K");
+    progressShown = false;
+  };
+  const line = (text: string) => {
+    clear();
+    write(`${redactor.redact(text)}\n`);
+  };
+  return {
+    info(message) {
+      if (verbosity !== "quiet") line(`secrets-orchestrator: ${message}`);
+    },
+    warn(message) {
+      if (verbosity !== "quiet") {
+        line(`secrets-orchestrator: ${paint("33", "warning:")} ${message}`);
+      }
+    },
+    debug(message) {
+      if (verbosity === "verbose") line(`secrets-orchestrator: ${paint("2", message)}`);
+    },
+    error(message) {
+      line(`secrets-orchestrator: ${paint("31", "error:")} ${message}`);
+    },
+    progress(message) {
+      if (!options.progress || verbosity === "quiet" || Date.now() - started < 1000) return;
+      write(`\r\x1b[2K${redactor.redact(message)}`);
+      progressShown = true;
+    },
+    done() {
+      clear();
+    },
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * The documented parameters. Every environment variable the tool reads is listed here or
+ * in a provider's `params`; the README table and the `env` permission in `deno.json` are
+ * checked against this list by the tests.
+ *
+ * @module
+ */
+
+/** One documented parameter (an environment variable). */
+export interface ParamDoc {
+  /** The environment variable's name. */
+  name: string;
+  /** The default, as text, or undefined when there is none. */
+  default?: string;
+  /** What it means, in one sentence. */
+  meaning: string;
+  /** The command-line flag that overrides it, if any (without the leading dashes). */
+  flag?: string;
+}
+
+/** Accepted spellings of true and false in boolean parameters (any case). */
+export const TRUE_WORDS: readonly string[] = ["1", "true", "yes", "on"];
+/** Accepted spellings of false in boolean parameters (any case). */
+export const FALSE_WORDS: readonly string[] = ["0", "false", "no", "off", ""];
+
+/** Parameters shared by every backend. */
+export const GENERAL_PARAMS: readonly ParamDoc[] = [
+  {
+    name: "SECRETS_MANAGER",
+    default: "AWS_SECRETS_MANAGER",
+    meaning:
+      "Backend: `AWS_SECRETS_MANAGER`, `AWS_PARAMETER_STORE`, `AZURE_KEY_VAULT`, `HASHICORP_VAULT`, `CUSTOM` or `NONE`.",
+    flag: "manager",
+  },
+  {
+    name: "SECRETS_SELECTION",
+    meaning:
+      "Comma-separated selectors: secret names (AWS Secrets Manager, Azure), path prefixes (SSM), `MOUNT/PATH` (Vault). Unset: every secret.",
+    flag: "selection",
+  },
+  {
+    name: "SECRETS_SELECTION_FILTER",
+    meaning: "Keep only secrets whose name contains this string.",
+    flag: "filter",
+  },
+  {
+    name: "SECRETS_STRIP_PREFIX",
+    meaning: "Removed from the start of secret names before they are mapped to vault keys.",
+    flag: "strip-prefix",
+  },
+  {
+    name: "SECRETS_EXPAND_JSON",
+    default: "false",
+    meaning:
+      "`1`/`true`/`yes` (any case): a value that is a JSON object is merged below the secret's vault path.",
+    flag: "expand-json",
+  },
+  {
+    name: "SECRETS_VAULT_PATH",
+    default: "`$DATAOPS_SECRETS_DIR/vault.yml`",
+    meaning: "The vault file to merge into.",
+    flag: "vault",
+  },
+  {
+    name: "DATAOPS_SECRETS_DIR",
+    default: "/secrets",
+    meaning: "Folder of the vault when `SECRETS_VAULT_PATH` is unset.",
+  },
+  {
+    name: "SECRETS_LOCK_TIMEOUT",
+    default: "60",
+    meaning: "Seconds to wait for another run's lock on the vault before giving up.",
+  },
+  {
+    name: "SECRETS_TIMEOUT",
+    default: "300",
+    meaning: "Seconds the whole fetch may take before the run fails (nothing is written).",
+  },
+  {
+    name: "SECRETS_REQUEST_TIMEOUT",
+    default: "30",
+    meaning: "Seconds one request to the backend may take before it is retried or fails.",
+  },
+  {
+    name: "CI_PROJECT_DIR",
+    meaning: "Project root: relative `SECRETS_CUSTOM_SCRIPT` paths are resolved against it.",
+  },
+  {
+    name: "NO_COLOR",
+    meaning: "When set (to anything), output has no colour.",
+  },
+];

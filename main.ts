@@ -1,0 +1,110 @@
+/**
+ * secrets-orchestrator: fetch secrets from a secrets manager and merge them into the
+ * pipeline's YAML vault.
+ *
+ * ```sh
+ * SECRETS_MANAGER=CUSTOM SECRETS_CUSTOM_SCRIPT=get_secrets.py secrets-orchestrator --vault vault.yml
+ * ```
+ *
+ * @module
+ */
+
+import denoConfig from "./deno.json" with { type: "json" };
+import { resolveConfig } from "./lib/config.ts";
+import { ExitCode, OrchestratorError } from "./lib/errors.ts";
+import { createLogger } from "./lib/log.ts";
+import { load } from "./lib/load.ts";
+import { Redactor } from "./lib/redact.ts";
+import { allParams } from "./providers/mod.ts";
+
+/** The tool's version. */
+export const VERSION: string = denoConfig.version;
+
+/** The `--help` text. */
+export function helpText(): string {
+  const flags = allParams()
+    .filter((param) => param.flag)
+    .map((param) => `  --${param.flag!.padEnd(16)} overrides ${param.name}`);
+  return [
+    `secrets-orchestrator ${VERSION}`,
+    "Fetch secrets from a secrets manager and merge them into the pipeline's YAML vault.",
+    "",
+    "Usage: secrets-orchestrator [load] [options]",
+    "",
+    "Options:",
+    "  --dry-run          print which vault keys would be added, changed or left; write nothing",
+    "  -q, --quiet        print errors only",
+    "  -v, --verbose      print detail (never secret values)",
+    "  -h, --help         print this help",
+    "  -V, --version      print the version",
+    ...flags,
+    "",
+    "Configuration comes from environment variables (SECRETS_MANAGER, SECRETS_SELECTION, ...);",
+    "flags override them. The README lists every parameter, its default and the exit codes:",
+    "0 ok, 2 configuration, 3 authentication, 4 backend or network, 5 conflict, 6 vault file.",
+  ].join("\n");
+}
+
+function print(text: string): void {
+  const bytes = new TextEncoder().encode(`${text}\n`);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+/** Run the tool with `args`; returns the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    print(helpText());
+    return ExitCode.ok;
+  }
+  if (args.includes("--version") || args.includes("-V")) {
+    print(`secrets-orchestrator ${VERSION}`);
+    return ExitCode.ok;
+  }
+  const redactor = new Redactor();
+  const env: Record<string, string> = {};
+  const params = allParams();
+  for (const { name } of params) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  let log = createLogger({
+    verbosity: args.includes("--quiet") || args.includes("-q") ? "quiet" : "normal",
+    color: env.NO_COLOR === undefined && Deno.stderr.isTerminal(),
+    redactor,
+  });
+  try {
+    const config = resolveConfig(args, env, params);
+    log = createLogger({
+      verbosity: config.verbosity,
+      color: config.color && Deno.stderr.isTerminal(),
+      redactor,
+      progress: Deno.stderr.isTerminal(),
+    });
+    const result = await load(config, log, redactor);
+    if (config.dryRun) {
+      const lines = [
+        ...result.plan.added.map((key) => `add       ${key}`),
+        ...result.plan.changed.map((key) => `change    ${key}`),
+        ...result.plan.unchanged.map((key) => `unchanged ${key}`),
+      ];
+      if (lines.length > 0) print(lines.join("\n"));
+      log.info(
+        `dry run: ${result.plan.added.length} to add, ${result.plan.changed.length} to change, ${result.plan.unchanged.length} unchanged; nothing written`,
+      );
+    }
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof OrchestratorError) {
+      log.error(error.message);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    log.error(`unexpected failure (${message.split("\n")[0]}); please report it`);
+    return ExitCode.internal;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
