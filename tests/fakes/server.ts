@@ -1,0 +1,79 @@
+/**
+ * A small HTTP server for fakes: listens on 127.0.0.1 with a random port, counts
+ * requests and the peak number in flight, and can add latency to every answer.
+ *
+ * @module
+ */
+
+/** A handler for one request. */
+export type FakeHandler = (request: Request, info: { remoteAddr: Deno.NetAddr }) =>
+  | Response
+  | Promise<Response>;
+
+/** Options for {@linkcode startFake}. */
+export interface FakeOptions {
+  /** Latency added to every answer, in milliseconds (default 0). */
+  latencyMs?: number;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+}
+
+/** A running fake server. */
+export interface Fake {
+  /** Its base URL, e.g. `http://127.0.0.1:43123`. */
+  url: string;
+  /** Its port. */
+  port: number;
+  /** Requests answered so far. */
+  readonly requests: number;
+  /** The most requests seen in flight at once. */
+  readonly peakConcurrency: number;
+  /** Every request line seen (`METHOD /path?query`), in order. */
+  readonly log: string[];
+  /** Stop the server. */
+  close(): Promise<void>;
+}
+
+/** Start a fake server on 127.0.0.1 with a random port. */
+export function startFake(handler: FakeHandler, options: FakeOptions = {}): Fake {
+  let requests = 0;
+  let inFlight = 0;
+  let peak = 0;
+  const log: string[] = [];
+  const server = Deno.serve(
+    {
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: () => {},
+      ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
+    },
+    async (request, info) => {
+      requests++;
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      const url = new URL(request.url);
+      log.push(`${request.method} ${url.pathname}${url.search}`);
+      try {
+        if (options.latencyMs) await new Promise((r) => setTimeout(r, options.latencyMs));
+        return await handler(request, info as { remoteAddr: Deno.NetAddr });
+      } catch (error) {
+        return Response.json({ fakeError: String(error) }, { status: 500 });
+      } finally {
+        inFlight--;
+      }
+    },
+  );
+  const port = (server.addr as Deno.NetAddr).port;
+  return {
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
+    port,
+    get requests() {
+      return requests;
+    },
+    get peakConcurrency() {
+      return peak;
+    },
+    log,
+    close: () => server.shutdown(),
+  };
+}
