@@ -20,7 +20,7 @@ export interface VaultSnapshot {
 
 /** Parse vault text. Invalid YAML is an error naming the line; the root must be a mapping. */
 export function parseVault(text: string, path: string): Document {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
     const line = first.linePos?.[0]?.line;

@@ -132,7 +132,7 @@ async function runScript(ctx: FetchContext): Promise<Record<string, SecretValue>
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(python(settings), {
-      args: ["-c", RUNNER, path, mark],
+      args: ["-B", "-c", RUNNER, path, mark],
       cwd: settings.env.CI_PROJECT_DIR || settings.cwd,
       stdin: "null",
       stdout: "piped",

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { parseBool, resolveConfig } from "../lib/config.ts";
+import { ConfigError } from "../lib/errors.ts";
+import { allParams } from "../providers/mod.ts";
+
+const params = allParams();
+
+Deno.test("defaults follow the reference tool", () => {
+  const config = resolveConfig([], {}, params);
+  assert.equal(config.manager, "AWS_SECRETS_MANAGER");
+  assert.equal(config.vaultPath, "/secrets/vault.yml");
+  assert.equal(config.settings.expandJson, false);
+  assert.equal(config.command, "load");
+});
+
+Deno.test("vault path: --vault, then SECRETS_VAULT_PATH, then DATAOPS_SECRETS_DIR", () => {
+  assert.equal(resolveConfig([], { DATAOPS_SECRETS_DIR: "/s/" }, params).vaultPath, "/s/vault.yml");
+  const env = { DATAOPS_SECRETS_DIR: "/s", SECRETS_VAULT_PATH: "/v.yml" };
+  assert.equal(resolveConfig([], env, params).vaultPath, "/v.yml");
+  assert.equal(resolveConfig(["--vault", "/f.yml"], env, params).vaultPath, "/f.yml");
+});
+
+Deno.test("flags override environment variables", () => {
+  const config = resolveConfig(
+    ["load", "--manager", "NONE", "--selection", "a, b ,,c", "--expand-json"],
+    { SECRETS_MANAGER: "CUSTOM", SECRETS_SELECTION: "x" },
+    params,
+  );
+  assert.equal(config.manager, "NONE");
+  assert.deepEqual(config.settings.selection, ["a", "b", "c"]);
+  assert.equal(config.settings.expandJson, true);
+});
+
+Deno.test("unknown values are errors listing the accepted ones", () => {
+  assert.throws(() => resolveConfig([], { SECRETS_MANAGER: "FOO" }, params), (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.match(error.message, /AWS_SECRETS_MANAGER, AWS_PARAMETER_STORE/);
+    return true;
+  });
+  assert.throws(() => parseBool("SECRETS_EXPAND_JSON", "maybe", false), /1, true, yes/);
+  for (const word of ["1", "TRUE", "Yes"]) assert.equal(parseBool("X", word, false), true);
+  assert.throws(() => resolveConfig(["--bogus"], {}, params), ConfigError);
+  assert.throws(() => resolveConfig(["unload"], {}, params), /unknown command/);
+  assert.throws(() => resolveConfig([], { SECRETS_TIMEOUT: "-1" }, params), /SECRETS_TIMEOUT/);
+});

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { ConflictError } from "../lib/errors.ts";
+import { applyMerge, checkEntries, planMerge } from "../lib/merge.ts";
+import { parseVault, renderVault } from "../lib/vault_file.ts";
+import type { VaultEntry } from "../providers/types.ts";
+
+const entry = (key: string, value: string, source = "s"): VaultEntry => ({
+  path: key.split("."),
+  value,
+  source,
+});
+
+Deno.test("merge adds, replaces and keeps unrelated keys and comments", () => {
+  const doc = parseVault("# header\nA:\n  B: old # why\n  KEEP: k\nOTHER: o\n", "v");
+  const entries = checkEntries([entry("A.B", "new"), entry("A.C", "c"), entry("Z.Y", "z")]);
+  assert.deepEqual(planMerge(doc, entries), {
+    added: ["A.C", "Z.Y"],
+    changed: ["A.B"],
+    unchanged: [],
+  });
+  applyMerge(doc, entries);
+  assert.equal(
+    renderVault(doc),
+    "# header\nA:\n  B: new # why\n  KEEP: k\n  C: c\nOTHER: o\nZ:\n  Y: z\n",
+  );
+});
+
+Deno.test("merge output is stable: entry order does not change the bytes", () => {
+  const a = [entry("X.B", "1"), entry("X.A", "2"), entry("Y", "3")];
+  const render = (entries: VaultEntry[]) => {
+    const doc = parseVault("", "v");
+    applyMerge(doc, checkEntries(entries));
+    return renderVault(doc);
+  };
+  assert.equal(render(a), render([...a].reverse()));
+});
+
+Deno.test("a key that is both a value and a namespace is an error naming both", () => {
+  assert.throws(
+    () => checkEntries([entry("A.B", "x", "one"), entry("A.B.C", "y", "two")]),
+    (error: unknown) => {
+      assert.ok(error instanceof ConflictError);
+      assert.match(error.message, /"A\.B"/);
+      assert.match(error.message, /"A\.B\.C"/);
+      return true;
+    },
+  );
+  const doc = parseVault("A:\n  B: x\n", "v");
+  assert.throws(() => planMerge(doc, [entry("A.B.C", "y")]), /"A\.B" holds a value/);
+  assert.throws(() => planMerge(doc, [entry("A", "y")]), /"A" is a namespace/);
+});
+
+Deno.test("two secrets mapping to one key is an error naming both secrets", () => {
+  assert.throws(
+    () => checkEntries([entry("A.B", "x", "first"), entry("A.B", "x", "second")]),
+    /"first" and "second" both map to the vault key "A\.B"/,
+  );
+});
+
+Deno.test("hostile values are stored as exact strings", () => {
+  const values = ["007", "null", "true", "a: b", "#x", "---", "!!binary x", "  lead", "m\nl\n"];
+  const doc = parseVault("", "v");
+  applyMerge(doc, checkEntries(values.map((v, i) => entry(`K.V${i}`, v))));
+  const back = parseVault(renderVault(doc), "v").toJS() as { K: Record<string, string> };
+  assert.deepEqual(Object.values(back.K), values);
+});

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { VaultError } from "../lib/errors.ts";
+import { lockVault, parseVault, readVault, writeAtomic } from "../lib/vault_file.ts";
+import { tempVault } from "./helpers.ts";
+
+Deno.test("invalid YAML is an error with the line number", () => {
+  assert.throws(() => parseVault("A: 1\nB: [unclosed\nC: 3\n", "v.yml"), (error: unknown) => {
+    assert.ok(error instanceof VaultError);
+    assert.match(error.message, /line \d+/);
+    return true;
+  });
+  assert.throws(() => parseVault("A: 1\nA: 2\n", "v.yml"), /not valid YAML at line 2/);
+  assert.throws(() => parseVault("- a\n- b\n", "v.yml"), /mapping/);
+});
+
+Deno.test("missing and empty files are empty vaults", async () => {
+  const { vault } = await tempVault();
+  assert.equal((await readVault(vault)).text, null);
+  await Deno.writeTextFile(vault, "");
+  assert.deepEqual((await readVault(vault)).doc.toJS(), null);
+});
+
+Deno.test("writeAtomic writes a private file and leaves no temp file", async () => {
+  const { dir, vault } = await tempVault("OLD: 1\n");
+  await Deno.chmod(vault, 0o644);
+  await writeAtomic(vault, "NEW: 2\n");
+  assert.equal(await Deno.readTextFile(vault), "NEW: 2\n");
+  assert.equal((await Deno.stat(vault)).mode! & 0o777, 0o600);
+  const names = [];
+  for await (const item of Deno.readDir(dir)) names.push(item.name);
+  assert.deepEqual(names, ["vault.yml"]);
+});
+
+Deno.test("the vault lock excludes a second holder until released, and times out clearly", async () => {
+  const { vault } = await tempVault();
+  const lock = await lockVault(vault, 1000);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { lockVault } from "${new URL("../lib/vault_file.ts", import.meta.url)}";
+       try { await lockVault(${JSON.stringify(vault)}, 300); console.log("locked"); }
+       catch (e) { console.log(e.message); }
+       Deno.exit(0);`,
+    ],
+    stdout: "piped",
+  });
+  const held = new TextDecoder().decode((await child.output()).stdout);
+  assert.match(held, /another run holds the vault lock/);
+  lock.release();
+  const free = new TextDecoder().decode((await child.output()).stdout);
+  assert.equal(free.trim(), "locked");
+});
