@@ -184,6 +184,7 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
         );
       };
     case "app_service":
+      ctx.sensitive(auth.header);
       return async (signal) => {
         const url = new URL(auth.endpoint);
         url.searchParams.set("api-version", APP_SERVICE_API_VERSION);

@@ -77,6 +77,8 @@ export interface KvCounters {
   throttled: number;
   /** 400 answers. */
   badRequests: number;
+  /** Requests repeating a throttled request before its `Retry-After` had passed. */
+  earlyRetries: number;
   /** Distinct tokens used successfully. */
   tokens: Set<string>;
 }
@@ -116,6 +118,7 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
     forbidden: 0,
     throttled: 0,
     badRequests: 0,
+    earlyRetries: 0,
     tokens: new Set(),
   };
   const created = Math.floor(Date.now() / 1000) - 86400;
@@ -126,6 +129,7 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
   let authenticated = 0;
   let windowStart = 0;
   let windowCount = 0;
+  const throttledUntil = new Map<string, number>();
 
   const challenge = {
     "WWW-Authenticate":
@@ -217,6 +221,9 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
     }
     if (options.throttle) {
       const now = Date.now();
+      const key = `${url.pathname}${url.search}`;
+      // Small tolerance for timer granularity.
+      if ((throttledUntil.get(key) ?? 0) - now > 20) counters.earlyRetries++;
       if (now - windowStart >= options.throttle.windowMs) {
         windowStart = now;
         windowCount = 0;
@@ -224,6 +231,7 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
       windowCount++;
       if (windowCount > options.throttle.requests) {
         counters.throttled++;
+        throttledUntil.set(key, now + options.throttle.retryAfterSeconds * 1000);
         return kvError(
           429,
           "Throttled",
