@@ -79,9 +79,9 @@ async function fetchAll(ctx: FetchContext, client: KeyVaultClient, limit: number
       ctx.log.warn(`secret "${item.name}" was deleted while loading; skipped`);
       return;
     }
-    if (result.kind === "disabled") {
+    if (result.kind === "refused") {
       skipped++;
-      ctx.log.warn(`secret "${item.name}" is disabled in Key Vault; skipped`);
+      ctx.log.warn(`secret "${item.name}" ${result.reason} in Key Vault; skipped`);
       return;
     }
     fetched++;
@@ -92,22 +92,22 @@ async function fetchAll(ctx: FetchContext, client: KeyVaultClient, limit: number
       updated: isoTime(result.attributes.updated),
     });
   });
-  ctx.log.debug(`listed ${listed} secrets, fetched ${fetched}, skipped ${skipped} disabled`);
+  ctx.log.debug(`listed ${listed} secrets, fetched ${fetched}, skipped ${skipped} unreadable`);
 }
 
 async function fetchSelected(ctx: FetchContext, client: KeyVaultClient, limit: number) {
   const { filter, selection } = ctx.settings;
   const names = [...new Set(selection)].filter((name) => !filter || name.includes(filter));
   const missing: string[] = [];
-  const disabled: string[] = [];
+  const refused: string[] = [];
   await forEachConcurrent(names, limit, async (name) => {
     const result = await getSecret(client, name);
     if (result.kind === "missing") {
       missing.push(name);
       return;
     }
-    if (result.kind === "disabled") {
-      disabled.push(name);
+    if (result.kind === "refused") {
+      refused.push(`"${name}" ${result.reason}`);
       return;
     }
     warnExpired(ctx, name, result.attributes);
@@ -120,7 +120,7 @@ async function fetchSelected(ctx: FetchContext, client: KeyVaultClient, limit: n
   });
   const problems = [
     ...missing.sort().map((name) => `"${name}" does not exist`),
-    ...disabled.sort().map((name) => `"${name}" is disabled`),
+    ...refused.sort(),
   ];
   if (problems.length > 0) {
     throw new ConfigError(

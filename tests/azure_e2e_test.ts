@@ -44,7 +44,10 @@ Deno.test("IMDS: lists over several pages, skips disabled, warns about expired, 
   );
   try {
     const { vault } = await tempVault("KEEP:\n  ME: yes\n");
-    const result = await runTool([], { ...imdsEnv(world, vault), SECRETS_AZURE_CONCURRENCY: "6" });
+    const result = await runTool(["--verbose"], {
+      ...imdsEnv(world, vault),
+      SECRETS_AZURE_CONCURRENCY: "6",
+    });
     assert.equal(result.code, 0, result.stderr);
     const doc = await readVault(vault);
     for (const s of secrets) {
@@ -142,7 +145,7 @@ Deno.test("service principal: the client secret comes from the existing vault", 
   });
   try {
     const { vault } = await tempVault(`AZURE:\n  PROD:\n    SECRET: ${clientSecret}\n`);
-    const result = await runTool([], {
+    const result = await runTool(["--verbose"], {
       ...principalEnv(world, vault),
       SECRETS_AZURE_CLIENT_SECRET_LOCATION: "AZURE.PROD.SECRET",
     });
@@ -482,4 +485,46 @@ Deno.test("plain http to a non-loopback vault is a configuration error", async (
   assert.equal(result.code, 2, result.stderr);
   assertOneErrorLine(result, /plain http.*loopback/);
   assert.equal(await readBytes(vault), null);
+});
+
+Deno.test("no IMDS reachable: a backend error with the hint to use a service principal", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const { vault } = await tempVault("A: b\n");
+  const before = await readBytes(vault);
+  const result = await runTool([], {
+    SECRETS_MANAGER: "AZURE_KEY_VAULT",
+    SECRETS_AZURE_KEY_VAULT_URL: "https://myvault.vault.azure.net",
+    AZURE_POD_IDENTITY_AUTHORITY_HOST: `http://127.0.0.1:${port}`,
+    SECRETS_VAULT_PATH: vault,
+  });
+  assert.equal(result.code, 4, result.stderr);
+  assertOneErrorLine(result, /IMDS.*SECRETS_AZURE_USE_MANAGED_IDENTITY=0/);
+  assert.deepEqual(await readBytes(vault), before);
+});
+
+Deno.test("selection: a disabled secret is an error naming it", async () => {
+  const world = startAzure({}, {
+    secrets: [{ name: "ON-ONE", value: "on-value-1" }, {
+      name: "OFF-ONE",
+      value: "off-value-1",
+      enabled: false,
+    }],
+    access: FULL_ACCESS,
+  });
+  try {
+    const { vault } = await tempVault("A: b\n");
+    const before = await readBytes(vault);
+    const result = await runTool([], {
+      ...imdsEnv(world, vault),
+      SECRETS_SELECTION: "ON-ONE,OFF-ONE",
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assertOneErrorLine(result, /"OFF-ONE" is disabled/);
+    assert.deepEqual(await readBytes(vault), before);
+    assertNoLeak(result, ["on-value-1", "off-value-1"]);
+  } finally {
+    await world.close();
+  }
 });

@@ -268,16 +268,46 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
 /** A {@linkcode TokenCache} for this run: every token is registered for redaction. */
 export function tokenCache(plan: AzurePlan, ctx: FetchContext): TokenCache {
   const source = tokenSource(plan, ctx);
+  const imds = plan.auth.kind === "imds";
   return createTokenCache(async () => {
-    const token = await withRetry(source, {
-      operation: `Azure token (${plan.auth.kind.replace("_", " ")})`,
-      deadline: ctx.settings.deadline,
-      timeoutMs: ctx.settings.requestTimeoutMs,
-      signal: ctx.signal,
-      onRetry: (cause, n, delay) =>
-        ctx.log.debug(`token request retry ${n} in ${Math.round(delay)}ms: ${cause}`),
-    });
+    let token: AccessToken;
+    try {
+      token = await withRetry(source, {
+        operation: `Azure token (${describeKind(plan.auth)})`,
+        deadline: ctx.settings.deadline,
+        // IMDS is a link-local endpoint: when it does not answer quickly it is not there.
+        timeoutMs: imds
+          ? Math.min(ctx.settings.requestTimeoutMs, 10_000)
+          : ctx.settings.requestTimeoutMs,
+        attempts: imds ? 5 : undefined,
+        signal: ctx.signal,
+        onRetry: (cause, n, delay) =>
+          ctx.log.debug(`token request retry ${n} in ${Math.round(delay)}ms: ${cause}`),
+      });
+    } catch (error) {
+      if (imds && error instanceof BackendError) {
+        throw new BackendError(
+          `${error.message}. Off Azure VMs and AKS nodes there is no IMDS: set SECRETS_AZURE_USE_MANAGED_IDENTITY=0 and configure a service principal`,
+        );
+      }
+      throw error;
+    }
     ctx.sensitive(token.token);
     return token;
   });
+}
+
+function describeKind(auth: AuthPlan): string {
+  switch (auth.kind) {
+    case "imds":
+      return "managed identity, IMDS";
+    case "app_service":
+      return "managed identity, IDENTITY_ENDPOINT";
+    case "client_secret":
+      return "client secret";
+    case "certificate":
+      return "client certificate";
+    case "federated":
+      return "federated token";
+  }
 }

@@ -34,7 +34,7 @@ export interface SecretItem {
 export type SecretResult =
   | { kind: "value"; value: string; version?: string; attributes: SecretAttributes }
   | { kind: "missing" }
-  | { kind: "disabled" };
+  | { kind: "refused"; reason: string };
 
 /** What one Key Vault call needs. */
 export interface KeyVaultClient {
@@ -222,6 +222,17 @@ export async function* listSecrets(client: KeyVaultClient): AsyncGenerator<Secre
   }
 }
 
+/**
+ * Key Vault's 403 inner codes for a secret it will not hand out whatever the permissions:
+ * disabled (documented), and expired / not yet valid (documented as possible, though the
+ * service returns expired secrets today).
+ */
+const REFUSALS: Readonly<Record<string, string>> = {
+  SecretDisabled: "is disabled",
+  SecretExpired: "has expired and Key Vault refuses to read it",
+  SecretNotYetValid: "is not yet valid and Key Vault refuses to read it",
+};
+
 /** The current value of one secret; a 404 or a disabled secret is reported, not thrown. */
 export async function getSecret(client: KeyVaultClient, name: string): Promise<SecretResult> {
   const url = new URL(`${client.vault.origin}/secrets/${encodeURIComponent(name)}`);
@@ -238,7 +249,8 @@ export async function getSecret(client: KeyVaultClient, name: string): Promise<S
     );
   }
   if (answer.status === 403) {
-    if (answer.error.inner === "SecretDisabled") return { kind: "disabled" };
+    const reason = REFUSALS[answer.error.inner ?? ""];
+    if (reason) return { kind: "refused", reason };
     throw denied(client, `reading secret "${name}"`, "get", answer.error);
   }
   const body = answer.body as { value?: unknown; id?: unknown; attributes?: unknown };

@@ -106,7 +106,7 @@ function kvError(
   return Response.json({ error }, { status, headers });
 }
 
-/** Create the fake over a data set. */
+/** Create the fake over a data set (read once, when the fake is created). */
 export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
   const pageSize = options.pageSize ?? 25;
   const apiVersions = options.apiVersions ?? [...KV_API_VERSIONS];
@@ -122,6 +122,9 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
     tokens: new Set(),
   };
   const created = Math.floor(Date.now() / 1000) - 86400;
+  // The data set is indexed once, so benchmarks with 10,000 secrets stay cheap per request.
+  const sorted = [...data.secrets].sort((a, b) => a.name.localeCompare(b.name));
+  const byName = new Map(data.secrets.map((s) => [s.name.toLowerCase(), s]));
   const versions = new Map(
     data.secrets.map((s) => [s.name.toLowerCase(), crypto.randomUUID().replaceAll("-", "")]),
   );
@@ -263,7 +266,6 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
         }
       }
       counters.listPages++;
-      const sorted = [...data.secrets].sort((a, b) => a.name.localeCompare(b.name));
       const page = sorted.slice(offset, offset + max);
       const next = offset + max < sorted.length
         ? `${origin}/secrets?api-version=${apiVersion}&$skiptoken=${
@@ -284,7 +286,7 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
     if (!match) return kvError(404, "NotFound", "The requested resource was not found.");
     const name = decodeURIComponent(match[1]);
     if (!access.get) return forbidden(claims.appid, "get");
-    const secret = data.secrets.find((s) => s.name.toLowerCase() === name.toLowerCase());
+    const secret = byName.get(name.toLowerCase());
     const version = versions.get(name.toLowerCase());
     if (!secret || (match[2] && match[2] !== version)) {
       return kvError(
