@@ -7,11 +7,13 @@
 import { ConfigError } from "../lib/errors.ts";
 import { GENERAL_PARAMS, type ParamDoc } from "../lib/params.ts";
 import { customProvider } from "./custom.ts";
+import { hashicorpVaultProvider } from "./hashicorp_vault.ts";
 import { noneProvider } from "./none.ts";
 import type { Manager, Provider } from "./types.ts";
 
 /** Every backend, by its `SECRETS_MANAGER` value. */
 export const PROVIDERS: Readonly<Partial<Record<Manager, Provider>>> = {
+  HASHICORP_VAULT: hashicorpVaultProvider,
   CUSTOM: customProvider,
   NONE: noneProvider,
 };

@@ -1,0 +1,113 @@
+/**
+ * The `HASHICORP_VAULT` backend: KV version 1 and 2 secrets engines over Vault's HTTP API
+ * (Vault OSS, Enterprise, HCP Vault, OpenBao), with JWT, token or userpass auth and
+ * namespaces. A secret `MOUNT/A/B` with data `{K: v}` becomes the vault key `A.B.K`.
+ *
+ * @module
+ */
+
+import { ConfigError, ConflictError } from "../lib/errors.ts";
+import { mapValue, nameToPath, splitKey, stripPrefix } from "../lib/mapping.ts";
+import { createLimiter } from "../lib/pool.ts";
+import { authenticate, checkJwt, revokeSession, type VaultSession } from "./hashicorp/auth.ts";
+import { hashicorpVaultParams, vaultConfig } from "./hashicorp/config.ts";
+import { createVaultClient } from "./hashicorp/http.ts";
+import { checkMount, type KvContext, walkSelectors } from "./hashicorp/kv.ts";
+import type { FetchedSecret, Provider, ProviderSettings, VaultEntry } from "./types.ts";
+
+/** The path below the mount of a fetched secret's name (`MOUNT/PATH`). */
+function belowMount(name: string): string {
+  const slash = name.indexOf("/");
+  return slash < 0 ? "" : name.slice(slash + 1);
+}
+
+/**
+ * Map one KV secret: its path below the mount (after `SECRETS_STRIP_PREFIX`, slashes to
+ * dots), then each data key.
+ */
+export function mapVaultSecret(secret: FetchedSecret, settings: ProviderSettings): VaultEntry[] {
+  const data = secret.value;
+  if (typeof data !== "object" || data === null) {
+    throw new ConflictError(`secret "${secret.name}" has no key/value data`);
+  }
+  // A secret stripped to nothing puts its keys at the top level of the vault.
+  const below = stripPrefix(belowMount(secret.name), settings.stripPrefix).replace(
+    /^\/+|\/+$/g,
+    "",
+  );
+  const base = below === "" ? [] : nameToPath(below, "/", undefined, secret.name);
+  const entries: VaultEntry[] = [];
+  for (const [key, value] of Object.entries(data)) {
+    const path = [...base, ...splitKey(key, secret.name)];
+    entries.push(...mapValue(path, { ...secret, value }, settings.expandJson));
+  }
+  return entries;
+}
+
+/** The `HASHICORP_VAULT` provider. */
+export const hashicorpVaultProvider: Provider = {
+  manager: "HASHICORP_VAULT",
+  params: hashicorpVaultParams,
+  credentialPaths(settings) {
+    const config = vaultConfig(settings);
+    // Fail before any network call when the JWT is malformed or expired.
+    if (config.auth.method === "jwt") checkJwt(config.auth.jwt, config.auth.source);
+    return [];
+  },
+  sandbox(settings) {
+    const config = vaultConfig(settings);
+    return { net: [config.hostPort], read: config.caCert ? [config.caCert] : [], run: [] };
+  },
+  async fetch(ctx) {
+    const { settings, log } = ctx;
+    const config = vaultConfig(settings);
+    let caPem: string | undefined;
+    if (config.caCert) {
+      try {
+        caPem = await Deno.readTextFile(config.caCert);
+      } catch (error) {
+        throw new ConfigError(
+          `SECRETS_HASHICORP_VAULT_CACERT ${config.caCert} cannot be read (${
+            error instanceof Error ? error.name : error
+          })`,
+        );
+      }
+    }
+    const client = createVaultClient({
+      url: config.url,
+      namespace: config.namespace,
+      caPem,
+      deadline: settings.deadline,
+      timeoutMs: settings.requestTimeoutMs,
+      signal: ctx.signal,
+      log,
+    });
+    let session: VaultSession | undefined;
+    try {
+      session = await authenticate(client, config.auth, ctx.sensitive);
+      log.debug(`authenticated with ${session.via}`);
+      const kv: KvContext = {
+        client,
+        token: session.token,
+        via: session.via,
+        version: config.kvVersion,
+        limiter: createLimiter(config.concurrency),
+        log,
+        filter: settings.filter,
+        emit: ctx.emit,
+      };
+      const mounts = [...new Set(config.selectors.map((s) => s.mount))];
+      await Promise.all(mounts.map((mount) => checkMount(kv, mount)));
+      const count = await walkSelectors(kv, config.selectors);
+      log.debug(`read ${count} secrets from ${mounts.join(", ")}`);
+    } finally {
+      if (session?.owned) {
+        const problem = await revokeSession(client, session, settings.requestTimeoutMs);
+        if (problem) log.warn(problem);
+        else log.debug("revoked the login token");
+      }
+      client.close();
+    }
+  },
+  map: mapVaultSecret,
+};
