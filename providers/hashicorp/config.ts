@@ -146,7 +146,7 @@ export function parseSelector(text: string): VaultSelector {
     );
   }
   const path = parts.slice(1).join("/").replace(/\/+$/, "");
-  if (path.split("/").some((segment) => segment === "")) {
+  if (path !== "" && path.split("/").some((segment) => segment === "")) {
     throw new ConfigError(
       `SECRETS_SELECTION entry ${JSON.stringify(text)} has an empty path segment (//)`,
     );

@@ -190,16 +190,27 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
   };
   let kvRequests = 0;
 
+  // As Vault does: the token's policies are merged into one rule per path pattern; an
+  // exact pattern wins, else the longest matching pattern; `deny` in it refuses.
   const allowed = (token: FakeToken, capability: Capability, path: string): boolean => {
-    let grant = false;
+    const merged = new Map<string, Set<Capability>>();
     for (const name of token.policies) {
       for (const [pattern, caps] of Object.entries(data.policies[name] ?? {})) {
-        if (!policyMatches(pattern, path)) continue;
-        if (caps.includes("deny")) return false;
-        if (caps.includes(capability)) grant = true;
+        const set = merged.get(pattern) ?? new Set();
+        for (const cap of caps) set.add(cap);
+        merged.set(pattern, set);
       }
     }
-    return grant;
+    let best: { pattern: string; caps: Set<Capability> } | undefined;
+    for (const [pattern, caps] of merged) {
+      if (!policyMatches(pattern, path)) continue;
+      if (pattern === path) {
+        best = { pattern, caps };
+        break;
+      }
+      if (!best || pattern.length > best.pattern.length) best = { pattern, caps };
+    }
+    return best !== undefined && !best.caps.has("deny") && best.caps.has(capability);
   };
 
   const anyGrantUnder = (token: FakeToken, mount: string): boolean =>
