@@ -338,6 +338,7 @@ Deno.test("an unknown token fails with exit 3 and is not revoked", async () => {
     assertNoLeak(result, [...LEAKABLE, token]);
     assert.deepEqual(await readBytes(vaultPath), before);
     assert.ok(!server.log.includes("POST /v1/auth/token/revoke-self"));
+    assert.deepEqual(vault.counters.revoked, []);
   } finally {
     await server.close();
   }
