@@ -22,6 +22,19 @@ function belowMount(name: string): string {
 }
 
 /**
+ * Remove `SECRETS_STRIP_PREFIX` from a secret's `MOUNT/PATH`: matched against `MOUNT/PATH`
+ * when it starts with the mount and a slash and matches there, else against the path below
+ * the mount. Returns the path below the mount that is left (without edge slashes).
+ */
+export function stripMountedPrefix(name: string, prefix: string | undefined): string {
+  const mount = name.slice(0, name.indexOf("/") + 1);
+  const left = prefix && mount !== "" && prefix.startsWith(mount) && name.startsWith(prefix)
+    ? name.slice(prefix.length)
+    : stripPrefix(belowMount(name), prefix);
+  return left.replace(/^\/+|\/+$/g, "");
+}
+
+/**
  * Map one KV secret: its path below the mount (after `SECRETS_STRIP_PREFIX`, slashes to
  * dots), then each data key.
  */
@@ -30,11 +43,8 @@ export function mapVaultSecret(secret: FetchedSecret, settings: ProviderSettings
   if (typeof data !== "object" || data === null) {
     throw new ConflictError(`secret "${secret.name}" has no key/value data`);
   }
+  const below = stripMountedPrefix(secret.name, settings.stripPrefix);
   // A secret stripped to nothing puts its keys at the top level of the vault.
-  const below = stripPrefix(belowMount(secret.name), settings.stripPrefix).replace(
-    /^\/+|\/+$/g,
-    "",
-  );
   const base = below === "" ? [] : nameToPath(below, "/", undefined, secret.name);
   const entries: VaultEntry[] = [];
   for (const [key, value] of Object.entries(data)) {
