@@ -110,7 +110,9 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         } catch (error) {
           if (isCertificateError(error)) {
             throw new BackendError(
-              `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT to its PEM file`,
+              options.caPem
+                ? `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified against the system roots or the CA in SECRETS_HASHICORP_VAULT_CACERT (or it does not name this host); check the CA file and the address`
+                : `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT to its PEM file`,
             );
           }
           throw error;
