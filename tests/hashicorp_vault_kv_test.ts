@@ -344,8 +344,8 @@ Deno.test("403 on a sub-folder listing names the folder and the list capability"
   }
 });
 
-Deno.test("429 from a rate-limit quota is retried and the run succeeds", async () => {
-  const { server, vault } = startVault(seed(), { throttleFirst: 4 });
+Deno.test("429 from a rate-limit quota and 500s are retried and the run succeeds", async () => {
+  const { server, vault } = startVault(seed(), { throttleFirst: 4, failFirst: 2 });
   try {
     const { vault: vaultPath } = await tempVault();
     const result = await runTool(
@@ -358,6 +358,7 @@ Deno.test("429 from a rate-limit quota is retried and the run succeeds", async (
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, LEAKABLE);
     assert.equal(vault.counters.throttled, 4);
+    assert.equal(vault.counters.failed, 2);
     assert.deepEqual(await readYaml(vaultPath), {
       SNOWFLAKE: {
         TRANSFORM: { USERNAME: VALUES.transformUser, PASSWORD: VALUES.transformPassword },

@@ -152,6 +152,28 @@ Deno.test("TLS with a private CA: trusted through SECRETS_HASHICORP_VAULT_CACERT
     assert.deepEqual(await readBytes(failPath), before);
     assert.equal(server.requests, requests, "no request reached the handler");
     assert.ok(performance.now() - started < 5000, "not retried until the deadline");
+
+    // With a CA that did not sign the server's certificate: the same clean failure.
+    const otherDir = await Deno.makeTempDir({ prefix: "hvault-tls-other-" });
+    try {
+      const other = await makeCertificates(otherDir);
+      const wrong = await runTool(
+        [],
+        vaultEnv(server.url, failPath, {
+          SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN,
+          SECRETS_HASHICORP_VAULT_CACERT: other.ca,
+        }),
+      );
+      assert.equal(wrong.code, 4, wrong.stderr);
+      assertOneErrorLine(
+        wrong,
+        /cannot be verified against the system roots or the CA in SECRETS_HASHICORP_VAULT_CACERT/,
+      );
+      assertNoLeak(wrong, LEAKABLE);
+      assert.deepEqual(await readBytes(failPath), before);
+    } finally {
+      await Deno.remove(otherDir, { recursive: true });
+    }
   } finally {
     await server.close();
     await Deno.remove(dir, { recursive: true });

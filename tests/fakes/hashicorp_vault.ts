@@ -91,6 +91,8 @@ export interface FakeVaultOptions {
   sealed?: boolean;
   /** Answer 429 to the first N KV requests (rate-limit quota). */
   throttleFirst?: number;
+  /** Answer 500 to the first N KV requests (after any 429s). */
+  failFirst?: number;
   /** Token TTL reported by logins, in seconds (default 2764800). */
   leaseDuration?: number;
 }
@@ -107,6 +109,8 @@ export interface FakeVaultCounters {
   revoked: string[];
   /** 429 answers given. */
   throttled: number;
+  /** 500 answers given. */
+  failed: number;
   /** Requests refused with 403. */
   denied: number;
   /** Namespaces seen in requests ("" when the header was absent). */
@@ -183,12 +187,14 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
     issued: [],
     revoked: [],
     throttled: 0,
+    failed: 0,
     denied: 0,
     namespaces: new Set(),
     reads: 0,
     lists: 0,
   };
   let kvRequests = 0;
+  let kvFailures = 0;
 
   // As Vault does: the token's policies are merged into one rule per path pattern; an
   // exact pattern wins, else the longest matching pattern; `deny` in it refuses.
@@ -469,6 +475,10 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
         "X-Ratelimit-Limit": "10",
         "X-Ratelimit-Remaining": "0",
       });
+    }
+    if (options.failFirst !== undefined && kvFailures++ < options.failFirst) {
+      counters.failed++;
+      return errors(500, ["internal error"]);
     }
     if (isList) return kv("list", mounts, path, token);
     if (request.method === "GET") return kv("read", mounts, path, token);
