@@ -83,13 +83,19 @@ export const hashicorpVaultProvider: Provider = {
         );
       }
     }
+    // The work stops a little before the overall deadline, so that a login token can
+    // still be revoked when the run times out.
+    const reserve = Math.min(2000, Math.max(0, settings.deadline - Date.now()) * 0.2);
+    const workDeadline = settings.deadline - reserve;
+    const stop = new AbortController();
+    const stopTimer = setTimeout(() => stop.abort(), Math.max(0, workDeadline - Date.now()));
     const client = createVaultClient({
       url: config.url,
       namespace: config.namespace,
       caPem,
-      deadline: settings.deadline,
+      deadline: workDeadline,
       timeoutMs: settings.requestTimeoutMs,
-      signal: ctx.signal,
+      signal: AbortSignal.any([ctx.signal, stop.signal]),
       log,
     });
     let session: VaultSession | undefined;
@@ -111,8 +117,9 @@ export const hashicorpVaultProvider: Provider = {
       const count = await walkSelectors(kv, config.selectors);
       log.debug(`read ${count} secrets from ${mounts.join(", ")}`);
     } finally {
+      clearTimeout(stopTimer);
       if (session?.owned) {
-        const problem = await revokeSession(client, session, settings.requestTimeoutMs);
+        const problem = await revokeSession(client, session, settings.deadline);
         if (problem) log.warn(problem);
         else log.debug("revoked the login token");
       }

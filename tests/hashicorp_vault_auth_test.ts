@@ -112,6 +112,32 @@ Deno.test("a login token is revoked when the run fails after logging in", async 
   }
 });
 
+Deno.test("a login token is revoked when the run hits SECRETS_TIMEOUT", async () => {
+  const { server, vault } = startVault(seed(), { kvLatencyMs: 10_000 });
+  try {
+    const { vault: vaultPath } = await tempVault(EXISTING);
+    const before = await readBytes(vaultPath);
+    const started = performance.now();
+    const result = await runTool(
+      [],
+      vaultEnv(server.url, vaultPath, {
+        SECRETS_HASHICORP_VAULT_USERNAME: "ci-user",
+        SECRETS_HASHICORP_VAULT_PASSWORD: USER_PASSWORD,
+        SECRETS_TIMEOUT: "2",
+      }),
+    );
+    assert.equal(result.code, 4, result.stderr);
+    assertOneErrorLine(result, /stopped at the overall deadline \(SECRETS_TIMEOUT\)/);
+    assertNoLeak(result, [...LEAKABLE, ...vault.counters.issued]);
+    assert.deepEqual(await readBytes(vaultPath), before);
+    assert.equal(vault.counters.issued.length, 1);
+    assert.deepEqual(vault.counters.revoked, vault.counters.issued);
+    assert.ok(performance.now() - started < 6000);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("JWT: CI_JOB_JWT with the role logs in (signature, exp, bound claims checked), then revokes", async () => {
   const { privateKey, publicKey } = await jwtKeys();
   const jwt = await signJwt(privateKey, CLAIMS);

@@ -117,20 +117,21 @@ export async function authenticate(
 }
 
 /**
- * Revoke a token this run obtained (`auth/token/revoke-self`). Never throws: a failure
- * becomes the returned message, for a warning line.
+ * Revoke a token this run obtained (`auth/token/revoke-self`), by `deadline` (epoch ms; at
+ * least half a second is allowed). Never throws: a failure becomes the returned message,
+ * for a warning line.
  */
 export async function revokeSession(
   client: VaultClient,
   session: VaultSession,
-  timeoutMs: number,
+  deadline: number,
 ): Promise<string | undefined> {
   if (!session.owned) return undefined;
   try {
     const { status } = await client.request("POST", "auth/token/revoke-self", {
       token: session.token,
       attempts: 3,
-      deadline: Date.now() + Math.min(timeoutMs, 10_000),
+      deadline: Math.max(deadline, Date.now() + 500),
     });
     if (status === 204 || status === 200) return undefined;
     return `revoking the login token failed (HTTP ${status}); it expires with its TTL`;

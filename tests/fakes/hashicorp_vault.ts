@@ -93,6 +93,8 @@ export interface FakeVaultOptions {
   throttleFirst?: number;
   /** Answer 500 to the first N KV requests (after any 429s). */
   failFirst?: number;
+  /** Delay every KV and `sys/` answer by this many milliseconds (logins stay fast). */
+  kvLatencyMs?: number;
   /** Token TTL reported by logins, in seconds (default 2764800). */
   leaseDuration?: number;
 }
@@ -132,6 +134,17 @@ export interface FakeVault {
 }
 
 const PERMISSION_DENIED = ["permission denied"];
+
+/** Wait `ms`, or less when the client goes away. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
 
 function envelope(fields: Record<string, unknown>): Record<string, unknown> {
   return {
@@ -431,6 +444,7 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       return errors(404, [`no handler for route "${path}". route entry not found.`]);
     }
 
+    if (options.kvLatencyMs) await delay(options.kvLatencyMs, request.signal);
     const token = tokenFor(request, namespace);
     if (!token) {
       counters.denied++;
