@@ -26,7 +26,7 @@ async function readYaml(path: string): Promise<unknown> {
 }
 
 Deno.test("KV v2: the whole secret mount by default, nested folders, deleted and destroyed versions skipped", async () => {
-  const { server, vault } = startVault(seed());
+  const { server, vault } = startVault(seed(), { requireRequestHeader: true });
   try {
     const { vault: vaultPath } = await tempVault(EXISTING);
     const result = await runTool(

@@ -91,7 +91,11 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     request(method, path, request = {}) {
       const operation = `HashiCorp Vault ${method} ${path}`;
       return withRetry(async (signal) => {
-        const headers: Record<string, string> = { "Accept": "application/json" };
+        // X-Vault-Request guards Vault Agent listeners against SSRF; Vault ignores it.
+        const headers: Record<string, string> = {
+          "Accept": "application/json",
+          "X-Vault-Request": "true",
+        };
         if (request.token !== undefined) headers["X-Vault-Token"] = request.token;
         if (options.namespace) headers["X-Vault-Namespace"] = options.namespace;
         if (request.body !== undefined) headers["Content-Type"] = "application/json";

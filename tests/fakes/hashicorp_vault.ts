@@ -93,6 +93,9 @@ export interface FakeVaultOptions {
   throttleFirst?: number;
   /** Answer 500 to the first N KV requests (after any 429s). */
   failFirst?: number;
+  /** Refuse requests without `X-Vault-Request: true`, as a Vault Agent listener with
+   * `require_request_header` does (412). */
+  requireRequestHeader?: boolean;
   /** Delay every KV and `sys/` answer by this many milliseconds (logins stay fast). */
   kvLatencyMs?: number;
   /** Token TTL reported by logins, in seconds (default 2764800). */
@@ -417,6 +420,9 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
     const url = new URL(request.url);
     const namespace = (request.headers.get("X-Vault-Namespace") ?? "").replace(/^\/+|\/+$/g, "");
     counters.namespaces.add(namespace);
+    if (options.requireRequestHeader && request.headers.get("X-Vault-Request") !== "true") {
+      return errors(412, ["missing 'X-Vault-Request' header"]);
+    }
     if (options.sealed) return errors(503, ["Vault is sealed"]);
     if (!url.pathname.startsWith("/v1/")) return errors(404, []);
     const path = decodeURIComponent(url.pathname.slice(4));
