@@ -8,12 +8,14 @@ import { ConfigError } from "../lib/errors.ts";
 import { GENERAL_PARAMS, type ParamDoc } from "../lib/params.ts";
 import { azureKeyVaultProvider } from "./azure_key_vault.ts";
 import { customProvider } from "./custom.ts";
+import { hashicorpVaultProvider } from "./hashicorp_vault.ts";
 import { noneProvider } from "./none.ts";
 import type { Manager, Provider } from "./types.ts";
 
 /** Every backend, by its `SECRETS_MANAGER` value. */
 export const PROVIDERS: Readonly<Partial<Record<Manager, Provider>>> = {
   AZURE_KEY_VAULT: azureKeyVaultProvider,
+  HASHICORP_VAULT: hashicorpVaultProvider,
   CUSTOM: customProvider,
   NONE: noneProvider,
 };
