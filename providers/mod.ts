@@ -6,12 +6,16 @@
 
 import { ConfigError } from "../lib/errors.ts";
 import { GENERAL_PARAMS, type ParamDoc } from "../lib/params.ts";
+import { awsParameterStoreProvider } from "./aws_parameter_store.ts";
+import { awsSecretsManagerProvider } from "./aws_secrets_manager.ts";
 import { customProvider } from "./custom.ts";
 import { noneProvider } from "./none.ts";
 import type { Manager, Provider } from "./types.ts";
 
 /** Every backend, by its `SECRETS_MANAGER` value. */
 export const PROVIDERS: Readonly<Partial<Record<Manager, Provider>>> = {
+  AWS_SECRETS_MANAGER: awsSecretsManagerProvider,
+  AWS_PARAMETER_STORE: awsParameterStoreProvider,
   CUSTOM: customProvider,
   NONE: noneProvider,
 };
