@@ -2,8 +2,8 @@
  * A fake EC2 instance metadata service. IMDSv2: `PUT /latest/api/token` with
  * `X-aws-ec2-metadata-token-ttl-seconds` (1-21600) returns a token; GETs under
  * `/latest/meta-data/` need it in `X-aws-ec2-metadata-token` (401 without a valid one when
- * tokens are required). Can act as IMDSv1-only (PUT answers 403) or drop the PUT answer as
- * an instance with hop limit 1 does for a container.
+ * tokens are required). Can act as IMDSv1-only (PUT answers 403) or delay the PUT answer
+ * past the client's timeout, as an instance with hop limit 1 does for a container.
  *
  * @module
  */
@@ -18,8 +18,11 @@ export interface ImdsFakeOptions {
   lifetimeMs?: number;
   /** `required` (IMDSv2 only, the default), `optional` (v1 and v2), `v1-only` (PUT → 403). */
   tokens?: "required" | "optional" | "v1-only";
-  /** Never answer the token PUT (a container behind hop limit 1). */
-  dropTokenPut?: boolean;
+  /**
+   * Answer the token PUT only after this many milliseconds, as an instance with hop limit 1
+   * looks to a container (the answer never arrives in time).
+   */
+  dropTokenPutMs?: number;
 }
 
 /** The fake: handler and counters. */
@@ -52,7 +55,10 @@ export function imdsFake(keys: FakeKeyStore, options: ImdsFakeOptions = {}): Imd
       const url = new URL(request.url);
       if (url.pathname === "/latest/api/token") {
         if (request.method !== "PUT") return text(405, "");
-        if (options.dropTokenPut) return await new Promise<Response>(() => {});
+        if (options.dropTokenPutMs !== undefined) {
+          await new Promise((resolve) => setTimeout(resolve, options.dropTokenPutMs));
+          return text(200, "too-late-token");
+        }
         if (mode === "v1-only") return text(403, "");
         const ttl = Number(request.headers.get("x-aws-ec2-metadata-token-ttl-seconds"));
         if (!Number.isInteger(ttl) || ttl < 1 || ttl > 21600) return text(400, "");

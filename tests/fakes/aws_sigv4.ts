@@ -22,6 +22,8 @@ export class FakeKeyStore {
   readonly keys: Map<string, FakeKey> = new Map();
   /** How many temporary keys were issued. */
   issued = 0;
+  /** How many requests were refused because their temporary key had expired. */
+  expiredRejections = 0;
 
   /** Add a long-term key. */
   add(accessKeyId: string, secret: string): this {
@@ -181,6 +183,7 @@ export async function verifySigV4(
     );
   }
   if (key.expiresAt !== undefined && Date.now() > key.expiresAt) {
+    keys.expiredRejections++;
     return fail(
       `${CORAL}ExpiredTokenException`,
       "The security token included in the request is expired",
