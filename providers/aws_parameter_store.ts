@@ -41,6 +41,11 @@ export interface SsmParameter {
   LastModifiedDate?: number;
 }
 
+interface GetParametersOutput {
+  Parameters?: SsmParameter[];
+  InvalidParameters?: string[];
+}
+
 /** What a listing strategy needs. */
 export interface SsmSession {
   /** The fetch context. */
@@ -122,8 +127,8 @@ export async function readByDescribe(
     for (let i = 0; i < names.length; i += GET_BATCH_SIZE) {
       const group = names.slice(i, i + GET_BATCH_SIZE);
       tasks.push(
-        session.limiter.run(() =>
-          session.client.call<{ Parameters?: SsmParameter[]; InvalidParameters?: string[] }>(
+        session.limiter.run((): Promise<GetParametersOutput> =>
+          failure ? Promise.resolve({}) : session.client.call<GetParametersOutput>(
             "GetParameters",
             { Names: group, WithDecryption: true },
             `${group.length} parameters from ${group[0]}`,

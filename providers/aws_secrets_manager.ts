@@ -63,6 +63,8 @@ interface Fetcher {
   selected: boolean;
   /** Set once `BatchGetSecretValue` is denied: every later group uses `GetSecretValue`. */
   batchDenied: boolean;
+  /** Set at the first failure: queued groups then skip their calls. */
+  stopped: boolean;
   region: string;
 }
 
@@ -109,9 +111,11 @@ function missing(fetcher: Fetcher, id: string, code: string, message: string): v
 async function getOne(fetcher: Fetcher, id: string): Promise<void> {
   try {
     const entry = await fetcher.limiter.run(() =>
-      fetcher.client.call<SecretValueEntry>("GetSecretValue", { SecretId: id }, `"${id}"`)
+      fetcher.stopped
+        ? Promise.resolve(undefined)
+        : fetcher.client.call<SecretValueEntry>("GetSecretValue", { SecretId: id }, `"${id}"`)
     );
-    emitValue(fetcher, entry, id);
+    if (entry) emitValue(fetcher, entry, id);
   } catch (error) {
     if (error instanceof AwsApiError) return missing(fetcher, id, error.code, "");
     throw error;
@@ -122,7 +126,7 @@ async function fetchGroup(fetcher: Fetcher, ids: string[]): Promise<void> {
   if (!fetcher.batchDenied) {
     try {
       const out = await fetcher.limiter.run(() =>
-        fetcher.client.call<BatchOutput>(
+        fetcher.stopped ? Promise.resolve({} as BatchOutput) : fetcher.client.call<BatchOutput>(
           "BatchGetSecretValue",
           { SecretIdList: ids },
           `${ids.length} secrets from "${ids[0]}"`,
@@ -169,6 +173,7 @@ async function fetchSecrets(ctx: FetchContext): Promise<void> {
     limiter: createLimiter(concurrency(settings)),
     selected: settings.selection.length > 0,
     batchDenied: false,
+    stopped: false,
     region: region(settings),
   };
   const keep = (name: string) => !settings.filter || name.includes(settings.filter);
