@@ -105,7 +105,12 @@ function missing(fetcher: Fetcher, id: string, code: string, message: string): v
       }; the identity needs secretsmanager:GetSecretValue on it (and kms:Decrypt on its key)`,
     );
   }
-  throw new AwsApiError(code, `AWS Secrets Manager could not read secret "${id}": ${code}`);
+  throw new AwsApiError(
+    code,
+    `AWS Secrets Manager could not read secret "${id}": ${code}${
+      message ? `: ${message.slice(0, 300)}` : ""
+    }`,
+  );
 }
 
 async function getOne(fetcher: Fetcher, id: string): Promise<void> {
@@ -117,7 +122,9 @@ async function getOne(fetcher: Fetcher, id: string): Promise<void> {
     );
     if (entry) emitValue(fetcher, entry, id);
   } catch (error) {
-    if (error instanceof AwsApiError) return missing(fetcher, id, error.code, "");
+    const gone = error instanceof AwsApiError &&
+      (error.code === "ResourceNotFoundException" || error.code === "InvalidRequestException");
+    if (gone) return missing(fetcher, id, error.code, error.message);
     throw error;
   }
 }

@@ -48,20 +48,21 @@ Deno.test("SSM: path selection with strip prefix, SecureString decrypted over se
   }, 5);
 });
 
-Deno.test("SSM: no selection reads every parameter, hierarchical and flat names", async () => {
+Deno.test("SSM: no selection reads every parameter, hierarchical and flat names (region from AWS_REGION)", async () => {
   const parameters: FakeParameter[] = [
     { name: "/A/B/C", type: "String", value: "value-abc-1" },
     { name: "/A/D", type: "SecureString", value: "value-ad-2" },
     { name: "FLAT", type: "SecureString", value: "value-flat-3" },
     { name: "x.y", type: "String", value: "value-xy-4" },
   ];
-  const ssm = ssmFake(parameters, testKeys());
+  const ssm = ssmFake(parameters, testKeys(), { region: "ap-southeast-2" });
   await withFakes([ssm.handler], async ([fake]) => {
     const { vault } = await tempVault(vaultWithKeys());
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
       AWS_ENDPOINT_URL_SSM: fake.url,
+      AWS_REGION: "ap-southeast-2",
     });
     assert.equal(result.code, 0, result.stderr);
     const doc = await readVaultDoc(vault);
@@ -76,7 +77,11 @@ Deno.test("SSM: no selection reads every parameter, hierarchical and flat names"
 Deno.test("SSM: DescribeParameters denied falls back to paging GetParametersByPath", async () => {
   const secure = dataopsParameters(25);
   const ssm = ssmFake(secure, testKeys(), { deny: ["DescribeParameters"] });
-  ssm.faults.push({ status: 400, type: "ThrottlingException" }, { status: 500 });
+  ssm.faults.push(
+    { status: 400, type: "ThrottlingException" },
+    { status: 500 },
+    { status: 400, type: "RequestLimitExceeded" },
+  );
   await withFakes([ssm.handler], async ([fake]) => {
     const { vault } = await tempVault(vaultWithKeys());
     const result = await runTool([], {

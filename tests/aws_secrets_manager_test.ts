@@ -66,6 +66,10 @@ Deno.test("Secrets Manager: every secret, over several ListSecrets pages, batche
     assert.equal(sm.calls.get("ListSecrets"), 2);
     assert.equal(sm.calls.get("BatchGetSecretValue"), 7); // 100 → 5 groups, 30 → 2
     assert.equal(sm.calls.get("GetSecretValue"), undefined);
+    assert.ok(
+      sm.order.indexOf("BatchGetSecretValue") < sm.order.lastIndexOf("ListSecrets"),
+      `values are fetched while the listing continues: ${sm.order.join(",")}`,
+    );
     assert.ok(fake.peakConcurrency > 1, `peak ${fake.peakConcurrency}`);
     assert.ok(fake.peakConcurrency <= 5, `peak ${fake.peakConcurrency}`); // 4 + the listing
     assertNoLeak(result, [...values(secrets), SECRET_KEY, "deleted-value-xyz"]);
@@ -267,3 +271,38 @@ Deno.test("Secrets Manager: a wrong secret key or an unknown key id is an authen
     }
   });
 });
+
+for (const batch of [true, false]) {
+  Deno.test(
+    `Secrets Manager: a selected secret scheduled for deletion is skipped with a warning (${
+      batch ? "BatchGetSecretValue" : "GetSecretValue"
+    })`,
+    async () => {
+      const sm = secretsManagerFake(
+        [{ name: "live", string: "live-value-1234" }, {
+          name: "dying",
+          string: "dying-value-5678",
+          deleted: true,
+        }],
+        testKeys(),
+        batch ? {} : { deny: ["BatchGetSecretValue"] },
+      );
+      await withFakes([sm.handler], async ([fake]) => {
+        const { vault } = await tempVault(vaultWithKeys());
+        const result = await runTool([], {
+          ...BASE,
+          SECRETS_VAULT_PATH: vault,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+          SECRETS_SELECTION: "live,dying",
+        });
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, /warning: secret "dying" is scheduled for deletion; skipped/);
+        const doc = await readVaultDoc(vault);
+        assert.equal(at(doc, "live"), "live-value-1234");
+        assert.equal(at(doc, "dying"), undefined);
+        assert.equal(sm.calls.get("GetSecretValue"), batch ? undefined : 2);
+        assertNoLeak(result, ["live-value-1234", "dying-value-5678", SECRET_KEY]);
+      });
+    },
+  );
+}

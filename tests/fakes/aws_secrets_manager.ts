@@ -47,6 +47,8 @@ export interface SecretsManagerFake {
   handler: (request: Request) => Promise<Response>;
   /** Successful-signature calls by operation. */
   calls: Map<string, number>;
+  /** Operations in the order their requests arrived (after signature checks). */
+  order: string[];
   /** Faults answered to the next requests, in order (throttling, 5xx). */
   faults: Fault[];
   /** The ARN of a seeded secret. */
@@ -65,6 +67,7 @@ export function secretsManagerFake(
   const deny = new Set(options.deny ?? []);
   const denySecrets = new Set(options.denySecrets ?? []);
   const calls = new Map<string, number>();
+  const order: string[] = [];
   const faults: Fault[] = [];
   const sorted = [...secrets].sort((a, b) => a.name < b.name ? -1 : 1);
   const arns = new Map<string, string>();
@@ -195,6 +198,7 @@ export function secretsManagerFake(
 
   return {
     calls,
+    order,
     faults,
     arn: (name) => arns.get(name)!,
     async handler(request) {
@@ -209,6 +213,7 @@ export function secretsManagerFake(
       });
       if (front instanceof Response) return front;
       const { operation, input } = front;
+      order.push(operation);
       if (deny.has(operation)) return denied(`secretsmanager:${operation}`);
       switch (operation) {
         case "ListSecrets":
