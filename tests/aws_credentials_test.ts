@@ -81,8 +81,8 @@ Deno.test("credentials: no keys in the vault falls through to the chain (env key
 Deno.test("credentials: web identity through STS, refreshed before expiry during a long load", async () => {
   const keys = testKeys();
   const token = `eyJhbGciOiJSUzI1NiJ9.${crypto.randomUUID()}.sig`;
-  const sts = stsFake(new Map([[token, ROLE]]), keys, { lifetimeMs: 700 });
-  const seeded = secrets(40);
+  const sts = stsFake(new Map([[token, ROLE]]), keys, { lifetimeMs: 1500 });
+  const seeded = secrets(80);
   const sm = secretsManagerFake(seeded, keys, { deny: ["BatchGetSecretValue"] });
   await withFakes([sm.handler, sts.handler], async ([smFake, stsServer]) => {
     const { dir, vault } = await tempVault();
@@ -101,7 +101,7 @@ Deno.test("credentials: web identity through STS, refreshed before expiry during
     assert.ok(sts.assumed >= 2, `assumed ${sts.assumed} times`);
     assert.equal(keys.expiredRejections, 0, "credentials were refreshed before they expired");
     assertNoLeak(result, [...seeded.map((s) => s.string!), token]);
-  }, 30);
+  }, 40);
 });
 
 Deno.test("credentials: an untrusted web identity token is an authentication error", async () => {
@@ -130,8 +130,8 @@ Deno.test("credentials: an untrusted web identity token is an authentication err
 Deno.test("credentials: container endpoint with an authorization token file, refreshed", async () => {
   const keys = testKeys();
   const authorization = `container-auth-${crypto.randomUUID()}`;
-  const container = containerFake(keys, { authorization, lifetimeMs: 700 });
-  const seeded = secrets(40);
+  const container = containerFake(keys, { authorization, lifetimeMs: 1500 });
+  const seeded = secrets(80);
   const sm = secretsManagerFake(seeded, keys, { deny: ["BatchGetSecretValue"] });
   await withFakes([sm.handler, container.handler], async ([smFake, endpoint]) => {
     const { dir, vault } = await tempVault();
@@ -149,7 +149,7 @@ Deno.test("credentials: container endpoint with an authorization token file, ref
     assert.ok(container.issued >= 2, `issued ${container.issued}`);
     assert.equal(keys.expiredRejections, 0);
     assertNoLeak(result, [...seeded.map((s) => s.string!), authorization]);
-  }, 30);
+  }, 40);
 });
 
 Deno.test("credentials: container endpoint refusing the authorization token", async () => {
