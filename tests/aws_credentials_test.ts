@@ -293,3 +293,26 @@ Deno.test("sandbox: exactly the hosts and files the configured credential source
   );
   assert.throws(() => awsSandbox(settings({ SECRETS_AWS_REGION: "nowhere" }), "ssm"), /region/);
 });
+
+Deno.test("credentials: expired session keys from the environment fail with one clear line", async () => {
+  const keys = testKeys();
+  const expired = keys.issue(-60_000);
+  const sm = secretsManagerFake(secrets(1), keys);
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault("A: 1\n");
+    const before = await readBytes(vault);
+    const result = await runTool([], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+      AWS_ACCESS_KEY_ID: expired.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: expired.secretAccessKey,
+      AWS_SESSION_TOKEN: expired.sessionToken,
+    });
+    assert.equal(result.code, 3, result.stderr);
+    assertOneErrorLine(result, /ListSecrets was refused: ExpiredTokenException/);
+    assert.equal(sm.calls.get("ListSecrets"), undefined, "refused before the operation ran");
+    assert.deepEqual(await readBytes(vault), before);
+    assertNoLeak(result, [expired.secretAccessKey, expired.sessionToken]);
+  });
+});
