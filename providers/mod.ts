@@ -6,6 +6,8 @@
 
 import { ConfigError } from "../lib/errors.ts";
 import { GENERAL_PARAMS, type ParamDoc } from "../lib/params.ts";
+import { awsParameterStoreProvider } from "./aws_parameter_store.ts";
+import { awsSecretsManagerProvider } from "./aws_secrets_manager.ts";
 import { azureKeyVaultProvider } from "./azure_key_vault.ts";
 import { customProvider } from "./custom.ts";
 import { hashicorpVaultProvider } from "./hashicorp_vault.ts";
@@ -13,7 +15,9 @@ import { noneProvider } from "./none.ts";
 import type { Manager, Provider } from "./types.ts";
 
 /** Every backend, by its `SECRETS_MANAGER` value. */
-export const PROVIDERS: Readonly<Partial<Record<Manager, Provider>>> = {
+export const PROVIDERS: Readonly<Record<Manager, Provider>> = {
+  AWS_SECRETS_MANAGER: awsSecretsManagerProvider,
+  AWS_PARAMETER_STORE: awsParameterStoreProvider,
   AZURE_KEY_VAULT: azureKeyVaultProvider,
   HASHICORP_VAULT: hashicorpVaultProvider,
   CUSTOM: customProvider,

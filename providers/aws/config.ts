@@ -1,0 +1,312 @@
+/**
+ * AWS configuration shared by the Secrets Manager and SSM Parameter Store backends:
+ * parameters, region, endpoints, which credential source this run uses, and the exact
+ * sandbox (hosts and files) that follows from them.
+ *
+ * @module
+ */
+
+import { parseBool } from "../../lib/config.ts";
+import { ConfigError } from "../../lib/errors.ts";
+import type { ParamDoc } from "../../lib/params.ts";
+import type { ProviderSettings, SandboxPlan } from "../types.ts";
+
+/** The default region when neither `SECRETS_AWS_REGION` nor `AWS_REGION` is set. */
+export const DEFAULT_REGION = "eu-west-2";
+/** The default bounded concurrency of AWS requests. */
+export const DEFAULT_CONCURRENCY = 8;
+/** The ECS container credentials host used with `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`. */
+export const CONTAINER_HOST = "http://169.254.170.2";
+/** The EC2 instance metadata service. */
+export const IMDS_ENDPOINT = "http://169.254.169.254";
+
+/** The parameters both AWS backends read. */
+export const AWS_PARAMS: readonly ParamDoc[] = [
+  {
+    name: "SECRETS_AWS_REGION",
+    default: DEFAULT_REGION,
+    meaning: "AWS: the region; when unset, `AWS_REGION`, else `eu-west-2`.",
+  },
+  { name: "AWS_REGION", meaning: "AWS: the region when `SECRETS_AWS_REGION` is unset." },
+  {
+    name: "SECRETS_AWS_USE_ROLE",
+    default: "false",
+    meaning:
+      "AWS: `true` ignores keys in the vault and uses the standard credential chain (env keys, web identity, container, EC2 instance role).",
+  },
+  {
+    name: "SECRETS_AWS_ACCESS_KEY_LOCATION",
+    default: "AWS.DEFAULT.S3_KEY",
+    meaning: "AWS: the vault key holding the access key id.",
+  },
+  {
+    name: "SECRETS_AWS_SECRET_KEY_LOCATION",
+    default: "AWS.DEFAULT.S3_SECRET",
+    meaning: "AWS: the vault key holding the secret access key.",
+  },
+  {
+    name: "SECRETS_AWS_CONCURRENCY",
+    default: String(DEFAULT_CONCURRENCY),
+    meaning: "AWS: most requests in flight at once (1 to 64).",
+  },
+  {
+    name: "AWS_ACCESS_KEY_ID",
+    meaning: "AWS credential chain: access key id (with `AWS_SECRET_ACCESS_KEY`).",
+  },
+  { name: "AWS_SECRET_ACCESS_KEY", meaning: "AWS credential chain: secret access key." },
+  { name: "AWS_SESSION_TOKEN", meaning: "AWS credential chain: session token of temporary keys." },
+  {
+    name: "AWS_ROLE_ARN",
+    meaning: "AWS credential chain: role to assume with web identity (EKS IRSA, CI OIDC).",
+  },
+  {
+    name: "AWS_WEB_IDENTITY_TOKEN_FILE",
+    meaning: "AWS credential chain: file holding the OIDC token for `AWS_ROLE_ARN`.",
+  },
+  {
+    name: "AWS_ROLE_SESSION_NAME",
+    default: "secrets-orchestrator",
+    meaning: "AWS credential chain: session name for web identity.",
+  },
+  {
+    name: "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    meaning: "AWS credential chain: container credentials URL (EKS Pod Identity, ECS).",
+  },
+  {
+    name: "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    meaning: "AWS credential chain: ECS task credentials path on `169.254.170.2`.",
+  },
+  {
+    name: "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    meaning: "AWS credential chain: `Authorization` header for the container endpoint.",
+  },
+  {
+    name: "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    meaning: "AWS credential chain: file holding the container endpoint's `Authorization` header.",
+  },
+  {
+    name: "AWS_EC2_METADATA_DISABLED",
+    default: "false",
+    meaning: "AWS credential chain: `true` never asks the EC2 instance metadata service.",
+  },
+  {
+    name: "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    default: IMDS_ENDPOINT,
+    meaning: "AWS credential chain: the instance metadata service URL.",
+  },
+  { name: "AWS_ENDPOINT_URL", meaning: "AWS: endpoint URL for every AWS service (VPC endpoints)." },
+  {
+    name: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    meaning: "AWS: Secrets Manager endpoint URL, overriding `AWS_ENDPOINT_URL`.",
+  },
+  {
+    name: "AWS_ENDPOINT_URL_SSM",
+    meaning: "AWS: SSM endpoint URL, overriding `AWS_ENDPOINT_URL`.",
+  },
+  {
+    name: "AWS_ENDPOINT_URL_STS",
+    meaning: "AWS: STS endpoint URL, overriding `AWS_ENDPOINT_URL`.",
+  },
+];
+
+/** The AWS services this tool calls, by SigV4 service name. */
+export type AwsService = "secretsmanager" | "ssm" | "sts";
+
+const ENDPOINT_ENV: Record<AwsService, string> = {
+  secretsmanager: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+  ssm: "AWS_ENDPOINT_URL_SSM",
+  sts: "AWS_ENDPOINT_URL_STS",
+};
+
+/** Where this run's credentials come from; the first configured source wins. */
+export type CredentialSource =
+  | { kind: "vault"; accessKeyId: string; secretAccessKey: string }
+  | { kind: "env"; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  | { kind: "web-identity"; roleArn: string; tokenFile: string; sessionName: string; sts: string }
+  | { kind: "container"; url: string; token?: string; tokenFile?: string }
+  | { kind: "imds"; endpoint: string };
+
+/** The region: `SECRETS_AWS_REGION`, else `AWS_REGION`, else `eu-west-2`. */
+export function region(settings: ProviderSettings): string {
+  const value = settings.env.SECRETS_AWS_REGION?.trim() || settings.env.AWS_REGION?.trim() ||
+    DEFAULT_REGION;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) {
+    throw new ConfigError(
+      `AWS region ${
+        JSON.stringify(value)
+      } is not a region name like eu-west-2; fix SECRETS_AWS_REGION or AWS_REGION`,
+    );
+  }
+  return value;
+}
+
+/** The bounded concurrency (`SECRETS_AWS_CONCURRENCY`). */
+export function concurrency(settings: ProviderSettings): number {
+  const text = settings.env.SECRETS_AWS_CONCURRENCY?.trim();
+  if (!text) return DEFAULT_CONCURRENCY;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 64) {
+    throw new ConfigError(
+      `SECRETS_AWS_CONCURRENCY=${JSON.stringify(text)} is not a whole number from 1 to 64`,
+    );
+  }
+  return value;
+}
+
+function checkUrl(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(value)} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(`${name} must be an http or https URL`);
+  }
+  return value.replace(/\/+$/, "");
+}
+
+/** The endpoint of a service: its `AWS_ENDPOINT_URL_*`, else `AWS_ENDPOINT_URL`, else AWS's. */
+export function endpoint(settings: ProviderSettings, service: AwsService): string {
+  const specific = settings.env[ENDPOINT_ENV[service]]?.trim();
+  if (specific) return checkUrl(ENDPOINT_ENV[service], specific);
+  const general = settings.env.AWS_ENDPOINT_URL?.trim();
+  if (general) return checkUrl("AWS_ENDPOINT_URL", general);
+  const name = region(settings);
+  const suffix = name.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+  return `https://${service}.${name}.${suffix}`;
+}
+
+/** `host:port` of a URL, as Deno's net permission spells it. */
+export function hostPort(url: string): string {
+  const parsed = new URL(url);
+  const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
+  return `${parsed.hostname}:${port}`;
+}
+
+/** The vault paths of the static keys (`SECRETS_AWS_*_KEY_LOCATION`). */
+export function keyLocations(settings: ProviderSettings): { access: string; secret: string } {
+  return {
+    access: settings.env.SECRETS_AWS_ACCESS_KEY_LOCATION?.trim() || "AWS.DEFAULT.S3_KEY",
+    secret: settings.env.SECRETS_AWS_SECRET_KEY_LOCATION?.trim() || "AWS.DEFAULT.S3_SECRET",
+  };
+}
+
+/** Whether `SECRETS_AWS_USE_ROLE` is set. */
+export function useRole(settings: ProviderSettings): boolean {
+  return parseBool("SECRETS_AWS_USE_ROLE", settings.env.SECRETS_AWS_USE_ROLE, false);
+}
+
+const CONTAINER_HOSTS = new Set(["169.254.170.2", "169.254.170.23", "[fd00:ec2::23]"]);
+
+function containerUrl(settings: ProviderSettings): string | undefined {
+  const relative = settings.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI?.trim();
+  if (relative) {
+    return `${CONTAINER_HOST}${relative.startsWith("/") ? "" : "/"}${relative}`;
+  }
+  const full = settings.env.AWS_CONTAINER_CREDENTIALS_FULL_URI?.trim();
+  if (!full) return undefined;
+  const url = new URL(checkUrl("AWS_CONTAINER_CREDENTIALS_FULL_URI", full));
+  const loopback = url.hostname === "localhost" || url.hostname.startsWith("127.") ||
+    url.hostname === "[::1]";
+  if (url.protocol === "http:" && !loopback && !CONTAINER_HOSTS.has(url.hostname)) {
+    throw new ConfigError(
+      "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, or http to a loopback address or the ECS/EKS link-local hosts",
+    );
+  }
+  return full;
+}
+
+/** Decide where credentials come from, from the configuration alone (no network). */
+export function credentialSource(settings: ProviderSettings): CredentialSource {
+  if (!useRole(settings)) {
+    const { access, secret } = keyLocations(settings);
+    const accessKeyId = settings.vaultCredentials[access];
+    const secretAccessKey = settings.vaultCredentials[secret];
+    if (accessKeyId && secretAccessKey) return { kind: "vault", accessKeyId, secretAccessKey };
+    if (accessKeyId || secretAccessKey) {
+      throw new ConfigError(
+        `the vault holds ${accessKeyId ? access : secret} but not ${
+          accessKeyId ? secret : access
+        }; add both AWS keys, or set SECRETS_AWS_USE_ROLE=true`,
+      );
+    }
+  }
+  const env = settings.env;
+  if (env.AWS_ACCESS_KEY_ID || env.AWS_SECRET_ACCESS_KEY) {
+    if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) {
+      throw new ConfigError(
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together",
+      );
+    }
+    return {
+      kind: "env",
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      sessionToken: env.AWS_SESSION_TOKEN || undefined,
+    };
+  }
+  if (env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_ROLE_ARN) {
+    if (!env.AWS_WEB_IDENTITY_TOKEN_FILE || !env.AWS_ROLE_ARN) {
+      throw new ConfigError(
+        "web identity needs both AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE",
+      );
+    }
+    return {
+      kind: "web-identity",
+      roleArn: env.AWS_ROLE_ARN,
+      tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
+      sessionName: env.AWS_ROLE_SESSION_NAME?.trim() || "secrets-orchestrator",
+      sts: endpoint(settings, "sts"),
+    };
+  }
+  const container = containerUrl(settings);
+  if (container) {
+    return {
+      kind: "container",
+      url: container,
+      token: env.AWS_CONTAINER_AUTHORIZATION_TOKEN || undefined,
+      tokenFile: env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE || undefined,
+    };
+  }
+  if (parseBool("AWS_EC2_METADATA_DISABLED", env.AWS_EC2_METADATA_DISABLED, false)) {
+    throw new ConfigError(
+      "no AWS credentials: the vault holds no keys, no AWS_* credentials are set and AWS_EC2_METADATA_DISABLED is true",
+    );
+  }
+  const imds = env.AWS_EC2_METADATA_SERVICE_ENDPOINT?.trim();
+  return {
+    kind: "imds",
+    endpoint: imds ? checkUrl("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds) : IMDS_ENDPOINT,
+  };
+}
+
+/** The sandbox of an AWS run: the service endpoint plus what the credential source needs. */
+export function awsSandbox(settings: ProviderSettings, service: AwsService): SandboxPlan {
+  const net = [hostPort(endpoint(settings, service))];
+  const read: string[] = [];
+  const source = credentialSource(settings);
+  switch (source.kind) {
+    case "web-identity":
+      net.push(hostPort(source.sts));
+      read.push(source.tokenFile);
+      break;
+    case "container":
+      net.push(hostPort(source.url));
+      if (source.tokenFile) read.push(source.tokenFile);
+      break;
+    case "imds":
+      net.push(hostPort(source.endpoint));
+      break;
+  }
+  return { net: [...new Set(net)], read, run: [] };
+}
+
+/** Validate everything an AWS run needs; returns the vault credential paths to read. */
+export function awsCredentialPaths(settings: ProviderSettings): string[] {
+  region(settings);
+  concurrency(settings);
+  if (useRole(settings)) return [];
+  const { access, secret } = keyLocations(settings);
+  return [access, secret];
+}

@@ -1,0 +1,334 @@
+/**
+ * The AWS credential chain, run inside the sandbox: static keys (vault or environment),
+ * web identity through STS `AssumeRoleWithWebIdentity`, the ECS/EKS container endpoint,
+ * and the EC2 instance role over IMDSv2. Temporary credentials are cached and refreshed
+ * before they expire, one refresh at a time.
+ *
+ * @module
+ */
+
+import { AuthError, BackendError, ConfigError } from "../../lib/errors.ts";
+import { isNetworkError, RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
+import type { FetchContext } from "../types.ts";
+import type { CredentialSource } from "./config.ts";
+
+/** A set of AWS credentials. */
+export interface AwsCredentials {
+  /** The access key id. */
+  accessKeyId: string;
+  /** The secret access key. */
+  secretAccessKey: string;
+  /** The session token of temporary credentials. */
+  sessionToken?: string;
+  /** When temporary credentials expire, in epoch milliseconds. */
+  expiresAt?: number;
+}
+
+/** Hands out valid credentials, refreshing temporary ones before they expire. */
+export interface CredentialProvider {
+  /** Valid credentials for a request starting now. */
+  get(): Promise<AwsCredentials>;
+  /** Drop cached temporary credentials (after the service said they expired). */
+  invalidate(): void;
+  /** Whether the credentials can be refreshed (temporary ones from a role). */
+  readonly refreshable: boolean;
+  /** Where they come from, for messages. */
+  readonly description: string;
+}
+
+/** How long before expiry credentials are refreshed, at most (5 minutes, like the SDKs). */
+export const REFRESH_WINDOW_MS = 5 * 60_000;
+/** How long the IMDSv2 token request may take before the hop-limit hint is given. */
+export const IMDS_TOKEN_TIMEOUT_MS = 1000;
+
+/** Whether credentials are due for refresh: within the window, or a quarter of their life. */
+export function needsRefresh(creds: AwsCredentials, obtainedAt: number, now = Date.now()): boolean {
+  if (creds.expiresAt === undefined) return false;
+  const window = Math.min(REFRESH_WINDOW_MS, (creds.expiresAt - obtainedAt) / 4);
+  return now >= creds.expiresAt - window;
+}
+
+const DESCRIPTIONS: Record<CredentialSource["kind"], string> = {
+  vault: "keys from the vault",
+  env: "AWS_ACCESS_KEY_ID from the environment",
+  "web-identity": "web identity (AWS_ROLE_ARN)",
+  container: "the container credentials endpoint",
+  imds: "the EC2 instance role (IMDSv2)",
+};
+
+/** Build the provider for a source. Registers every credential with `ctx.sensitive`. */
+export function credentialProvider(
+  source: CredentialSource,
+  ctx: FetchContext,
+): CredentialProvider {
+  const description = DESCRIPTIONS[source.kind];
+  if (source.kind === "vault" || source.kind === "env") {
+    const creds: AwsCredentials = {
+      accessKeyId: source.accessKeyId,
+      secretAccessKey: source.secretAccessKey,
+      sessionToken: source.kind === "env" ? source.sessionToken : undefined,
+    };
+    register(ctx, creds);
+    return {
+      get: () => Promise.resolve(creds),
+      invalidate: () => {},
+      refreshable: false,
+      description,
+    };
+  }
+  const load = source.kind === "web-identity"
+    ? () => webIdentity(source, ctx)
+    : source.kind === "container"
+    ? () => container(source, ctx)
+    : () => imds(source, ctx);
+  let cached: { creds: AwsCredentials; obtainedAt: number } | undefined;
+  let pending: Promise<AwsCredentials> | undefined;
+  return {
+    get() {
+      if (cached && !needsRefresh(cached.creds, cached.obtainedAt)) {
+        return Promise.resolve(cached.creds);
+      }
+      pending ??= (async () => {
+        try {
+          const obtainedAt = Date.now();
+          const creds = await load();
+          register(ctx, creds);
+          if (cached) ctx.log.debug(`AWS: refreshed temporary credentials from ${description}`);
+          cached = { creds, obtainedAt };
+          return creds;
+        } finally {
+          pending = undefined;
+        }
+      })();
+      return pending;
+    },
+    invalidate() {
+      cached = undefined;
+    },
+    refreshable: true,
+    description,
+  };
+}
+
+function register(ctx: FetchContext, creds: AwsCredentials): void {
+  ctx.sensitive(creds.accessKeyId);
+  ctx.sensitive(creds.secretAccessKey);
+  if (creds.sessionToken) ctx.sensitive(creds.sessionToken);
+}
+
+function retryOptions(ctx: FetchContext, operation: string) {
+  return {
+    operation,
+    deadline: ctx.settings.deadline,
+    timeoutMs: ctx.settings.requestTimeoutMs,
+    signal: ctx.signal,
+    onRetry: (cause: string, attempt: number) =>
+      ctx.log.debug(`${operation}: retry ${attempt} after ${cause}`),
+  };
+}
+
+async function readTokenFile(path: string, what: string): Promise<string> {
+  try {
+    const token = (await Deno.readTextFile(path)).trim();
+    if (token === "") throw new ConfigError(`${what} ${path} is empty`);
+    return token;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${what} ${path} cannot be read: ${(error as Error).name}`);
+  }
+}
+
+function parseExpiry(text: string | undefined, what: string): number {
+  const time = text === undefined ? NaN : Date.parse(text);
+  if (Number.isNaN(time)) {
+    throw new BackendError(`${what} returned credentials without a valid Expiration`);
+  }
+  return time;
+}
+
+function xmlText(xml: string, tag: string): string | undefined {
+  const match = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  if (!match) return undefined;
+  return match[1].replaceAll("&lt;", "<").replaceAll("&gt;", ">").replaceAll("&quot;", '"')
+    .replaceAll("&apos;", "'").replaceAll("&amp;", "&");
+}
+
+const STS_RETRYABLE = new Set(["IDPCommunicationError", "Throttling", "ThrottlingException"]);
+
+async function webIdentity(
+  source: Extract<CredentialSource, { kind: "web-identity" }>,
+  ctx: FetchContext,
+): Promise<AwsCredentials> {
+  const operation = "AWS STS AssumeRoleWithWebIdentity";
+  const token = await readTokenFile(source.tokenFile, "AWS_WEB_IDENTITY_TOKEN_FILE");
+  ctx.sensitive(token);
+  const body = new URLSearchParams({
+    Action: "AssumeRoleWithWebIdentity",
+    Version: "2011-06-15",
+    RoleArn: source.roleArn,
+    RoleSessionName: source.sessionName,
+    WebIdentityToken: token,
+  });
+  const xml = await withRetry(async (signal) => {
+    const response = await fetch(`${source.sts}/`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+      body,
+      signal,
+    });
+    const text = await response.text();
+    if (response.ok) return text;
+    const code = xmlText(text, "Code") ?? `HTTP ${response.status}`;
+    const message = xmlText(text, "Message") ?? "";
+    if (response.status >= 500 || STS_RETRYABLE.has(code)) {
+      throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
+    }
+    throw new AuthError(
+      `${operation} for ${source.roleArn} was refused: ${code}${
+        message ? `: ${message.slice(0, 300)}` : ""
+      }; check the role's trust policy and the token in AWS_WEB_IDENTITY_TOKEN_FILE`,
+    );
+  }, retryOptions(ctx, operation));
+  const accessKeyId = xmlText(xml, "AccessKeyId");
+  const secretAccessKey = xmlText(xml, "SecretAccessKey");
+  const sessionToken = xmlText(xml, "SessionToken");
+  if (!accessKeyId || !secretAccessKey || !sessionToken) {
+    throw new BackendError(`${operation} answered without credentials`);
+  }
+  return {
+    accessKeyId,
+    secretAccessKey,
+    sessionToken,
+    expiresAt: parseExpiry(xmlText(xml, "Expiration"), operation),
+  };
+}
+
+interface JsonCredentials {
+  AccessKeyId?: string;
+  SecretAccessKey?: string;
+  Token?: string;
+  Expiration?: string;
+  Code?: string;
+  Message?: string;
+}
+
+function fromJson(json: JsonCredentials, what: string): AwsCredentials {
+  if (json.Code !== undefined && json.Code !== "Success") {
+    throw new AuthError(`${what} returned ${json.Code}; check the attached role`);
+  }
+  if (!json.AccessKeyId || !json.SecretAccessKey) {
+    throw new BackendError(`${what} answered without credentials`);
+  }
+  return {
+    accessKeyId: json.AccessKeyId,
+    secretAccessKey: json.SecretAccessKey,
+    sessionToken: json.Token,
+    expiresAt: json.Expiration === undefined ? undefined : parseExpiry(json.Expiration, what),
+  };
+}
+
+async function container(
+  source: Extract<CredentialSource, { kind: "container" }>,
+  ctx: FetchContext,
+): Promise<AwsCredentials> {
+  const operation = "AWS container credentials";
+  const token = source.tokenFile
+    ? await readTokenFile(source.tokenFile, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+    : source.token;
+  if (token) ctx.sensitive(token);
+  const json = await withRetry(async (signal) => {
+    const response = await fetch(source.url, {
+      headers: token ? { authorization: token } : {},
+      signal,
+    });
+    if (response.ok) return await response.json() as JsonCredentials;
+    await response.body?.cancel();
+    if (response.status === 429 || response.status >= 500) {
+      throw new RetryableError(`HTTP ${response.status}`, retryAfterMs(response));
+    }
+    throw new AuthError(
+      `${operation}: the endpoint refused the request (HTTP ${response.status}); check AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`,
+    );
+  }, retryOptions(ctx, operation));
+  return fromJson(json, operation);
+}
+
+const IMDS_TOKEN_TTL = "21600";
+const HOP_LIMIT_HINT =
+  "the IMDSv2 token request (PUT /latest/api/token) timed out: the instance's metadata hop limit is most likely 1 and a container needs 2; run `aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2` on the instance";
+
+async function imds(
+  source: Extract<CredentialSource, { kind: "imds" }>,
+  ctx: FetchContext,
+): Promise<AwsCredentials> {
+  const operation = "AWS EC2 instance metadata";
+  const base = source.endpoint;
+  let token: string | undefined;
+  let tokenTimedOut = false;
+  try {
+    const response = await fetch(`${base}/latest/api/token`, {
+      method: "PUT",
+      headers: { "x-aws-ec2-metadata-token-ttl-seconds": IMDS_TOKEN_TTL },
+      signal: AbortSignal.any([
+        AbortSignal.timeout(Math.min(IMDS_TOKEN_TIMEOUT_MS, ctx.settings.requestTimeoutMs)),
+        ctx.signal,
+      ]),
+    });
+    if (response.ok) {
+      token = (await response.text()).trim();
+      ctx.sensitive(token);
+    } else {
+      await response.body?.cancel();
+      // 403: IMDS disabled for tokens; 404/405: an IMDSv1-only endpoint. Try without a token.
+      if (![403, 404, 405].includes(response.status)) {
+        throw new BackendError(
+          `${operation}: PUT /latest/api/token answered HTTP ${response.status}`,
+        );
+      }
+      ctx.log.debug(`${operation}: no IMDSv2 token (HTTP ${response.status}), trying IMDSv1`);
+    }
+  } catch (error) {
+    if (error instanceof BackendError) throw error;
+    if (ctx.signal.aborted) throw error;
+    if (!isNetworkError(error)) throw error;
+    tokenTimedOut = true;
+    ctx.log.debug(`${operation}: token request failed, trying without a token`);
+  }
+  const headers: Record<string, string> = token ? { "x-aws-ec2-metadata-token": token } : {};
+  const get = (path: string) =>
+    withRetry(async (signal) => {
+      const response = await fetch(`${base}${path}`, { headers, signal });
+      if (response.ok) return await response.text();
+      await response.body?.cancel();
+      if (response.status === 401 && tokenTimedOut) {
+        throw new BackendError(`${operation}: ${HOP_LIMIT_HINT}`);
+      }
+      if (response.status === 429 || response.status >= 500) {
+        throw new RetryableError(`HTTP ${response.status}`, retryAfterMs(response));
+      }
+      if (response.status === 404) {
+        throw new AuthError(
+          `${operation}: no instance role is attached to this instance (GET ${path} answered 404); attach an instance profile or configure other credentials`,
+        );
+      }
+      throw new AuthError(`${operation}: GET ${path} answered HTTP ${response.status}`);
+    }, { ...retryOptions(ctx, operation), attempts: tokenTimedOut ? 1 : 4 }).catch((error) => {
+      if (tokenTimedOut && !(error instanceof AuthError)) {
+        throw new BackendError(`${operation}: ${HOP_LIMIT_HINT}`);
+      }
+      throw error;
+    });
+  const roles = await get("/latest/meta-data/iam/security-credentials/");
+  const role = roles.split("\n").map((line) => line.trim()).find((line) => line !== "");
+  if (!role) {
+    throw new AuthError(`${operation}: no instance role is attached to this instance`);
+  }
+  const text = await get(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`);
+  let json: JsonCredentials;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new BackendError(`${operation}: the credentials of role ${role} are not JSON`);
+  }
+  return fromJson(json, `${operation} (role ${role})`);
+}

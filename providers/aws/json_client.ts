@@ -1,0 +1,180 @@
+/**
+ * Calls to AWS JSON 1.1 APIs (Secrets Manager, SSM): a SigV4-signed POST with
+ * `X-Amz-Target`, retried on throttling, 5xx and network errors, with AWS error bodies
+ * (`__type`) turned into typed errors.
+ *
+ * @module
+ */
+
+import { AwsV4Signer } from "aws4fetch";
+import { AuthError, BackendError } from "../../lib/errors.ts";
+import { RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
+import type { FetchContext } from "../types.ts";
+import type { CredentialProvider } from "./credentials.ts";
+
+/** Error codes AWS uses for throttling; answered as HTTP 400, so retried here. */
+export const THROTTLING_CODES: ReadonlySet<string> = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "ThrottledException",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "ProvisionedThroughputExceededException",
+  "SlowDown",
+  "PriorRequestNotComplete",
+]);
+
+/** Error codes meaning the identity was refused or lacks a permission. */
+export const AUTH_CODES: ReadonlySet<string> = new Set([
+  "AccessDeniedException",
+  "AccessDenied",
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "IncompleteSignatureException",
+  "MissingAuthenticationTokenException",
+  "InvalidClientTokenId",
+  "SignatureDoesNotMatch",
+  "ExpiredTokenException",
+  "NotAuthorized",
+]);
+
+/** An AWS error answer that is neither throttling nor authentication (e.g. not found). */
+export class AwsApiError extends BackendError {
+  /** The error code from `__type`, e.g. `ResourceNotFoundException`. */
+  readonly code: string;
+
+  /** Create an API error with its code. */
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The error code of an AWS JSON error body: the part of `__type` after `#`, before `:`. */
+export function errorCode(type: string | undefined, header: string | null): string | undefined {
+  const raw = type ?? header ?? undefined;
+  if (!raw) return undefined;
+  return raw.split("#").pop()!.split(":")[0].trim() || undefined;
+}
+
+/** A client for one AWS JSON 1.1 service. */
+export interface JsonClient {
+  /**
+   * Call `Target.operation` with `body`. `subject` names what the call is about (a secret,
+   * a path) in error messages.
+   */
+  call<T>(operation: string, body: unknown, subject?: string): Promise<T>;
+}
+
+/** Options for {@linkcode jsonClient}. */
+export interface JsonClientOptions {
+  /** The endpoint URL. */
+  endpoint: string;
+  /** The SigV4 service name, e.g. `secretsmanager`. */
+  service: string;
+  /** The target prefix, e.g. `secretsmanager` or `AmazonSSM`. */
+  targetPrefix: string;
+  /** The human name for messages, e.g. `AWS Secrets Manager`. */
+  label: string;
+  /** The region. */
+  region: string;
+  /** Where credentials come from. */
+  credentials: CredentialProvider;
+  /** The fetch context (deadline, timeouts, log, abort). */
+  ctx: FetchContext;
+}
+
+/** An authentication or permission refusal, with its AWS error code. */
+export class AwsAuthError extends AuthError {
+  /** The error code, e.g. `AccessDeniedException`. */
+  readonly code: string;
+
+  /** Create a refusal with its code. */
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Create a {@linkcode JsonClient}. */
+export function jsonClient(options: JsonClientOptions): JsonClient {
+  const { ctx, credentials } = options;
+  const url = `${options.endpoint}/`;
+  return {
+    call<T>(operation: string, body: unknown, subject?: string): Promise<T> {
+      const what = `${options.label} ${operation}`;
+      const about = subject ? ` for ${subject}` : "";
+      let refreshedOnce = false;
+      return withRetry(async (signal) => {
+        const creds = await credentials.get();
+        const signed = await new AwsV4Signer({
+          method: "POST",
+          url,
+          headers: {
+            "content-type": "application/x-amz-json-1.1",
+            "x-amz-target": `${options.targetPrefix}.${operation}`,
+          },
+          body: JSON.stringify(body),
+          accessKeyId: creds.accessKeyId,
+          secretAccessKey: creds.secretAccessKey,
+          sessionToken: creds.sessionToken,
+          service: options.service,
+          region: options.region,
+        }).sign();
+        const response = await fetch(signed.url, {
+          method: signed.method,
+          headers: signed.headers,
+          body: signed.body,
+          signal,
+        });
+        if (response.ok) {
+          try {
+            return await response.json() as T;
+          } catch {
+            throw new RetryableError("the answer was not complete JSON");
+          }
+        }
+        let parsed: { __type?: string; message?: string; Message?: string } = {};
+        try {
+          parsed = await response.json();
+        } catch {
+          // no JSON body: classify by status alone
+        }
+        const code = errorCode(parsed.__type, response.headers.get("x-amzn-errortype")) ??
+          `HTTP ${response.status}`;
+        const message = (parsed.message ?? parsed.Message ?? "").slice(0, 300);
+        if (response.status >= 500 || response.status === 429 || THROTTLING_CODES.has(code)) {
+          throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
+        }
+        if (code === "ExpiredTokenException" && credentials.refreshable && !refreshedOnce) {
+          refreshedOnce = true;
+          credentials.invalidate();
+          throw new RetryableError("ExpiredTokenException: temporary credentials expired");
+        }
+        if (AUTH_CODES.has(code) || response.status === 403) {
+          throw new AwsAuthError(
+            code,
+            `${what}${about} was refused: ${code}${
+              message ? `: ${message}` : ""
+            } (credentials: ${credentials.description}); check the keys and the IAM policy (see README, IAM permissions)`,
+          );
+        }
+        throw new AwsApiError(
+          code,
+          `${what}${about} failed: ${code}${message ? `: ${message}` : ""}`,
+        );
+      }, {
+        operation: `${what}${about}`,
+        deadline: ctx.settings.deadline,
+        timeoutMs: ctx.settings.requestTimeoutMs,
+        signal: ctx.signal,
+        onRetry: (cause, attempt, delay) =>
+          ctx.log.debug(
+            `${what}${about}: retry ${attempt} in ${Math.round(delay)}ms after ${cause}`,
+          ),
+      });
+    },
+  };
+}

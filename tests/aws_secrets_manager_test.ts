@@ -1,0 +1,308 @@
+import assert from "node:assert/strict";
+import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+import {
+  ACCESS_KEY_ID,
+  at,
+  readVaultDoc,
+  SECRET_KEY,
+  testKeys,
+  vaultWithKeys,
+  withFakes,
+} from "./aws_helpers.ts";
+import { type FakeSecret, secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
+
+function manySecrets(count: number): FakeSecret[] {
+  const secrets: FakeSecret[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = String(i).padStart(3, "0");
+    secrets.push({
+      name: `app/svc${n}`,
+      string: JSON.stringify({ [`APP.S${n}.PASSWORD`]: `pw-${n}-${crypto.randomUUID()}` }),
+    });
+  }
+  return secrets;
+}
+
+function values(secrets: FakeSecret[]): string[] {
+  return secrets.flatMap((s) => [s.string ?? "", ...Object.values(tryJson(s.string))]).filter(
+    (v) => v.length >= 4,
+  );
+}
+
+function tryJson(text: string | undefined): Record<string, string> {
+  try {
+    return JSON.parse(text ?? "");
+  } catch {
+    return {};
+  }
+}
+
+const BASE = { SECRETS_MANAGER: "AWS_SECRETS_MANAGER" };
+
+Deno.test("Secrets Manager: every secret, over several ListSecrets pages, batched and concurrent", async () => {
+  const secrets = [
+    ...manySecrets(250),
+    { name: "gone/soon", string: "deleted-value-xyz", deleted: true },
+  ];
+  const keys = testKeys();
+  const sm = secretsManagerFake(secrets, keys);
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault(vaultWithKeys("KEEP: me\n"));
+    const result = await runTool([], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+      SECRETS_AWS_CONCURRENCY: "4",
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const doc = await readVaultDoc(vault);
+    for (const secret of secrets.slice(0, 250)) {
+      for (const [key, value] of Object.entries(JSON.parse(secret.string!))) {
+        assert.equal(at(doc, key), value, key);
+      }
+    }
+    assert.equal(at(doc, "KEEP"), "me");
+    assert.equal(at(doc, "gone"), undefined, "a secret scheduled for deletion is skipped");
+    assert.equal(sm.calls.get("ListSecrets"), 3);
+    assert.equal(sm.calls.get("BatchGetSecretValue"), 13); // 100 → 5 groups, 100 → 5, 50 → 3
+    assert.equal(sm.calls.get("GetSecretValue"), undefined);
+    assert.ok(
+      sm.order.indexOf("BatchGetSecretValue") < sm.order.lastIndexOf("ListSecrets"),
+      `values are fetched while the listing continues: ${sm.order.join(",")}`,
+    );
+    assert.ok(fake.peakConcurrency > 1, `peak ${fake.peakConcurrency}`);
+    assert.ok(fake.peakConcurrency <= 5, `peak ${fake.peakConcurrency}`); // 4 + the listing
+    assertNoLeak(result, [...values(secrets), SECRET_KEY, "deleted-value-xyz"]);
+  }, 20);
+});
+
+Deno.test("Secrets Manager: selection by name and by ARN, plain, JSON, expanded and binary values", async () => {
+  const bytes = new Uint8Array([0, 159, 146, 150, 255, 10, 42]);
+  const secrets: FakeSecret[] = [
+    { name: "dataops/snowflake", string: '{"USERNAME":"transform_user","PASSWORD":"s3cr3t-pw!"}' },
+    { name: "dataops/api/token", string: "plain-token-value-123" },
+    { name: "dataops/cert", binary: bytes },
+    { name: "other", string: '{"OTHER.KEY":"not-selected-value"}' },
+  ];
+  const keys = testKeys();
+  const sm = secretsManagerFake(secrets, keys);
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault(vaultWithKeys());
+    const result = await runTool([], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+      SECRETS_SELECTION: `dataops/snowflake, ${sm.arn("dataops/api/token")},dataops/cert`,
+      SECRETS_EXPAND_JSON: "true",
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const doc = await readVaultDoc(vault);
+    assert.equal(at(doc, "dataops.snowflake.USERNAME"), "transform_user");
+    assert.equal(at(doc, "dataops.snowflake.PASSWORD"), "s3cr3t-pw!");
+    assert.equal(at(doc, "dataops.api.token"), "plain-token-value-123");
+    assert.equal(at(doc, "dataops.cert"), btoa(String.fromCharCode(...bytes)));
+    assert.equal(at(doc, "other"), undefined);
+    assert.equal(at(doc, "OTHER"), undefined);
+    assert.match(result.stderr, /warning: secret "dataops\/cert" is binary/);
+    assert.equal(sm.calls.get("ListSecrets"), undefined, "a selection is fetched exactly");
+    assert.equal(sm.calls.get("BatchGetSecretValue"), 1);
+    assertNoLeak(result, ["transform_user", "s3cr3t-pw!", "plain-token-value-123", SECRET_KEY]);
+  });
+});
+
+Deno.test("Secrets Manager: a flat JSON secret gives one vault key per JSON key; the filter keeps matching names", async () => {
+  const secrets: FakeSecret[] = [
+    {
+      name: "snowflake-transform",
+      string:
+        '{"SNOWFLAKE.TRANSFORM.USERNAME":"u-transform","SNOWFLAKE.TRANSFORM.PASSWORD":"p-transform-1"}',
+    },
+    { name: "snowflake-ingest", string: '{"SNOWFLAKE.INGEST.PASSWORD":"p-ingest-2"}' },
+    { name: "tableau", string: '{"TABLEAU.PASSWORD":"p-tableau-3"}' },
+  ];
+  const sm = secretsManagerFake(secrets, testKeys());
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault(vaultWithKeys());
+    const result = await runTool([], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+      SECRETS_SELECTION_FILTER: "snowflake",
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const doc = await readVaultDoc(vault);
+    assert.equal(at(doc, "SNOWFLAKE.TRANSFORM.USERNAME"), "u-transform");
+    assert.equal(at(doc, "SNOWFLAKE.TRANSFORM.PASSWORD"), "p-transform-1");
+    assert.equal(at(doc, "SNOWFLAKE.INGEST.PASSWORD"), "p-ingest-2");
+    assert.equal(at(doc, "TABLEAU"), undefined);
+    assertNoLeak(result, ["u-transform", "p-transform-1", "p-ingest-2", "p-tableau-3"]);
+  });
+});
+
+Deno.test("Secrets Manager: a selected secret that does not exist fails naming it, vault unchanged", async () => {
+  const sm = secretsManagerFake([{ name: "exists", string: "value-exists-1" }], testKeys());
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault(vaultWithKeys());
+    const before = await readBytes(vault);
+    const result = await runTool([], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+      SECRETS_SELECTION: "exists,missing/one",
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assertOneErrorLine(result, /secret "missing\/one" in SECRETS_SELECTION does not exist/);
+    assert.deepEqual(await readBytes(vault), before);
+    assertNoLeak(result, ["value-exists-1", SECRET_KEY]);
+  });
+});
+
+Deno.test("Secrets Manager: BatchGetSecretValue denied falls back to concurrent GetSecretValue", async () => {
+  const secrets = manySecrets(45);
+  const sm = secretsManagerFake(secrets, testKeys(), { deny: ["BatchGetSecretValue"] });
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault(vaultWithKeys());
+    const result = await runTool([], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const doc = await readVaultDoc(vault);
+    for (const secret of secrets) {
+      for (const [key, value] of Object.entries(JSON.parse(secret.string!))) {
+        assert.equal(at(doc, key), value);
+      }
+    }
+    assert.equal(sm.calls.get("GetSecretValue"), 45);
+    assert.ok((sm.calls.get("BatchGetSecretValue") ?? 0) >= 1);
+    assert.ok(fake.peakConcurrency > 1);
+    assertNoLeak(result, [...values(secrets), SECRET_KEY]);
+  }, 5);
+});
+
+Deno.test("Secrets Manager: throttling (HTTP 400) and 5xx are retried and the load completes", async () => {
+  const secrets = manySecrets(30);
+  const sm = secretsManagerFake(secrets, testKeys());
+  sm.faults.push(
+    { status: 400, type: "ThrottlingException" },
+    { status: 503 },
+    { status: 400, type: "TooManyRequestsException" },
+    { status: 500, type: "InternalServiceError" },
+  );
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault(vaultWithKeys());
+    const result = await runTool(["--verbose"], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(sm.faults.length, 0, "every fault was served");
+    const doc = await readVaultDoc(vault);
+    assert.equal(Object.keys(at(doc, "APP") as object).length, 30);
+    assert.match(result.stderr, /retry/);
+    assertNoLeak(result, [...values(secrets), SECRET_KEY]);
+  });
+});
+
+Deno.test("Secrets Manager: access denied fails cleanly naming the operation, vault unchanged", async () => {
+  const sm = secretsManagerFake([{ name: "a", string: "value-a-1234" }], testKeys(), {
+    deny: ["ListSecrets"],
+  });
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault(vaultWithKeys("EXISTING: 1\n"));
+    const before = await readBytes(vault);
+    const result = await runTool([], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+    });
+    assert.equal(result.code, 3, result.stderr);
+    assertOneErrorLine(result, /ListSecrets was refused: AccessDeniedException/);
+    assert.equal(sm.calls.get("ListSecrets"), 1, "denied is not retried");
+    assert.deepEqual(await readBytes(vault), before);
+    assertNoLeak(result, ["value-a-1234", SECRET_KEY]);
+  });
+});
+
+Deno.test("Secrets Manager: GetSecretValue denied on one selected secret names it", async () => {
+  const sm = secretsManagerFake(
+    [{ name: "ok", string: "value-ok-1234" }, { name: "locked", string: "value-locked-5678" }],
+    testKeys(),
+    { denySecrets: ["locked"] },
+  );
+  await withFakes([sm.handler], async ([fake]) => {
+    const { vault } = await tempVault(vaultWithKeys());
+    const before = await readBytes(vault);
+    const result = await runTool([], {
+      ...BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+      SECRETS_SELECTION: "ok,locked",
+    });
+    assert.equal(result.code, 3, result.stderr);
+    assertOneErrorLine(result, /GetSecretValue for "locked" was refused/);
+    assert.deepEqual(await readBytes(vault), before);
+    assertNoLeak(result, ["value-ok-1234", "value-locked-5678", SECRET_KEY]);
+  });
+});
+
+Deno.test("Secrets Manager: a wrong secret key or an unknown key id is an authentication error", async () => {
+  const sm = secretsManagerFake([{ name: "a", string: "value-a-1234" }], testKeys());
+  await withFakes([sm.handler], async ([fake]) => {
+    for (
+      const [keyId, secret, pattern] of [
+        [ACCESS_KEY_ID, "wrong/secret/key/0000000000000000000000", /InvalidSignatureException/],
+        ["AKIAUNKNOWN000000000", SECRET_KEY, /UnrecognizedClientException/],
+      ] as const
+    ) {
+      const { vault } = await tempVault(vaultWithKeys("", keyId, secret));
+      const before = await readBytes(vault);
+      const result = await runTool([], {
+        ...BASE,
+        SECRETS_VAULT_PATH: vault,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+      });
+      assert.equal(result.code, 3, result.stderr);
+      assertOneErrorLine(result, pattern);
+      assert.deepEqual(await readBytes(vault), before);
+      assertNoLeak(result, ["value-a-1234", secret]);
+    }
+  });
+});
+
+for (const batch of [true, false]) {
+  Deno.test(
+    `Secrets Manager: a selected secret scheduled for deletion is skipped with a warning (${
+      batch ? "BatchGetSecretValue" : "GetSecretValue"
+    })`,
+    async () => {
+      const sm = secretsManagerFake(
+        [{ name: "live", string: "live-value-1234" }, {
+          name: "dying",
+          string: "dying-value-5678",
+          deleted: true,
+        }],
+        testKeys(),
+        batch ? {} : { deny: ["BatchGetSecretValue"] },
+      );
+      await withFakes([sm.handler], async ([fake]) => {
+        const { vault } = await tempVault(vaultWithKeys());
+        const result = await runTool([], {
+          ...BASE,
+          SECRETS_VAULT_PATH: vault,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+          SECRETS_SELECTION: "live,dying",
+        });
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stderr, /warning: secret "dying" is scheduled for deletion; skipped/);
+        const doc = await readVaultDoc(vault);
+        assert.equal(at(doc, "live"), "live-value-1234");
+        assert.equal(at(doc, "dying"), undefined);
+        assert.equal(sm.calls.get("GetSecretValue"), batch ? undefined : 2);
+        assertNoLeak(result, ["live-value-1234", "dying-value-5678", SECRET_KEY]);
+      });
+    },
+  );
+}

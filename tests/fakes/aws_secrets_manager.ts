@@ -1,0 +1,228 @@
+/**
+ * A fake AWS Secrets Manager (JSON 1.1, target prefix `secretsmanager`) following the API
+ * reference: `ListSecrets` (MaxResults 1-100, `NextToken`, `name` filters, secrets
+ * scheduled for deletion hidden unless `IncludePlannedDeletion`), `BatchGetSecretValue`
+ * (`SecretIdList` of 1-20 names or ARNs, per-secret `Errors`), `GetSecretValue`. Every
+ * request's SigV4 signature is verified against the key store.
+ *
+ * @module
+ */
+
+import {
+  denied,
+  type FakeKeyStore,
+  type Fault,
+  jsonError,
+  jsonFront,
+  jsonOk,
+  type JsonServiceOptions,
+  pageToken,
+  readPageToken,
+  validation,
+} from "./aws_sigv4.ts";
+
+/** One seeded secret. */
+export interface FakeSecret {
+  /** Its name. */
+  name: string;
+  /** A SecretString. */
+  string?: string;
+  /** A SecretBinary (raw bytes). */
+  binary?: Uint8Array;
+  /** Scheduled for deletion. */
+  deleted?: boolean;
+}
+
+/** Options of the Secrets Manager fake. */
+export interface SecretsManagerFakeOptions extends JsonServiceOptions {
+  /** Most secrets per ListSecrets page regardless of MaxResults (default 100). */
+  pageSize?: number;
+  /** Secret names whose values this identity may not read (GetSecretValue denied). */
+  denySecrets?: Iterable<string>;
+}
+
+/** The fake: its handler for `startFake`, counters, and fault injection. */
+export interface SecretsManagerFake {
+  /** The request handler. */
+  handler: (request: Request) => Promise<Response>;
+  /** Successful-signature calls by operation. */
+  calls: Map<string, number>;
+  /** Operations in the order their requests arrived (after signature checks). */
+  order: string[];
+  /** Faults answered to the next requests, in order (throttling, 5xx). */
+  faults: Fault[];
+  /** The ARN of a seeded secret. */
+  arn(name: string): string;
+}
+
+const OPERATIONS = ["ListSecrets", "BatchGetSecretValue", "GetSecretValue"] as const;
+
+/** Create a Secrets Manager fake over `secrets`, accepting keys from `keys`. */
+export function secretsManagerFake(
+  secrets: readonly FakeSecret[],
+  keys: FakeKeyStore,
+  options: SecretsManagerFakeOptions = {},
+): SecretsManagerFake {
+  const region = options.region ?? "eu-west-2";
+  const deny = new Set(options.deny ?? []);
+  const denySecrets = new Set(options.denySecrets ?? []);
+  const calls = new Map<string, number>();
+  const order: string[] = [];
+  const faults: Fault[] = [];
+  const sorted = [...secrets].sort((a, b) => a.name < b.name ? -1 : 1);
+  const arns = new Map<string, string>();
+  const created = Date.now() / 1000 - 3600;
+  for (const secret of sorted) {
+    const suffix = Array.from(secret.name).reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7)
+      .toString(36).padStart(6, "x").slice(0, 6);
+    arns.set(
+      secret.name,
+      `arn:aws:secretsmanager:${region}:123456789012:secret:${secret.name}-${suffix}`,
+    );
+  }
+  const find = (id: string) => sorted.find((s) => s.name === id || arns.get(s.name) === id);
+  const valueOf = (secret: FakeSecret) => ({
+    ARN: arns.get(secret.name),
+    Name: secret.name,
+    VersionId: `v-${secret.name.length}`,
+    ...(secret.string !== undefined ? { SecretString: secret.string } : {}),
+    ...(secret.binary !== undefined
+      ? { SecretBinary: btoa(String.fromCharCode(...secret.binary)) }
+      : {}),
+    VersionStages: ["AWSCURRENT"],
+    CreatedDate: created,
+  });
+  const notFound = "Secrets Manager can't find the specified secret.";
+  const deleted =
+    "You can't perform this operation on the secret because it was marked for deletion.";
+
+  function listSecrets(input: Record<string, unknown>): Response {
+    const max = input.MaxResults ?? 100;
+    if (typeof max !== "number" || !Number.isInteger(max) || max < 1 || max > 100) {
+      return validation(
+        `1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100`,
+      );
+    }
+    const offset = readPageToken("ListSecrets", input.NextToken);
+    if (offset === null) {
+      return jsonError(400, "InvalidNextTokenException", "The NextToken value is invalid.");
+    }
+    let visible = sorted.filter((s) => !s.deleted || input.IncludePlannedDeletion === true);
+    for (const filter of (input.Filters ?? []) as { Key?: string; Values?: string[] }[]) {
+      if (filter.Key !== "name") {
+        return jsonError(400, "InvalidParameterException", "Only name filters are faked.");
+      }
+      const values = filter.Values ?? [];
+      visible = visible.filter((s) =>
+        values.some((v) =>
+          v.startsWith("!") ? !s.name.startsWith(v.slice(1)) : s.name.startsWith(v)
+        )
+      );
+    }
+    const start = offset ?? 0;
+    const size = Math.min(max, options.pageSize ?? 100);
+    const page = visible.slice(start, start + size);
+    const next = start + size < visible.length ? pageToken("ListSecrets", start + size) : undefined;
+    return jsonOk({
+      SecretList: page.map((s) => ({
+        ARN: arns.get(s.name),
+        Name: s.name,
+        LastChangedDate: created,
+        CreatedDate: created,
+        ...(s.deleted ? { DeletedDate: created + 60 } : {}),
+        SecretVersionsToStages: { [`v-${s.name.length}`]: ["AWSCURRENT"] },
+      })),
+      ...(next ? { NextToken: next } : {}),
+    });
+  }
+
+  function batchGet(input: Record<string, unknown>): Response {
+    const ids = input.SecretIdList;
+    if ((ids === undefined) === (input.Filters === undefined)) {
+      return jsonError(
+        400,
+        "InvalidParameterException",
+        "Either SecretIdList or Filters must be specified, but not both.",
+      );
+    }
+    if (input.Filters !== undefined) {
+      return jsonError(400, "InvalidParameterException", "Filters are not faked.");
+    }
+    if (!Array.isArray(ids) || ids.length < 1 || ids.length > 20) {
+      return validation(
+        `1 validation error detected: Value at 'secretIdList' failed to satisfy constraint: Member must have length less than or equal to 20`,
+      );
+    }
+    if (input.MaxResults !== undefined) {
+      return jsonError(
+        400,
+        "InvalidParameterException",
+        "MaxResults can only be used with Filters.",
+      );
+    }
+    const values = [];
+    const errors = [];
+    for (const id of ids as string[]) {
+      const secret = find(id);
+      if (!secret) {
+        errors.push({ SecretId: id, ErrorCode: "ResourceNotFoundException", Message: notFound });
+      } else if (denySecrets.has(secret.name)) {
+        errors.push({
+          SecretId: id,
+          ErrorCode: "AccessDeniedException",
+          Message: "not authorized to perform: secretsmanager:GetSecretValue",
+        });
+      } else if (secret.deleted) {
+        errors.push({ SecretId: id, ErrorCode: "InvalidRequestException", Message: deleted });
+      } else {
+        values.push(valueOf(secret));
+      }
+    }
+    return jsonOk({ SecretValues: values, Errors: errors });
+  }
+
+  function getOne(input: Record<string, unknown>): Response {
+    if (typeof input.SecretId !== "string" || input.SecretId === "") {
+      return validation(
+        "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    const secret = find(input.SecretId);
+    if (!secret) return jsonError(400, "ResourceNotFoundException", notFound);
+    if (denySecrets.has(secret.name)) {
+      return denied("secretsmanager:GetSecretValue", arns.get(secret.name));
+    }
+    if (secret.deleted) return jsonError(400, "InvalidRequestException", deleted);
+    return jsonOk(valueOf(secret));
+  }
+
+  return {
+    calls,
+    order,
+    faults,
+    arn: (name) => arns.get(name)!,
+    async handler(request) {
+      const front = await jsonFront(request, {
+        keys,
+        region,
+        service: "secretsmanager",
+        targetPrefix: "secretsmanager",
+        operations: OPERATIONS,
+        faults,
+        calls,
+      });
+      if (front instanceof Response) return front;
+      const { operation, input } = front;
+      order.push(operation);
+      if (deny.has(operation)) return denied(`secretsmanager:${operation}`);
+      switch (operation) {
+        case "ListSecrets":
+          return listSecrets(input);
+        case "BatchGetSecretValue":
+          return batchGet(input);
+        default:
+          return getOne(input);
+      }
+    },
+  };
+}
