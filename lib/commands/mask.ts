@@ -5,7 +5,8 @@
  * GitHub Actions: one `::add-mask::` line per form of each value that could show up in a
  * log: the value, each line of a multi-line value, each leaf of a JSON value, and their
  * base64, URL- and JSON-escaped forms (the forms the tool's own redaction covers; forms
- * shorter than 4 characters are skipped, as masking them would blank ordinary text).
+ * shorter than 4 characters, and boolean values, are skipped: masking them would blank
+ * ordinary words in every later log line).
  * Command data is escaped as the runner expects (`%` → `%25`, CR → `%0D`, LF → `%0A`).
  *
  * GitLab CI has no command to mask a value at run time, so nothing is printed on stdout
@@ -30,6 +31,7 @@ export function escapeCommandData(text: string): string {
 export function githubMasks(found: readonly VaultLeaf[]): string {
   const forms = new Set<string>();
   for (const leaf of found) {
+    if (typeof leaf.value === "boolean") continue;
     for (const form of derivedForms(leafText(leaf.value))) {
       if (!/[\r\n]/.test(form) && form.trim() !== "") forms.add(form);
     }
