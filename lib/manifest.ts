@@ -150,8 +150,11 @@ export async function readMatchingManifest(
 ): Promise<Manifest | null> {
   const manifest = await readManifest(store.plainPath, log);
   if (manifest === null) return null;
-  const digest = vault.raw === null ? null : await sha256Hex(vault.raw);
-  if (manifest.vaultSha256 !== digest || manifest.vault !== basename(store.path)) {
+  // Before the first encrypted write, the vault read is the plain base layer.
+  const file = vault.exists ? store.path : store.plainPath;
+  const content = vault.exists ? vault.raw : vault.text;
+  const digest = content === null ? null : await sha256Hex(content);
+  if (manifest.vaultSha256 !== digest || manifest.vault !== basename(file)) {
     log.warn(
       `the manifest ${
         manifestPath(store.plainPath)

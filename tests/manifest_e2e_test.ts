@@ -139,6 +139,11 @@ Deno.test("a failed load leaves both the vault and the manifest byte-for-byte un
 Deno.test("an encrypted vault's manifest names the encrypted file and hashes its ciphertext", async () => {
   const { vault, env, manifest } = await setup();
   const key = "manifest-test-key-0123456789";
+  assert.equal((await runTool([], env)).code, 0, "a plain load first");
+  const migrate = await runTool(["--dry-run"], { ...env, DATAOPS_VAULT_KEY: key });
+  assert.equal(migrate.code, 0, migrate.stderr);
+  assert.ok(!migrate.stderr.includes("does not describe"), "the plain base layer matches");
+  assert.match(migrate.stdout, /; vault has CUSTOM|unchanged API\.TOKEN/);
   const result = await runTool([], { ...env, DATAOPS_VAULT_KEY: key });
   assert.equal(result.code, 0, result.stderr);
   assertNoLeak(result, [...VALUES, key, "hand-written-value"]);
