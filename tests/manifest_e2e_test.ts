@@ -34,6 +34,13 @@ async function setup() {
   return { source, dir, vault, env, manifest };
 }
 
+/** A load that must succeed, printing no value. */
+async function loadOk(env: Record<string, string>): Promise<void> {
+  const result = await runTool([], env);
+  assert.equal(result.code, 0, result.stderr);
+  assertNoLeak(result, [...VALUES, "hand-written-value", env.DATAOPS_VAULT_KEY ?? "unset-key"]);
+}
+
 function assertNoValues(text: string, values: readonly string[]): void {
   for (const value of values) {
     for (const form of derivedForms(value)) {
@@ -73,7 +80,7 @@ Deno.test("each load writes a manifest of provenance, without values", async () 
 
 Deno.test("--dry-run prints the redacted diff with provenance and writes nothing", async () => {
   const { source, vault, env, manifest } = await setup();
-  assert.equal((await runTool([], env)).code, 0);
+  await loadOk(env);
   const before = await Deno.readTextFile(manifest);
   const recorded = JSON.parse(before).keys["SNOWFLAKE.TRANSFORM.PASSWORD"].fetched;
   await source.set(SECOND);
@@ -94,7 +101,7 @@ Deno.test("--dry-run prints the redacted diff with provenance and writes nothing
 
 Deno.test("the manifest keeps earlier provenance, drops removed keys, and flags a hand-edited vault", async () => {
   const { source, vault, env, manifest } = await setup();
-  assert.equal((await runTool([], env)).code, 0);
+  await loadOk(env);
   const first = JSON.parse(await Deno.readTextFile(manifest));
   await source.set(SECOND);
   const partial = await runTool([], { ...env, SECRETS_SELECTION_FILTER: "API" });
@@ -116,7 +123,7 @@ Deno.test("the manifest keeps earlier provenance, drops removed keys, and flags 
   assert.ok(!dry.stdout.includes("vault has"), "stale provenance is not shown");
   assertNoLeak(dry, VALUES);
 
-  assert.equal((await runTool([], { ...env, SECRETS_SELECTION_FILTER: "SNOWFLAKE" })).code, 0);
+  await loadOk({ ...env, SECRETS_SELECTION_FILTER: "SNOWFLAKE" });
   const third = JSON.parse(await Deno.readTextFile(manifest));
   assert.equal(third.keys["API.NEW"], undefined, "a key removed from the vault is dropped");
   assert.equal(third.vaultSha256, await sha256Hex(await Deno.readTextFile(vault)));
@@ -124,7 +131,7 @@ Deno.test("the manifest keeps earlier provenance, drops removed keys, and flags 
 
 Deno.test("a failed load leaves both the vault and the manifest byte-for-byte unchanged", async () => {
   const { source, vault, env, manifest } = await setup();
-  assert.equal((await runTool([], env)).code, 0);
+  await loadOk(env);
   const vaultBytes = await readBytes(vault);
   const manifestBytes = await readBytes(manifest);
   await source.set({ ...SECOND, "ci_API.TOKEN.BELOW": "below-a-value-1" });
@@ -139,7 +146,7 @@ Deno.test("a failed load leaves both the vault and the manifest byte-for-byte un
 Deno.test("an encrypted vault's manifest names the encrypted file and hashes its ciphertext", async () => {
   const { vault, env, manifest } = await setup();
   const key = "manifest-test-key-0123456789";
-  assert.equal((await runTool([], env)).code, 0, "a plain load first");
+  await loadOk(env);
   const migrate = await runTool(["--dry-run"], { ...env, DATAOPS_VAULT_KEY: key });
   assert.equal(migrate.code, 0, migrate.stderr);
   assert.ok(!migrate.stderr.includes("does not describe"), "the plain base layer matches");

@@ -178,7 +178,9 @@ Deno.test("export refuses names a shell cannot hold and keys that collide", asyn
   });
   const { vault } = await tempVault();
   const env = customEnv(source.script, vault);
-  assert.equal((await runTool([], env)).code, 0);
+  const load = await runTool([], env);
+  assert.equal(load.code, 0, load.stderr);
+  assertNoLeak(load, ["nine-lives-1", "abc-value-1", "abc-value-2"]);
   const digit = await runTool(["export", "--format", "env", "9LIVES"], env);
   assert.equal(digit.code, 0, "a subtree drops the leading segment");
   assert.equal(digit.stdout, "export KEY='nine-lives-1'\n");
@@ -238,5 +240,6 @@ Deno.test("command-line mistakes are configuration errors", async () => {
     const result = await runTool(args, env);
     assert.equal(result.code, 2, args.join(" "));
     assertOneErrorLine(result, pattern);
+    assertNoLeak(result, VALUES);
   }
 });
