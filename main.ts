@@ -14,6 +14,8 @@ import { resolveConfig } from "./lib/config.ts";
 import { ExitCode, OrchestratorError } from "./lib/errors.ts";
 import { createLogger } from "./lib/log.ts";
 import { load } from "./lib/load.ts";
+import { runReadCommand } from "./lib/commands/mod.ts";
+import { dryRunLines } from "./lib/dry_run.ts";
 import { Redactor } from "./lib/redact.ts";
 import { allParams } from "./providers/mod.ts";
 
@@ -29,7 +31,18 @@ export function helpText(): string {
     `secrets-orchestrator ${VERSION}`,
     "Fetch secrets from a secrets manager and merge them into the pipeline's YAML vault.",
     "",
-    "Usage: secrets-orchestrator [load] [options]",
+    "Usage: secrets-orchestrator [load] [--dry-run] [options]",
+    "       secrets-orchestrator get PATH [--format yaml|json]",
+    "       secrets-orchestrator render FILE [-o OUT]",
+    "       secrets-orchestrator export --format dotenv|env|json|yaml [--prefix P] [PATH]",
+    "       secrets-orchestrator mask [--ci github|gitlab] [PATH]",
+    "",
+    "Commands:",
+    "  load               fetch secrets and merge them into the vault (the default)",
+    "  get                print one value, or a namespace as YAML or JSON",
+    "  render             replace DATAOPS_VAULT(PATH) and {{ PATH }} in FILE with vault values",
+    "  export             print (part of) the vault as shell-quoted variables or a document",
+    "  mask               print GitHub Actions ::add-mask:: lines for every vault value",
     "",
     "Options:",
     "  --dry-run          print which vault keys would be added, changed or left; write nothing",
@@ -68,6 +81,7 @@ export async function main(args: readonly string[]): Promise<number> {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
+  if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
   let log = createLogger({
     verbosity: args.includes("--quiet") || args.includes("-q") ? "quiet" : "normal",
     color: env.NO_COLOR === undefined && Deno.stderr.isTerminal(),
@@ -81,13 +95,13 @@ export async function main(args: readonly string[]): Promise<number> {
       redactor,
       progress: Deno.stderr.isTerminal(),
     });
+    if (config.command !== "load") {
+      await runReadCommand(config, log, redactor);
+      return ExitCode.ok;
+    }
     const result = await load(config, log, redactor);
     if (config.dryRun) {
-      const lines = [
-        ...result.plan.added.map((key) => `add       ${key}`),
-        ...result.plan.changed.map((key) => `change    ${key}`),
-        ...result.plan.unchanged.map((key) => `unchanged ${key}`),
-      ];
+      const lines = dryRunLines(result.plan, result.provenance, result.previous);
       if (lines.length > 0) print(lines.join("\n"));
       log.info(
         `dry run: ${result.plan.added.length} to add, ${result.plan.changed.length} to change, ${result.plan.unchanged.length} unchanged; nothing written`,

@@ -11,6 +11,9 @@ import { ConfigError } from "./errors.ts";
 import { FALSE_WORDS, type ParamDoc, TRUE_WORDS } from "./params.ts";
 import type { Verbosity } from "./log.ts";
 import type { Manager, ProviderSettings } from "../providers/types.ts";
+import { checkCommand, type Command } from "./commands/spec.ts";
+
+export type { Command } from "./commands/spec.ts";
 
 /** Every `SECRETS_MANAGER` value, in documentation order. */
 export const MANAGERS: readonly Manager[] = [
@@ -21,9 +24,6 @@ export const MANAGERS: readonly Manager[] = [
   "CUSTOM",
   "NONE",
 ];
-
-/** The commands the tool runs. */
-export type Command = "load";
 
 /** The resolved configuration of one run. */
 export interface Config {
@@ -49,6 +49,10 @@ export interface Config {
   lockTimeoutMs: number;
   /** How long the whole fetch may take, in milliseconds. */
   timeoutMs: number;
+  /** `DATAOPS_VAULT_KEY`: set means the vault is stored encrypted. Never given to providers. */
+  vaultKey?: string;
+  /** Command-specific flags: `--format`, `--output`, `--prefix`, `--ci`. */
+  options: { format?: string; output?: string; prefix?: string; ci?: string };
   /** What the provider is given (its vault credentials are filled in later). */
   settings: Omit<ProviderSettings, "vaultCredentials" | "deadline" | "cwd">;
 }
@@ -111,6 +115,10 @@ export function resolveConfig(
     "dry-run": { type: "boolean" },
     quiet: { type: "boolean", short: "q" },
     verbose: { type: "boolean", short: "v" },
+    format: { type: "string" },
+    output: { type: "string", short: "o" },
+    prefix: { type: "string" },
+    ci: { type: "string" },
   };
   for (const param of flagged) {
     options[param.flag!] = { type: param.flag === "expand-json" ? "boolean" : "string" };
@@ -130,13 +138,8 @@ export function resolveConfig(
   }
 
   const [first, ...rest] = positionals;
-  const command = first ?? "load";
-  if (command !== "load") {
-    throw new ConfigError(`unknown command "${command}"; the commands are: load`);
-  }
-  if (rest.length > 0) {
-    throw new ConfigError(`unexpected argument "${rest[0]}"; see --help`);
-  }
+  const command = checkCommand(first ?? "load", rest, values);
+  const { DATAOPS_VAULT_KEY: vaultKey, ...providerEnv } = merged;
 
   const managerText = (merged.SECRETS_MANAGER ?? "").trim() || "AWS_SECRETS_MANAGER";
   const manager = MANAGERS.find((m) => m === managerText.toUpperCase());
@@ -165,8 +168,15 @@ export function resolveConfig(
     vaultPath,
     lockTimeoutMs: parseSeconds("SECRETS_LOCK_TIMEOUT", merged.SECRETS_LOCK_TIMEOUT, 60),
     timeoutMs: parseSeconds("SECRETS_TIMEOUT", merged.SECRETS_TIMEOUT, 300),
+    vaultKey,
+    options: {
+      format: values.format as string | undefined,
+      output: values.output as string | undefined,
+      prefix: values.prefix as string | undefined,
+      ci: values.ci as string | undefined,
+    },
     settings: {
-      env: merged,
+      env: providerEnv,
       selection: splitList(merged.SECRETS_SELECTION),
       filter: merged.SECRETS_SELECTION_FILTER || undefined,
       stripPrefix: merged.SECRETS_STRIP_PREFIX || undefined,

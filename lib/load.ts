@@ -13,9 +13,17 @@ import type { Logger } from "./log.ts";
 import { applyMerge, checkEntries, type MergePlan, planMerge } from "./merge.ts";
 import type { Redactor } from "./redact.ts";
 import { fetchSandboxed } from "./sandbox.ts";
-import { lockVault, readVault, renderVault, writeAtomic } from "./vault_file.ts";
+import { lockVault, renderVault } from "./vault_file.ts";
+import { openVaultStore, warnPlainLeftover } from "./vault_store.ts";
+import {
+  commitLoad,
+  type KeyProvenance,
+  type Manifest,
+  mapWithProvenance,
+  readMatchingManifest,
+} from "./manifest.ts";
 import { getProvider } from "../providers/mod.ts";
-import type { ProviderSettings, VaultEntry } from "../providers/types.ts";
+import type { ProviderSettings } from "../providers/types.ts";
 
 /** What a load did (or, for a dry run, would do). */
 export interface LoadResult {
@@ -25,12 +33,18 @@ export interface LoadResult {
   plan: MergePlan;
   /** Whether the vault file was written. */
   written: boolean;
+  /** Provenance of every fetched key. */
+  provenance: Map<string, KeyProvenance>;
+  /** Dry run: the manifest of the vault as it is (null when absent or stale). */
+  previous: Manifest | null;
 }
 
 /** Run a load as configured. Prints stage lines through `log`; throws typed errors. */
 export async function load(config: Config, log: Logger, redactor: Redactor): Promise<LoadResult> {
   const provider = getProvider(config.manager);
-  const before = await readVault(config.vaultPath);
+  const store = openVaultStore(config.vaultPath, config.vaultKey);
+  const before = await store.read();
+  await warnPlainLeftover(store, before, log);
   log.debug(
     `vault ${config.vaultPath}: ${before.text === null ? "absent, starting empty" : "read"}`,
   );
@@ -68,29 +82,35 @@ export async function load(config: Config, log: Logger, redactor: Redactor): Pro
     redactor,
     timeoutMs: config.timeoutMs,
   });
-  const entries: VaultEntry[] = [];
-  for (const secret of secrets) entries.push(...provider.map(secret, settings));
+  const { entries, provenance } = mapWithProvenance(provider, secrets, settings, new Date());
   const checked = checkEntries(entries);
   log.info(`fetched ${secrets.length} secrets, ${checked.length} vault keys`);
 
   if (config.dryRun) {
     const dry = planMerge(before.doc, checked);
-    return { secrets: secrets.length, plan: dry, written: false };
+    const previous = await readMatchingManifest(store, before, log);
+    return { secrets: secrets.length, plan: dry, written: false, provenance, previous };
   }
 
   const lock = await lockVault(config.vaultPath, config.lockTimeoutMs);
   try {
-    const current = await readVault(config.vaultPath);
+    const current = await store.read();
     const merge = planMerge(current.doc, checked);
-    const changed = merge.added.length + merge.changed.length > 0;
-    if (changed || current.text === null) {
-      applyMerge(current.doc, checked);
-      await writeAtomic(config.vaultPath, renderVault(current.doc));
-    }
+    const write = merge.added.length + merge.changed.length > 0 || !current.exists;
+    if (write) applyMerge(current.doc, checked);
+    const text = write ? renderVault(current.doc) : null;
+    await commitLoad({
+      store,
+      vault: current,
+      text,
+      fetched: provenance,
+      backend: config.manager,
+      log,
+    });
     log.info(
-      `vault ${config.vaultPath}: ${merge.added.length} added, ${merge.changed.length} changed, ${merge.unchanged.length} unchanged`,
+      `vault ${store.path}: ${merge.added.length} added, ${merge.changed.length} changed, ${merge.unchanged.length} unchanged`,
     );
-    return { secrets: secrets.length, plan: merge, written: changed || current.text === null };
+    return { secrets: secrets.length, plan: merge, written: write, provenance, previous: null };
   } finally {
     lock.release();
   }

@@ -86,6 +86,11 @@ export const GENERAL_PARAMS: readonly ParamDoc[] = [
     meaning: "Project root: relative `SECRETS_CUSTOM_SCRIPT` paths are resolved against it.",
   },
   {
+    name: "DATAOPS_VAULT_KEY",
+    meaning:
+      "When set, the vault is stored encrypted in `vault.yml.enc` (JWE, key derived with HKDF-SHA-256 and `vault.salt`); use 16+ random characters.",
+  },
+  {
     name: "NO_COLOR",
     meaning: "When set (to anything), output has no colour.",
   },

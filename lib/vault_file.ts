@@ -61,9 +61,9 @@ export function renderVault(doc: Document): string {
 /**
  * Write `text` to `path` atomically: a private temp file (mode 0600) in the same folder,
  * fsync, then rename over the target. Readers see the old file or the new one, never a
- * mix. The temp file is removed on failure.
+ * mix. The temp file is removed on failure. `what` names the file in errors.
  */
-export async function writeAtomic(path: string, text: string): Promise<void> {
+export async function writeAtomic(path: string, text: string, what = "the vault"): Promise<void> {
   const dir = dirname(path);
   const temp = `${dir}/.${basename(path)}.${crypto.randomUUID()}.tmp`;
   try {
@@ -81,7 +81,7 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
     throw new VaultError(
-      `cannot write the vault ${path}: ${describe(error)}; it was left as it was`,
+      `cannot write ${what} ${path}: ${describe(error)}; it was left as it was`,
     );
   }
 }

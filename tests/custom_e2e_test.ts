@@ -206,10 +206,10 @@ Deno.test("--dry-run prints added, changed and unchanged keys, never values, and
   assert.equal(
     result.stdout,
     [
-      "add       SNOWFLAKE.INGEST.PASSWORD",
-      "add       SNOWFLAKE.INGEST.PORT",
-      "change    SNOWFLAKE.TRANSFORM.PASSWORD",
-      "unchanged SNOWFLAKE.TRANSFORM.USERNAME",
+      'add       SNOWFLAKE.INGEST.PASSWORD  from CUSTOM "SNOWFLAKE.INGEST"',
+      'add       SNOWFLAKE.INGEST.PORT  from CUSTOM "SNOWFLAKE.INGEST"',
+      'change    SNOWFLAKE.TRANSFORM.PASSWORD  from CUSTOM "SNOWFLAKE.TRANSFORM.PASSWORD"',
+      'unchanged SNOWFLAKE.TRANSFORM.USERNAME  from CUSTOM "SNOWFLAKE.TRANSFORM.USERNAME"',
       "",
     ].join("\n"),
   );

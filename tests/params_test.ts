@@ -9,10 +9,16 @@ function readmeTable(): Map<string, string> {
   const rows = new Map<string, string>();
   for (const line of readme.split("\n")) {
     const match = /^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|([^|]*)\|/.exec(line);
-    if (match) rows.set(match[1], match[2].trim().replaceAll("`", ""));
+    if (!match) continue;
+    assert.ok(!rows.has(match[1]), `README lists ${match[1]} twice`);
+    rows.set(match[1], match[2].trim().replaceAll("`", ""));
   }
   return rows;
 }
+
+Deno.test("the README has one parameter table", () => {
+  assert.equal(readme.split("\n").filter((line) => /^\|\s*Name\s*\|/.test(line)).length, 1);
+});
 
 Deno.test("the README parameter table lists exactly the documented parameters, with their defaults", () => {
   const table = readmeTable();

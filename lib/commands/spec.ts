@@ -1,0 +1,85 @@
+/**
+ * The commands, their arguments and their flags: checked before anything is read, so a
+ * mistyped command line fails at once with a message saying what is accepted.
+ *
+ * @module
+ */
+
+import { ConfigError } from "../errors.ts";
+
+/** The commands the tool runs. */
+export type Command = "load" | "get" | "render" | "export" | "mask";
+
+/** What one command accepts. */
+interface CommandSpec {
+  /** Positional arguments: names, a trailing `?` marks an optional one. */
+  args: string[];
+  /** Command-specific flags it accepts, with their allowed values (empty: any value). */
+  flags: Record<string, readonly string[]>;
+}
+
+/** Output formats of `get`. */
+export const GET_FORMATS: readonly string[] = ["yaml", "json"];
+/** Output formats of `export`. */
+export const EXPORT_FORMATS: readonly string[] = ["dotenv", "env", "json", "yaml"];
+/** CI systems of `mask`. */
+export const MASK_SYSTEMS: readonly string[] = ["github", "gitlab"];
+
+/** Every command, by name. */
+export const COMMANDS: Readonly<Record<Command, CommandSpec>> = {
+  load: { args: [], flags: { "dry-run": [] } },
+  get: { args: ["PATH"], flags: { format: GET_FORMATS } },
+  render: { args: ["FILE"], flags: { output: [] } },
+  export: { args: ["PATH?"], flags: { format: EXPORT_FORMATS, prefix: [] } },
+  mask: { args: ["PATH?"], flags: { ci: MASK_SYSTEMS } },
+};
+
+/** Flags that belong to one command or another (the rest are global). */
+export const COMMAND_FLAGS: readonly string[] = ["dry-run", "format", "output", "prefix", "ci"];
+
+/**
+ * Check a command line: a known command, the right number of arguments, only its own
+ * flags, and accepted flag values. Returns the command.
+ */
+export function checkCommand(
+  name: string,
+  args: readonly string[],
+  values: Readonly<Record<string, unknown>>,
+): Command {
+  const names = Object.keys(COMMANDS);
+  if (!names.includes(name)) {
+    throw new ConfigError(`unknown command "${name}"; the commands are: ${names.join(", ")}`);
+  }
+  const command = name as Command;
+  const spec = COMMANDS[command];
+  const required = spec.args.filter((arg) => !arg.endsWith("?")).length;
+  if (args.length < required) {
+    throw new ConfigError(
+      `${command} needs ${spec.args[args.length]}: secrets-orchestrator ${command} ${
+        spec.args.join(" ")
+      }`,
+    );
+  }
+  if (args.length > spec.args.length) {
+    throw new ConfigError(`unexpected argument "${args[spec.args.length]}"; see --help`);
+  }
+  for (const flag of COMMAND_FLAGS) {
+    const value = values[flag];
+    if (value === undefined) continue;
+    const allowed = spec.flags[flag];
+    if (allowed === undefined) {
+      throw new ConfigError(`--${flag} does not apply to ${command}; see --help`);
+    }
+    if (allowed.length > 0 && !allowed.includes(String(value))) {
+      throw new ConfigError(
+        `--${flag} ${JSON.stringify(String(value))} is not accepted by ${command}; use one of ${
+          allowed.join(", ")
+        }`,
+      );
+    }
+  }
+  if (command === "export" && values.format === undefined) {
+    throw new ConfigError(`export needs --format, one of ${EXPORT_FORMATS.join(", ")}`);
+  }
+  return command;
+}

@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { commitLoad, manifestPath, mapWithProvenance } from "../lib/manifest.ts";
+import { dryRunLines } from "../lib/dry_run.ts";
+import { createLogger } from "../lib/log.ts";
+import { Redactor } from "../lib/redact.ts";
+import { parseVault } from "../lib/vault_file.ts";
+import { openVaultStore } from "../lib/vault_store.ts";
+import { customProvider } from "../providers/custom.ts";
+import type { ProviderSettings } from "../providers/types.ts";
+
+const SETTINGS: ProviderSettings = {
+  env: {},
+  selection: [],
+  expandJson: true,
+  vaultCredentials: {},
+  cwd: "/",
+  requestTimeoutMs: 1000,
+  deadline: Date.now() + 1000,
+};
+
+Deno.test("provenance carries the backend's version and last-changed time to every key of a secret", () => {
+  const at = new Date("2026-01-02T03:04:05.000Z");
+  const { entries, provenance } = mapWithProvenance(
+    customProvider,
+    [
+      {
+        name: "DB",
+        value: '{"USER":"u-1","PASS":"p-1"}',
+        version: "v7",
+        updated: "2025-12-31T00:00:00Z",
+      },
+      { name: "PLAIN.KEY", value: "x-1" },
+    ],
+    SETTINGS,
+    at,
+  );
+  assert.equal(entries.length, 3);
+  assert.deepEqual(provenance.get("DB.PASS"), {
+    backend: "CUSTOM",
+    source: "DB",
+    version: "v7",
+    updated: "2025-12-31T00:00:00Z",
+    fetched: "2026-01-02T03:04:05.000Z",
+  });
+  assert.deepEqual(provenance.get("PLAIN.KEY"), {
+    backend: "CUSTOM",
+    source: "PLAIN.KEY",
+    fetched: "2026-01-02T03:04:05.000Z",
+  });
+  const lines = dryRunLines(
+    { added: ["PLAIN.KEY"], changed: ["DB.PASS"], unchanged: [] },
+    provenance,
+    {
+      format: 1,
+      vault: "vault.yml",
+      encrypted: false,
+      vaultSha256: null,
+      loaded: "",
+      backend: "CUSTOM",
+      keys: { "DB.PASS": { ...provenance.get("DB.PASS")!, version: "v6", fetched: "T0" } },
+    },
+  );
+  assert.deepEqual(lines, [
+    'add       PLAIN.KEY  from CUSTOM "PLAIN.KEY"',
+    'change    DB.PASS  from CUSTOM "DB" version v7 changed 2025-12-31T00:00:00Z; vault has CUSTOM "DB" version v6 changed 2025-12-31T00:00:00Z fetched T0',
+  ]);
+});
+
+Deno.test("when the vault write fails after the manifest was written, the previous manifest is restored", async () => {
+  const dir = await Deno.makeTempDir();
+  const vault = `${dir}/vault.yml`;
+  await Deno.mkdir(vault);
+  await Deno.writeTextFile(`${vault}/blocker`, "x");
+  const log = createLogger({
+    verbosity: "quiet",
+    color: false,
+    redactor: new Redactor(),
+    write: () => {},
+  });
+  const store = openVaultStore(vault, undefined);
+  const doc = parseVault("A: new-value-1\n", vault);
+  const fetched = new Map([["A", { backend: "CUSTOM" as const, source: "A", fetched: "T" }]]);
+  const attempt = () =>
+    commitLoad({
+      store,
+      vault: { path: vault, text: null, doc, exists: false, raw: null },
+      text: "A: new-value-1\n",
+      fetched,
+      backend: "CUSTOM",
+      log,
+    });
+  await assert.rejects(attempt(), /cannot write the vault/);
+  assert.deepEqual(
+    [...Deno.readDirSync(dir)].map((e) => e.name),
+    ["vault.yml"],
+    "no manifest left",
+  );
+
+  const previous = '{"format":1,"keys":{}}\n';
+  await Deno.writeTextFile(manifestPath(vault), previous);
+  await assert.rejects(attempt(), /cannot write the vault/);
+  assert.equal(await Deno.readTextFile(manifestPath(vault)), previous);
+});
