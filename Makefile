@@ -56,7 +56,7 @@ build: $(DENO_DEP)
 	  exit 2; \
 	fi
 	@mkdir -p $(dir $(OUT))
-	$(DENO) compile --frozen -P --no-prompt --include providers/worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
+	$(DENO) compile --frozen -P --no-prompt --include providers/worker.ts --include lib/core_worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
 
 dist: build
 	cd $(dir $(OUT)) && sha256sum $(notdir $(OUT))* > SHA256SUMS

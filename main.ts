@@ -11,12 +11,13 @@
 
 import denoConfig from "./deno.json" with { type: "json" };
 import { resolveConfig } from "./lib/config.ts";
-import { ExitCode, OrchestratorError } from "./lib/errors.ts";
+import { ExitCode } from "./lib/errors.ts";
+import { runIsolated } from "./lib/isolate.ts";
+import { fetchSecrets, prepareLoad } from "./lib/load.ts";
 import { createLogger } from "./lib/log.ts";
-import { load } from "./lib/load.ts";
-import { runReadCommand } from "./lib/commands/mod.ts";
-import { dryRunLines } from "./lib/dry_run.ts";
 import { Redactor } from "./lib/redact.ts";
+import { reportFailure } from "./lib/run.ts";
+import { absolute, commandPermissions } from "./lib/run_plan.ts";
 import { allParams } from "./providers/mod.ts";
 
 /** The tool's version. */
@@ -88,34 +89,30 @@ export async function main(args: readonly string[]): Promise<number> {
     redactor,
   });
   try {
-    const config = resolveConfig(args, env, params);
+    const cwd = Deno.cwd();
+    const resolved = resolveConfig(args, env, params);
+    const config = { ...resolved, vaultPath: absolute(resolved.vaultPath, cwd) };
     log = createLogger({
       verbosity: config.verbosity,
       color: config.color && Deno.stderr.isTerminal(),
       redactor,
       progress: Deno.stderr.isTerminal(),
     });
-    if (config.command !== "load") {
-      await runReadCommand(config, log, redactor);
-      return ExitCode.ok;
+    let fetched = null;
+    if (config.command === "load") {
+      const prepared = await prepareLoad(config, cwd, redactor);
+      const secrets = await fetchSecrets(config, prepared, log, redactor);
+      fetched = { settings: prepared.settings, secrets };
     }
-    const result = await load(config, log, redactor);
-    if (config.dryRun) {
-      const lines = dryRunLines(result.plan, result.provenance, result.previous);
-      if (lines.length > 0) print(lines.join("\n"));
-      log.info(
-        `dry run: ${result.plan.added.length} to add, ${result.plan.changed.length} to change, ${result.plan.unchanged.length} unchanged; nothing written`,
-      );
-    }
-    return ExitCode.ok;
+    const perms = commandPermissions(config, cwd);
+    log.debug(
+      `run permissions: read=[${perms.read.join(",")}] write=[${perms.write.join(",")}] net=[${
+        perms.net.join(",")
+      }] run=[${perms.run.join(",")}] env=none`,
+    );
+    return await runIsolated({ config, fetched }, perms);
   } catch (error) {
-    if (error instanceof OrchestratorError) {
-      log.error(error.message);
-      return error.exitCode;
-    }
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    log.error(`unexpected failure (${message.split("\n")[0]}); please report it`);
-    return ExitCode.internal;
+    return reportFailure(error, log);
   }
 }
 

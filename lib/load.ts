@@ -23,7 +23,7 @@ import {
   readMatchingManifest,
 } from "./manifest.ts";
 import { getProvider } from "../providers/mod.ts";
-import type { ProviderSettings } from "../providers/types.ts";
+import type { FetchedSecret, ProviderSettings, SandboxPlan } from "../providers/types.ts";
 
 /** What a load did (or, for a dry run, would do). */
 export interface LoadResult {
@@ -39,19 +39,29 @@ export interface LoadResult {
   previous: Manifest | null;
 }
 
-/** Run a load as configured. Prints stage lines through `log`; throws typed errors. */
-export async function load(config: Config, log: Logger, redactor: Redactor): Promise<LoadResult> {
+/** What `load` needs that only the main thread can compute: the settings and the plan. */
+export interface PreparedLoad {
+  /** The provider's settings, with the credentials read from the existing vault. */
+  settings: ProviderSettings;
+  /** The hosts, files and programs the backend may use in this run. */
+  plan: SandboxPlan;
+}
+
+/**
+ * Prepare a load in the main thread: validate the backend's settings, read the credentials
+ * it needs from the existing vault, and compute its sandbox plan.
+ */
+export async function prepareLoad(
+  config: Config,
+  cwd: string,
+  redactor: Redactor,
+): Promise<PreparedLoad> {
   const provider = getProvider(config.manager);
   const store = openVaultStore(config.vaultPath, config.vaultKey);
   const before = await store.read();
-  await warnPlainLeftover(store, before, log);
-  log.debug(
-    `vault ${config.vaultPath}: ${before.text === null ? "absent, starting empty" : "read"}`,
-  );
-
   const base = {
     ...config.settings,
-    cwd: Deno.cwd(),
+    cwd,
     vaultCredentials: {},
     deadline: Date.now() + config.timeoutMs,
   };
@@ -69,19 +79,54 @@ export async function load(config: Config, log: Logger, redactor: Redactor): Pro
     redactor.add(String(value));
   }
   const settings: ProviderSettings = { ...base, vaultCredentials };
-  const plan = provider.sandbox(settings);
+  return { settings, plan: provider.sandbox(settings) };
+}
+
+/**
+ * Fetch the selected secrets in the backend's sandbox (main thread). Every value is
+ * registered with `redactor` as it arrives.
+ */
+export async function fetchSecrets(
+  config: Config,
+  prepared: PreparedLoad,
+  log: Logger,
+  redactor: Redactor,
+): Promise<FetchedSecret[]> {
+  const { settings, plan } = prepared;
   log.info(`fetching from ${config.manager}`);
   log.debug(
-    `sandbox: net=[${plan.net.join(",")}] read=[${plan.read.join(",")}] run=[${
+    `backend sandbox: net=[${plan.net.join(",")}] read=[${plan.read.join(",")}] run=[${
       plan.run.join(",")
     }]`,
   );
-
-  const secrets = await fetchSandboxed({ manager: config.manager, settings }, plan, {
+  return await fetchSandboxed({ manager: config.manager, settings }, plan, {
     log,
     redactor,
     timeoutMs: config.timeoutMs,
   });
+}
+
+/**
+ * Merge fetched secrets into the vault (core Worker): map them to keys, check conflicts,
+ * then under the vault's lock re-read, merge and write atomically (or, for a dry run,
+ * only compute the plan). Prints stage lines through `log`; throws typed errors.
+ */
+export async function mergeSecrets(
+  config: Config,
+  settings: ProviderSettings,
+  secrets: readonly FetchedSecret[],
+  log: Logger,
+  redactor: Redactor,
+): Promise<LoadResult> {
+  for (const value of Object.values(settings.vaultCredentials)) redactor.add(value);
+  for (const secret of secrets) redactor.add(secret.value);
+  const provider = getProvider(config.manager);
+  const store = openVaultStore(config.vaultPath, config.vaultKey);
+  const before = await store.read();
+  await warnPlainLeftover(store, before, log);
+  log.debug(
+    `vault ${config.vaultPath}: ${before.text === null ? "absent, starting empty" : "read"}`,
+  );
   const { entries, provenance } = mapWithProvenance(provider, secrets, settings, new Date());
   const checked = checkEntries(entries);
   log.info(`fetched ${secrets.length} secrets, ${checked.length} vault keys`);

@@ -8,6 +8,7 @@
 
 import { BackendError, type ErrorData, fromErrorData, OrchestratorError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import { toWorkerPermissions } from "./run_plan.ts";
 import type { Redactor } from "./redact.ts";
 import type { FetchedSecret, Manager, ProviderSettings, SandboxPlan } from "../providers/types.ts";
 
@@ -37,19 +38,9 @@ export interface SandboxOptions {
   timeoutMs: number;
 }
 
-/** The Deno permissions of the Worker for a plan: only what it names, nothing else. */
+/** The Deno permissions of the backend's Worker: only what its plan names, nothing else. */
 export function workerPermissions(plan: SandboxPlan): Deno.PermissionOptionsObject {
-  const list = (items: string[]) => items.length > 0 ? [...new Set(items)] : false;
-  return {
-    net: list(plan.net),
-    read: list(plan.read),
-    run: list(plan.run),
-    env: false,
-    write: false,
-    sys: false,
-    ffi: false,
-    import: false,
-  };
+  return toWorkerPermissions({ read: plan.read, write: [], net: plan.net, run: plan.run });
 }
 
 /**

@@ -59,14 +59,26 @@ export function renderVault(doc: Document): string {
 }
 
 /**
+ * The temp file `writeAtomic` uses for `path`: `.NAME.tmp` in the same folder. Its name is
+ * fixed so the run's write permission can name it exactly; vault writes happen under the
+ * vault lock, so two runs never share it.
+ */
+export function tempPathFor(path: string): string {
+  return `${dirname(path)}/.${basename(path)}.tmp`;
+}
+
+/**
  * Write `text` to `path` atomically: a private temp file (mode 0600) in the same folder,
  * fsync, then rename over the target. Readers see the old file or the new one, never a
- * mix. The temp file is removed on failure. `what` names the file in errors.
+ * mix. A temp file left by a killed run is replaced; the temp file is removed on failure.
+ * `what` names the file in errors.
  */
 export async function writeAtomic(path: string, text: string, what = "the vault"): Promise<void> {
-  const dir = dirname(path);
-  const temp = `${dir}/.${basename(path)}.${crypto.randomUUID()}.tmp`;
+  const temp = tempPathFor(path);
   try {
+    await Deno.remove(temp).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
     const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
     try {
       const bytes = new TextEncoder().encode(text);
@@ -101,8 +113,12 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
   const lockPath = `${path}.lock`;
   let file: Deno.FsFile;
   try {
-    await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-    file = await Deno.open(lockPath, { write: true, create: true, mode: 0o600 });
+    const open = () => Deno.open(lockPath, { write: true, create: true, mode: 0o600 });
+    file = await open().catch(async (error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      return await open();
+    });
   } catch (error) {
     throw new VaultError(`cannot create the vault lock ${lockPath}: ${describe(error)}`);
   }
