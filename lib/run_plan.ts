@@ -10,7 +10,6 @@ import type { Config } from "./config.ts";
 import { manifestPath } from "./manifest.ts";
 import { dirname, tempPathFor } from "./vault_file.ts";
 import { encryptedPath, saltPath } from "./vault_store.ts";
-import type { SandboxPlan } from "../providers/types.ts";
 
 /** The permissions of one run (absolute paths, `host:port` pairs, program names). */
 export interface RunPermissions {
@@ -64,7 +63,7 @@ export function vaultFiles(
 /**
  * The permissions the core Worker needs for a command: the vault's files, plus for
  * `render` its template and output. It never needs the network or a program: the backend
- * runs in its own Worker, limited to its {@linkcode SandboxPlan}, before the core starts.
+ * runs in its own Worker, limited to its own plan, before the core starts.
  */
 export function commandPermissions(config: Config, cwd: string): RunPermissions {
   const files = vaultFiles(config.vaultPath, config.vaultKey !== undefined);

@@ -15,8 +15,11 @@ import { parseSeconds } from "../lib/config.ts";
 import type { ParamDoc } from "../lib/params.ts";
 import type { FetchContext, Provider, ProviderSettings, SecretValue } from "./types.ts";
 
-/** Interpreters the tool may run (the `run` permission in `deno.json`). */
-export const PYTHONS: readonly string[] = ["python3", "python"];
+/**
+ * The one program the tool may run (the `run` permission in `deno.json`), found on `PATH`.
+ * A virtualenv's interpreter is used by putting its `bin` first on `PATH`.
+ */
+export const PYTHON = "python3";
 
 /** The Python runner: imports the script, calls `get_secrets()`, prints JSON to real stdout. */
 const RUNNER = String.raw`
@@ -81,11 +84,6 @@ export const customParams: readonly ParamDoc[] = [
     flag: "custom-script",
   },
   {
-    name: "SECRETS_CUSTOM_PYTHON",
-    default: "python3",
-    meaning: "`CUSTOM`: the interpreter, `python3` or `python`, found on `PATH`.",
-  },
-  {
     name: "SECRETS_CUSTOM_TIMEOUT",
     default: "60",
     meaning: "`CUSTOM`: seconds the script may run before it is killed and the run fails.",
@@ -105,18 +103,6 @@ export function scriptPath(settings: ProviderSettings): string {
   return `${base.replace(/\/+$/, "")}/${script.replace(/^\.\//, "")}`;
 }
 
-function python(settings: ProviderSettings): string {
-  const name = settings.env.SECRETS_CUSTOM_PYTHON?.trim() || "python3";
-  if (!PYTHONS.includes(name)) {
-    throw new ConfigError(
-      `SECRETS_CUSTOM_PYTHON=${JSON.stringify(name)} is not allowed; use one of ${
-        PYTHONS.join(", ")
-      } (put the interpreter you want first on PATH)`,
-    );
-  }
-  return name;
-}
-
 async function runScript(ctx: FetchContext): Promise<Record<string, SecretValue>> {
   const { settings } = ctx;
   const path = scriptPath(settings);
@@ -131,7 +117,7 @@ async function runScript(ctx: FetchContext): Promise<Record<string, SecretValue>
   const mark = `@@secrets-orchestrator-result-${crypto.randomUUID()}@@`;
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(python(settings), {
+    child = new Deno.Command(PYTHON, {
       args: ["-B", "-c", RUNNER, path, mark],
       cwd: settings.env.CI_PROJECT_DIR || settings.cwd,
       stdin: "null",
@@ -141,9 +127,9 @@ async function runScript(ctx: FetchContext): Promise<Record<string, SecretValue>
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(
-      `cannot run ${python(settings)} for the custom script: ${
+      `cannot run ${PYTHON} for the custom script: ${
         error instanceof Error ? error.message : error
-      }; install Python 3 or set SECRETS_CUSTOM_PYTHON`,
+      }; install Python 3 and put it on PATH as ${PYTHON}`,
     );
   }
   let timedOut = false;
@@ -199,11 +185,10 @@ export const customProvider: Provider = {
   params: customParams,
   credentialPaths(settings) {
     scriptPath(settings);
-    python(settings);
     parseSeconds("SECRETS_CUSTOM_TIMEOUT", settings.env.SECRETS_CUSTOM_TIMEOUT, 60);
     return [];
   },
-  sandbox: (settings) => ({ net: [], read: [scriptPath(settings)], run: [python(settings)] }),
+  sandbox: (settings) => ({ net: [], read: [scriptPath(settings)], run: [PYTHON] }),
   async fetch(ctx) {
     const secrets = await runScript(ctx);
     const { filter } = ctx.settings;
