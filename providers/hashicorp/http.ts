@@ -68,13 +68,19 @@ export function isCertificateError(error: unknown): boolean {
   return /certificate|UnknownIssuer|CertNotValid|NotValidForName|BadSignature/i.test(text);
 }
 
-async function readBody(response: Response): Promise<VaultBody | undefined> {
+/**
+ * Read a JSON body. A success answer whose body does not parse was cut off or mangled on
+ * the way (a proxy, a dropped connection): retried. Error bodies that do not parse are
+ * classified by status alone.
+ */
+async function readBody(response: Response, operation: string): Promise<VaultBody | undefined> {
   const text = await response.text();
   if (text.trim() === "") return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
     return typeof parsed === "object" && parsed !== null ? parsed as VaultBody : undefined;
   } catch {
+    if (response.ok) throw new RetryableError(`${operation}: the answer is not complete JSON`);
     return undefined;
   }
 }
@@ -121,7 +127,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
           }
           throw error;
         }
-        const body = await readBody(response);
+        const body = await readBody(response, operation);
         if (response.status === 503 && isSealed(body)) {
           throw new BackendError(
             `HashiCorp Vault at ${options.url}: vault is sealed; unseal it (vault operator unseal) and run again`,
