@@ -119,7 +119,7 @@ export async function withRetry<T>(
         lastCause = error.message;
       } else if (isNetworkError(error) || timeout.aborted) {
         lastCause = timeout.aborted
-          ? `no answer within ${Math.round(options.timeoutMs / 1000)}s (SECRETS_REQUEST_TIMEOUT)`
+          ? `no answer within ${options.timeoutMs / 1000}s (SECRETS_REQUEST_TIMEOUT)`
           : `network error: ${(error as Error).message.split("\n")[0]}`;
       } else {
         throw error;

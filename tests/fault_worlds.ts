@@ -7,7 +7,13 @@
  */
 
 import { type FaultOptions, type Faulty, withFaults } from "./fakes/faults.ts";
-import { AWS_ERRORS, AZURE_ERRORS, type BackendErrors, VAULT_ERRORS } from "./fakes/faults.ts";
+import {
+  AWS_ERRORS,
+  AZURE_ERRORS,
+  AZURE_IDENTITY_ERRORS,
+  type BackendErrors,
+  VAULT_ERRORS,
+} from "./fakes/faults.ts";
 import { type FakeHandler, startFake } from "./fakes/server.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
 import { ssmFake } from "./fakes/aws_ssm.ts";
@@ -23,7 +29,10 @@ import {
 import { MI_ID, TENANT } from "./azure_helpers.ts";
 
 /** Fault settings for a world: everything but the backend's error bodies. */
-export type WorldFaults = Omit<FaultOptions, "errors">;
+export type WorldFaults = Omit<FaultOptions, "errors"> & {
+  /** Only the secrets service fails, not the identity service in front of it. */
+  mainOnly?: boolean;
+};
 
 /** A running scenario. */
 export interface World {
@@ -59,9 +68,10 @@ function wrap(
   list: Faulty[],
   main = true,
 ): FakeHandler {
-  if (!faults) return handler;
+  if (!faults || (faults.mainOnly && !main)) return handler;
   const sequence = main ? faults.sequence : undefined;
-  const faulty = withFaults(handler, { ...faults, sequence, seed: faults.seed + salt, errors });
+  const options = { ...faults, sequence, seed: faults.seed + salt, errors };
+  const faulty = withFaults(handler, options);
   list.push(faulty);
   return faulty.handler;
 }
@@ -163,7 +173,9 @@ export const AZURE: WorldSpec = {
       access: { [MI_ID]: { list: true, get: true } },
     }, { verify: identity.verify });
     const inner = counted(kv.handler);
-    const identityServer = startFake(wrap(identity.handler, AZURE_ERRORS, faults, 3, list, false));
+    const identityServer = startFake(
+      wrap(identity.handler, AZURE_IDENTITY_ERRORS, faults, 3, list, false),
+    );
     const kvServer = startFake(wrap(inner.handler, AZURE_ERRORS, faults, 4, list));
     return {
       label: "Azure Key Vault",

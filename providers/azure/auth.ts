@@ -136,7 +136,7 @@ async function tokenResponse(
   const cause = entraCause(body, response.status);
   if (response.status === 429 || response.status >= 500) {
     throw new RetryableError(
-      `${operation}: HTTP ${response.status} ${cause}`,
+      `${operation}: ${cause.startsWith("HTTP ") ? cause : `HTTP ${response.status} ${cause}`}`,
       retryAfterMs(response),
     );
   }

@@ -73,14 +73,14 @@ export function isCertificateError(error: unknown): boolean {
  * the way (a proxy, a dropped connection): retried. Error bodies that do not parse are
  * classified by status alone.
  */
-async function readBody(response: Response, operation: string): Promise<VaultBody | undefined> {
+async function readBody(response: Response): Promise<VaultBody | undefined> {
   const text = await response.text();
   if (text.trim() === "") return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
     return typeof parsed === "object" && parsed !== null ? parsed as VaultBody : undefined;
   } catch {
-    if (response.ok) throw new RetryableError(`${operation}: the answer is not complete JSON`);
+    if (response.ok) throw new RetryableError("the answer is not complete JSON");
     return undefined;
   }
 }
@@ -127,7 +127,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
           }
           throw error;
         }
-        const body = await readBody(response, operation);
+        const body = await readBody(response);
         if (response.status === 503 && isSealed(body)) {
           throw new BackendError(
             `HashiCorp Vault at ${options.url}: vault is sealed; unseal it (vault operator unseal) and run again`,
@@ -135,9 +135,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         }
         if (response.status === 429 || response.status >= 500) {
           throw new RetryableError(
-            `${operation}: HTTP ${response.status}${
-              response.status === 429 ? " (rate-limit quota)" : ""
-            }`,
+            `HTTP ${response.status}${response.status === 429 ? " (rate-limit quota)" : ""}`,
             retryAfterMs(response),
           );
         }

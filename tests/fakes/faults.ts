@@ -91,6 +91,27 @@ export const AZURE_ERRORS: BackendErrors = {
   },
 };
 
+/**
+ * Microsoft Entra ID token endpoint and IMDS (OAuth error bodies): 429 and 503
+ * `temporarily_unavailable`.
+ */
+export const AZURE_IDENTITY_ERRORS: BackendErrors = {
+  throttle: {
+    status: 429,
+    body: {
+      error: "temporarily_unavailable",
+      error_description: "Too many requests. Retry after the Retry-After interval.",
+    },
+  },
+  unavailable: {
+    status: 503,
+    body: {
+      error: "temporarily_unavailable",
+      error_description: "The service is temporarily unavailable.",
+    },
+  },
+};
+
 /** HashiCorp Vault: 429 rate-limit quota with `Retry-After`, 503 from a standby node. */
 export const VAULT_ERRORS: BackendErrors = {
   throttle: {
