@@ -277,6 +277,7 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
     };
   }
   const container = containerUrl(settings);
+  // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
   if (container && /[\x00-\x1f\x7f]/.test(env.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "")) {
     throw new ConfigError(
       "AWS_CONTAINER_AUTHORIZATION_TOKEN contains a control character (CR, LF, ...); it cannot be sent as a header, fix the variable",

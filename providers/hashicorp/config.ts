@@ -140,6 +140,7 @@ function pick(env: Readonly<Record<string, string>>, ...names: string[]): [strin
  * empty segments, none of `?#%\\` (they would change the request's URL or header).
  */
 function checkVaultPath(name: string, value: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
   const bad = /[\s\x00-\x1f\x7f?#%\\]/.test(value) ||
     (value !== "" && value.split("/").some((s) => s === "" || s === "." || s === ".."));
   if (bad) {
