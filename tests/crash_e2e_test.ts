@@ -86,7 +86,7 @@ Deno.test("SIGKILL at random points of a large load leaves the old vault or the 
 
   const random = seededRandom(7);
   const outcomes = { old: 0, new: 0 };
-  for (let run = 0; run < 12; run++) {
+  for (let run = 0; run < 10; run++) {
     await Deno.writeFile(vault, oldBytes);
     // Even runs: a kill at a random time in the second half of a run (mapping, merge,
     // write). Odd runs: a kill a random 0-40 ms after the first temp file appears, i.e.

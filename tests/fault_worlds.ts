@@ -92,7 +92,7 @@ function value(i: number): string {
   return `v${i}-s3cr3t-${(i * 7919 + 104729).toString(36)}-${(i * 31 + 7).toString(16)}`;
 }
 
-const TIMEOUTS = { SECRETS_TIMEOUT: "60", SECRETS_REQUEST_TIMEOUT: "1" };
+const TIMEOUTS = { SECRETS_TIMEOUT: "60", SECRETS_REQUEST_TIMEOUT: "0.5" };
 
 /** AWS Secrets Manager: 120 secrets (JSON and plain), listing + batch reads, static keys. */
 export const AWS_SM: WorldSpec = {

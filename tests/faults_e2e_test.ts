@@ -86,13 +86,13 @@ for (const spec of WORLDS) {
         const result = await runTool([], {
           ...world.env,
           SECRETS_VAULT_PATH: vault,
-          SECRETS_TIMEOUT: "3",
+          SECRETS_TIMEOUT: "2",
           SECRETS_REQUEST_TIMEOUT: "0.5",
         });
         const took = Date.now() - started;
         assert.equal(result.code, 4, result.stderr);
         assertOneErrorLine(result, causeOf(world.label, kind));
-        assert.ok(took < 3000 + 2500, `failed within the deadline (+ start-up): ${took} ms`);
+        assert.ok(took < 2000 + 2500, `failed within the deadline (+ start-up): ${took} ms`);
         assert.deepEqual(await readBytes(vault), before);
         assertNoLeak(result, world.secrets());
       },
