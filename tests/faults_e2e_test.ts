@@ -70,6 +70,14 @@ for (const spec of WORLDS) {
       for (const kind of FAULT_KINDS) {
         assert.equal(totals(world).kinds[kind], 1, `${kind} injected once`);
       }
+      // The first fault is a throttle; where the backend sends Retry-After: 1 (429), the
+      // retry waits for it.
+      const main = world.faults[world.faults.length - 1].counters.timeline;
+      assert.equal(main[0].kind, "throttle");
+      if (world.label !== "AWS Secrets Manager" && world.label !== "AWS SSM Parameter Store") {
+        const gap = main[1].at - main[0].at;
+        assert.ok(gap >= 950, `Retry-After honoured: next request after ${gap} ms`);
+      }
       assert.deepEqual(await readBytes(vault), clean.bytes, "byte-identical vault");
     });
   });

@@ -155,6 +155,8 @@ export interface FaultCounters {
   passed: number;
   /** Faults injected, by kind. */
   injected: Record<FaultKind, number>;
+  /** Every request in arrival order: when it came and what it met. */
+  timeline: { at: number; kind: FaultKind | "passed" }[];
 }
 
 /** A wrapped handler and its counters. */
@@ -243,6 +245,7 @@ export function withFaults(handler: FakeHandler, options: FaultOptions): Faulty 
       truncate: 0,
       malformed: 0,
     },
+    timeline: [],
   };
   let stopped = false;
   let sequenced = 0;
@@ -258,6 +261,7 @@ export function withFaults(handler: FakeHandler, options: FaultOptions): Faulty 
       const pick = random();
       if (eligible && draw < options.rate) kind = kinds[Math.floor(pick * kinds.length)];
     }
+    counters.timeline.push({ at: Date.now(), kind: kind ?? "passed" });
     if (kind === undefined) {
       counters.passed++;
       return await handler(request, info);
