@@ -181,6 +181,7 @@ export function resolveConfig(
       filter: merged.SECRETS_SELECTION_FILTER || undefined,
       stripPrefix: merged.SECRETS_STRIP_PREFIX || undefined,
       expandJson: parseBool("SECRETS_EXPAND_JSON", merged.SECRETS_EXPAND_JSON, false),
+      allowMissing: parseBool("SECRETS_ALLOW_MISSING", merged.SECRETS_ALLOW_MISSING, false),
       requestTimeoutMs: parseSeconds("SECRETS_REQUEST_TIMEOUT", merged.SECRETS_REQUEST_TIMEOUT, 30),
     },
   };

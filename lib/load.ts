@@ -13,7 +13,7 @@ import type { Logger } from "./log.ts";
 import { applyMerge, checkEntries, type MergePlan, planMerge } from "./merge.ts";
 import type { Redactor } from "./redact.ts";
 import { fetchSandboxed } from "./sandbox.ts";
-import { lockVault, renderVault } from "./vault_file.ts";
+import { lockVault, removeStaleTemps, renderVault } from "./vault_file.ts";
 import { openVaultStore, warnPlainLeftover } from "./vault_store.ts";
 import {
   commitLoad,
@@ -139,6 +139,8 @@ export async function mergeSecrets(
 
   const lock = await lockVault(config.vaultPath, config.lockTimeoutMs);
   try {
+    const stale = await removeStaleTemps(config.vaultPath);
+    if (stale > 0) log.debug(`removed ${stale} temp files left by an interrupted run`);
     const current = await store.read();
     const merge = planMerge(current.doc, checked);
     const write = merge.added.length + merge.changed.length > 0 || !current.exists;

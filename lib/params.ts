@@ -56,6 +56,12 @@ export const GENERAL_PARAMS: readonly ParamDoc[] = [
     flag: "expand-json",
   },
   {
+    name: "SECRETS_ALLOW_MISSING",
+    default: "false",
+    meaning:
+      "`1`/`true`/`yes` (any case): a selector in `SECRETS_SELECTION` that names no existing secret is skipped with a warning instead of failing the run.",
+  },
+  {
     name: "SECRETS_VAULT_PATH",
     default: "`$DATAOPS_SECRETS_DIR/vault.yml`",
     meaning: "The vault file to merge into.",

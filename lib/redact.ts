@@ -12,16 +12,27 @@ export const MASK = "***";
 /** Shortest string treated as secret; shorter ones would mask ordinary words. */
 const MIN_LENGTH = 4;
 
-/** The forms of one value that must never appear in output. */
-export function derivedForms(value: string): string[] {
-  const forms = new Set<string>([value]);
+/**
+ * The value, each of its lines, and each JSON leaf when it is JSON — recursively, so the
+ * lines of a multi-line leaf and the leaves of JSON inside a leaf count too.
+ */
+function plainForms(value: string, forms: Set<string>, depth: number): void {
+  if (forms.has(value) && depth > 0) return;
+  forms.add(value);
   for (const line of value.split(/\r?\n/)) forms.add(line.trim());
+  if (depth >= 4) return;
   try {
     const parsed: unknown = JSON.parse(value);
-    for (const leaf of jsonLeaves(parsed)) forms.add(leaf);
+    for (const leaf of jsonLeaves(parsed)) plainForms(leaf, forms, depth + 1);
   } catch {
     // not JSON: nothing more to derive
   }
+}
+
+/** The forms of one value that must never appear in output. */
+export function derivedForms(value: string): string[] {
+  const forms = new Set<string>();
+  plainForms(value, forms, 0);
   for (const form of [...forms]) {
     if (form.length < MIN_LENGTH) continue;
     forms.add(encodeURIComponent(form));

@@ -60,6 +60,12 @@ export function isNetworkError(error: unknown): boolean {
     error instanceof Deno.errors.TimedOut;
 }
 
+function stoppedAtDeadline(operation: string, lastCause: string): BackendError {
+  return new BackendError(
+    `${operation}: stopped at the overall deadline (SECRETS_TIMEOUT); last cause: ${lastCause}`,
+  );
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -107,17 +113,13 @@ export async function withRetry<T>(
     try {
       return await attempt(signal);
     } catch (error) {
-      if (options.signal?.aborted) {
-        throw new BackendError(
-          `${options.operation}: stopped at the overall deadline (SECRETS_TIMEOUT); last cause: ${lastCause}`,
-        );
-      }
+      if (options.signal?.aborted) throw stoppedAtDeadline(options.operation, lastCause);
       if (error instanceof OrchestratorError) throw error;
       if (error instanceof RetryableError) {
         lastCause = error.message;
       } else if (isNetworkError(error) || timeout.aborted) {
         lastCause = timeout.aborted
-          ? `no answer within ${Math.round(options.timeoutMs / 1000)}s (SECRETS_REQUEST_TIMEOUT)`
+          ? `no answer within ${options.timeoutMs / 1000}s (SECRETS_REQUEST_TIMEOUT)`
           : `network error: ${(error as Error).message.split("\n")[0]}`;
       } else {
         throw error;
@@ -129,7 +131,11 @@ export async function withRetry<T>(
         : backoff;
       const delay = Math.min(wanted, Math.max(0, options.deadline - Date.now()));
       options.onRetry?.(lastCause, n, delay);
-      await sleep(delay, options.signal);
+      try {
+        await sleep(delay, options.signal);
+      } catch {
+        throw stoppedAtDeadline(options.operation, lastCause);
+      }
     }
   }
   throw new BackendError(

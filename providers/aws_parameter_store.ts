@@ -9,6 +9,7 @@
  * @module
  */
 
+import { ConfigError } from "../lib/errors.ts";
 import { flatten, nameToPath } from "../lib/mapping.ts";
 import { createLimiter, type Limiter } from "../lib/pool.ts";
 import {
@@ -152,6 +153,7 @@ export async function readByDescribe(
 async function fetchParameters(ctx: FetchContext): Promise<void> {
   const { settings } = ctx;
   const seen = new Set<string>();
+  let hits = 0; // parameters matched, overlapping selectors included
   const keep = (name: string) => !settings.filter || name.includes(settings.filter);
   const session: SsmSession = {
     ctx,
@@ -168,7 +170,9 @@ async function fetchParameters(ctx: FetchContext): Promise<void> {
     emit(parameter) {
       const name = parameter.Name;
       if (name === undefined || parameter.Value === undefined) return;
-      if (seen.has(name) || !keep(name)) return;
+      if (!keep(name)) return;
+      hits++;
+      if (seen.has(name)) return;
       seen.add(name);
       ctx.emit({
         name,
@@ -185,10 +189,25 @@ async function fetchParameters(ctx: FetchContext): Promise<void> {
   }
   let describeDenied = false;
   for (const selector of selectors) {
+    const before = hits;
+    await readSelector(selector);
+    if (hits > before || settings.filter) continue;
+    if (settings.allowMissing) {
+      ctx.log.warn(
+        `SECRETS_SELECTION entry "${selector}" matches no parameter; skipped (SECRETS_ALLOW_MISSING)`,
+      );
+      continue;
+    }
+    throw new ConfigError(
+      `SECRETS_SELECTION entry "${selector}" matches no parameter in AWS SSM Parameter Store (or none visible to these credentials); fix the selection or the region, or set SECRETS_ALLOW_MISSING=1`,
+    );
+  }
+
+  async function readSelector(selector: string): Promise<void> {
     if (!describeDenied) {
       try {
         await readByDescribe(session, [selectorFilter(selector)], keep);
-        continue;
+        return;
       } catch (error) {
         const denied = error instanceof AwsAuthError && error.code === "AccessDeniedException" &&
           error.message.includes("DescribeParameters");

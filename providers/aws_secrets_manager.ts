@@ -89,6 +89,12 @@ function missing(fetcher: Fetcher, id: string, code: string, message: string): v
     return;
   }
   if (code === "ResourceNotFoundException") {
+    if (fetcher.selected && fetcher.ctx.settings.allowMissing) {
+      fetcher.ctx.log.warn(
+        `secret "${id}" in SECRETS_SELECTION does not exist in AWS Secrets Manager in ${fetcher.region}; skipped (SECRETS_ALLOW_MISSING)`,
+      );
+      return;
+    }
     if (fetcher.selected) {
       throw new ConfigError(
         `secret "${id}" in SECRETS_SELECTION does not exist in AWS Secrets Manager in ${fetcher.region} (or is not visible to these credentials); fix the selection or the region`,

@@ -118,6 +118,14 @@ async function fetchSelected(ctx: FetchContext, client: KeyVaultClient, limit: n
       updated: isoTime(result.attributes.updated),
     });
   });
+  if (ctx.settings.allowMissing) {
+    for (const name of missing.sort()) {
+      ctx.log.warn(
+        `secret "${name}" in SECRETS_SELECTION does not exist in Key Vault ${client.vault.host}; skipped (SECRETS_ALLOW_MISSING)`,
+      );
+    }
+    missing.length = 0;
+  }
   const problems = [
     ...missing.sort().map((name) => `"${name}" does not exist`),
     ...refused.sort(),

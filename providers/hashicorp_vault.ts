@@ -110,6 +110,7 @@ export const hashicorpVaultProvider: Provider = {
         limiter: createLimiter(config.concurrency),
         log,
         filter: settings.filter,
+        allowMissing: settings.allowMissing,
         emit: ctx.emit,
       };
       const mounts = [...new Set(config.selectors.map((s) => s.mount))];

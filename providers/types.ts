@@ -55,6 +55,8 @@ export interface ProviderSettings {
   stripPrefix?: string;
   /** `SECRETS_EXPAND_JSON`. */
   expandJson: boolean;
+  /** `SECRETS_ALLOW_MISSING`: skip (with a warning) selectors naming no existing secret. */
+  allowMissing?: boolean;
   /** Values found in the existing vault at the provider's `credentialPaths`, by dotted path. */
   vaultCredentials: Readonly<Record<string, string>>;
   /** The working folder the tool was started in (absolute). */

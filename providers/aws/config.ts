@@ -252,15 +252,37 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
         "web identity needs both AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE",
       );
     }
+    const roleArn = env.AWS_ROLE_ARN.trim();
+    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(roleArn)) {
+      throw new ConfigError(
+        `AWS_ROLE_ARN=${
+          JSON.stringify(roleArn.slice(0, 100))
+        } is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
+      );
+    }
+    const sessionName = env.AWS_ROLE_SESSION_NAME?.trim() || "secrets-orchestrator";
+    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+      throw new ConfigError(
+        `AWS_ROLE_SESSION_NAME=${
+          JSON.stringify(sessionName.slice(0, 100))
+        } is not valid: 2-64 characters of letters, digits and _+=,.@-`,
+      );
+    }
     return {
       kind: "web-identity",
-      roleArn: env.AWS_ROLE_ARN,
+      roleArn,
       tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
-      sessionName: env.AWS_ROLE_SESSION_NAME?.trim() || "secrets-orchestrator",
+      sessionName,
       sts: endpoint(settings, "sts"),
     };
   }
   const container = containerUrl(settings);
+  // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
+  if (container && /[\x00-\x1f\x7f]/.test(env.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "")) {
+    throw new ConfigError(
+      "AWS_CONTAINER_AUTHORIZATION_TOKEN contains a control character (CR, LF, ...); it cannot be sent as a header, fix the variable",
+    );
+  }
   if (container) {
     return {
       kind: "container",

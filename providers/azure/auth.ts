@@ -136,7 +136,7 @@ async function tokenResponse(
   const cause = entraCause(body, response.status);
   if (response.status === 429 || response.status >= 500) {
     throw new RetryableError(
-      `${operation}: HTTP ${response.status} ${cause}`,
+      `${operation}: ${cause.startsWith("HTTP ") ? cause : `HTTP ${response.status} ${cause}`}`,
       retryAfterMs(response),
     );
   }
@@ -232,10 +232,9 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
           ctx.sensitive(secret);
           body.set("client_secret", secret);
         } else if (auth.kind === "certificate") {
-          const cert = await parseClientCertificate(
-            await readFile(auth.path, "SECRETS_AZURE_CLIENT_CERTIFICATE_PATH"),
-            auth.path,
-          );
+          const pem = await readFile(auth.path, "SECRETS_AZURE_CLIENT_CERTIFICATE_PATH");
+          ctx.sensitive(pem); // the private key's lines, should any ever reach a message
+          const cert = await parseClientCertificate(pem, auth.path);
           const assertion = await clientAssertion(cert, auth.clientId, auth.tokenUrl.href);
           ctx.sensitive(assertion);
           body.set("client_assertion_type", JWT_BEARER);

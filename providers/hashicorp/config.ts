@@ -135,6 +135,24 @@ function pick(env: Readonly<Record<string, string>>, ...names: string[]): [strin
   return [];
 }
 
+/**
+ * Check a mount or namespace path: no whitespace or control characters, no `.`/`..` or
+ * empty segments, none of `?#%\\` (they would change the request's URL or header).
+ */
+function checkVaultPath(name: string, value: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
+  const bad = /[\s\x00-\x1f\x7f?#%\\]/.test(value) ||
+    (value !== "" && value.split("/").some((s) => s === "" || s === "." || s === ".."));
+  if (bad) {
+    throw new ConfigError(
+      `${name}=${
+        JSON.stringify(value.slice(0, 100))
+      } is not a valid Vault path: use names separated by single slashes, without spaces, "." or ".." segments`,
+    );
+  }
+  return value;
+}
+
 /** Parse one `MOUNT/PATH` selector. */
 export function parseSelector(text: string): VaultSelector {
   const trimmed = text.trim().replace(/^\/+/, "");
@@ -163,9 +181,9 @@ function parseAuth(env: Readonly<Record<string, string>>): VaultAuth {
         "SECRETS_HASHICORP_VAULT_JWT_ROLE is set but no JWT is: set SECRETS_HASHICORP_VAULT_JWT, CI_JOB_JWT or VAULT_ID_TOKEN (for example from the CI system's id_tokens)",
       );
     }
-    const mount = (env.SECRETS_HASHICORP_VAULT_JWT_MOUNT?.trim() || "jwt").replace(
-      /^\/+|\/+$/g,
-      "",
+    const mount = checkVaultPath(
+      "SECRETS_HASHICORP_VAULT_JWT_MOUNT",
+      (env.SECRETS_HASHICORP_VAULT_JWT_MOUNT?.trim() || "jwt").replace(/^\/+|\/+$/g, ""),
     );
     return { method: "jwt", role, mount, jwt, source };
   }
@@ -235,7 +253,14 @@ export function vaultConfig(settings: ProviderSettings): VaultConfig {
   }
   const selectors = (settings.selection.length > 0 ? settings.selection : ["secret"])
     .map(parseSelector);
-  const [, namespace] = pick(env, "SECRETS_HASHICORP_VAULT_NAMESPACE", "VAULT_NAMESPACE");
+  const [namespaceSource, namespaceText] = pick(
+    env,
+    "SECRETS_HASHICORP_VAULT_NAMESPACE",
+    "VAULT_NAMESPACE",
+  );
+  const namespace = namespaceSource && namespaceText
+    ? checkVaultPath(namespaceSource, namespaceText.replace(/^\/+|\/+$/g, ""))
+    : undefined;
   const [, caCert] = pick(env, "SECRETS_HASHICORP_VAULT_CACERT", "VAULT_CACERT");
   return {
     url,

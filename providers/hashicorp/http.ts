@@ -68,6 +68,11 @@ export function isCertificateError(error: unknown): boolean {
   return /certificate|UnknownIssuer|CertNotValid|NotValidForName|BadSignature/i.test(text);
 }
 
+/**
+ * Read a JSON body. A success answer whose body does not parse was cut off or mangled on
+ * the way (a proxy, a dropped connection): retried. Error bodies that do not parse are
+ * classified by status alone.
+ */
 async function readBody(response: Response): Promise<VaultBody | undefined> {
   const text = await response.text();
   if (text.trim() === "") return undefined;
@@ -75,6 +80,7 @@ async function readBody(response: Response): Promise<VaultBody | undefined> {
     const parsed: unknown = JSON.parse(text);
     return typeof parsed === "object" && parsed !== null ? parsed as VaultBody : undefined;
   } catch {
+    if (response.ok) throw new RetryableError("the answer is not complete JSON");
     return undefined;
   }
 }
@@ -129,9 +135,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         }
         if (response.status === 429 || response.status >= 500) {
           throw new RetryableError(
-            `${operation}: HTTP ${response.status}${
-              response.status === 429 ? " (rate-limit quota)" : ""
-            }`,
+            `HTTP ${response.status}${response.status === 429 ? " (rate-limit quota)" : ""}`,
             retryAfterMs(response),
           );
         }

@@ -27,6 +27,8 @@ export interface KvContext {
   log: ProviderLog;
   /** `SECRETS_SELECTION_FILTER`: keep only secrets whose `MOUNT/PATH` contains it. */
   filter?: string;
+  /** `SECRETS_ALLOW_MISSING`: a selector naming nothing is a warning, not an error. */
+  allowMissing?: boolean;
   /** Hand over a secret. */
   emit(secret: FetchedSecret): void;
 }
@@ -222,6 +224,10 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
       case "denied":
         throw denied(kv, "read", readApiPath(kv.version, mount, path));
       case "missing":
+        if (required && kv.allowMissing) {
+          kv.log.warn(`skipped ${name}: it does not exist (SECRETS_ALLOW_MISSING)`);
+          return;
+        }
         if (required) {
           throw new ConfigError(`SECRETS_SELECTION: ${name} is not a secret in mount ${mount}`);
         }
@@ -284,6 +290,12 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
       }
       if (path === "") {
         kv.log.warn(`mount ${mount} holds no secrets`);
+        return;
+      }
+      if (kv.allowMissing) {
+        kv.log.warn(
+          `SECRETS_SELECTION entry "${selector.text}" matches no secret or folder in mount ${mount}; skipped (SECRETS_ALLOW_MISSING)`,
+        );
         return;
       }
       throw new ConfigError(
