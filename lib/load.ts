@@ -14,11 +14,12 @@ import { applyMerge, checkEntries, type MergePlan, planMerge } from "./merge.ts"
 import type { Redactor } from "./redact.ts";
 import { fetchSandboxed } from "./sandbox.ts";
 import { lockVault, removeStaleTemps, renderVault } from "./vault_file.ts";
-import { openVaultStore, warnPlainLeftover } from "./vault_store.ts";
+import { encryptedPath, openVaultStore, warnPlainLeftover } from "./vault_store.ts";
 import {
   commitLoad,
   type KeyProvenance,
   type Manifest,
+  manifestPath,
   mapWithProvenance,
   readMatchingManifest,
 } from "./manifest.ts";
@@ -139,7 +140,11 @@ export async function mergeSecrets(
 
   const lock = await lockVault(config.vaultPath, config.lockTimeoutMs);
   try {
-    const stale = await removeStaleTemps(config.vaultPath);
+    const stale = await removeStaleTemps([
+      config.vaultPath,
+      encryptedPath(config.vaultPath),
+      manifestPath(config.vaultPath),
+    ]);
     if (stale > 0) log.debug(`removed ${stale} temp files left by an interrupted run`);
     const current = await store.read();
     const merge = planMerge(current.doc, checked);

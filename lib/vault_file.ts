@@ -99,29 +99,20 @@ export async function writeAtomic(path: string, text: string, what = "the vault"
 }
 
 /**
- * Remove temp files a killed run left beside the vault (`.vault.yml.UUID.tmp`, and those of
- * `vault.yml.enc` and the manifest). Call only while holding the vault lock, so no live run
- * is writing them. They may hold vault text; failures to remove are ignored. Returns how
- * many were removed.
+ * Remove the temp files a killed run may have left (see {@linkcode tempPathFor}) for each of
+ * `paths` (the vault, the encrypted vault, the manifest). Call only while holding the vault
+ * lock, so no live run is writing them. They may hold vault text. Returns how many were
+ * removed.
  */
-export async function removeStaleTemps(vaultPath: string): Promise<number> {
-  const name = basename(vaultPath).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const pattern = new RegExp(
-    `^\\.${name}(\\.[A-Za-z0-9.]+)?\\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\\.tmp$`,
-  );
+export async function removeStaleTemps(paths: readonly string[]): Promise<number> {
   let removed = 0;
-  try {
-    for await (const entry of Deno.readDir(dirname(vaultPath))) {
-      if (!entry.isFile || !pattern.test(entry.name)) continue;
-      try {
-        await Deno.remove(`${dirname(vaultPath)}/${entry.name}`);
-        removed++;
-      } catch {
-        // gone already, or not ours to remove
-      }
+  for (const path of paths) {
+    try {
+      await Deno.remove(tempPathFor(path));
+      removed++;
+    } catch {
+      // absent (the usual case), or not ours to remove
     }
-  } catch {
-    // folder not listable: nothing to clean
   }
   return removed;
 }

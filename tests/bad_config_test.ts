@@ -558,14 +558,13 @@ const ROWS: Row[] = [
     line: /SECRETS_CUSTOM_SCRIPT|CI_PROJECT_DIR/,
   },
   {
-    what: "custom python not found",
+    what: "custom script is not a Python module",
     env: {
       SECRETS_MANAGER: "CUSTOM",
       SECRETS_CUSTOM_SCRIPT: `${Deno.cwd()}/tests/custom_source.ts`,
-      SECRETS_CUSTOM_PYTHON: "python-nope",
     },
     code: 2,
-    line: /SECRETS_CUSTOM_PYTHON/,
+    line: /custom_source\.ts failed: ImportError: cannot load it as a Python module/,
   },
   {
     what: "custom timeout not a number",
