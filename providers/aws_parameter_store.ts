@@ -10,7 +10,7 @@
  */
 
 import { flatten, nameToPath } from "../lib/mapping.ts";
-import { createLimiter, type Limiter } from "../lib/pool.ts";
+import { createAdaptiveLimiter, type Limiter } from "../lib/pool.ts";
 import {
   AWS_PARAMS,
   awsCredentialPaths,
@@ -22,6 +22,7 @@ import {
 } from "./aws/config.ts";
 import { credentialProvider } from "./aws/credentials.ts";
 import { isoFromEpoch } from "./aws/epoch.ts";
+import { quotaGates, SSM_SHARED_QUOTA } from "./aws/quotas.ts";
 import { AwsAuthError, type JsonClient, jsonClient } from "./aws/json_client.ts";
 import type { FetchContext, Provider } from "./types.ts";
 
@@ -149,10 +150,19 @@ export async function readByDescribe(
   if (failure) throw failure.error;
 }
 
+/** The quota an SSM operation counts against: the value reads share one. */
+export function ssmQuota(operation: string): string | undefined {
+  return operation === "GetParameter" || operation === "GetParameters" ||
+      operation === "GetParametersByPath"
+    ? "shared"
+    : undefined;
+}
+
 async function fetchParameters(ctx: FetchContext): Promise<void> {
   const { settings } = ctx;
   const seen = new Set<string>();
   const keep = (name: string) => !settings.filter || name.includes(settings.filter);
+  const limiter = createAdaptiveLimiter(concurrency(settings));
   const session: SsmSession = {
     ctx,
     client: jsonClient({
@@ -163,8 +173,9 @@ async function fetchParameters(ctx: FetchContext): Promise<void> {
       region: region(settings),
       credentials: credentialProvider(credentialSource(settings), ctx),
       ctx,
+      ...quotaGates({ shared: SSM_SHARED_QUOTA }, ssmQuota, limiter),
     }),
-    limiter: createLimiter(concurrency(settings)),
+    limiter,
     emit(parameter) {
       const name = parameter.Name;
       if (name === undefined || parameter.Value === undefined) return;

@@ -9,7 +9,7 @@
 
 import { ConfigError, ConflictError } from "../lib/errors.ts";
 import { flatten, nameToPath } from "../lib/mapping.ts";
-import { createLimiter, type Limiter } from "../lib/pool.ts";
+import { createAdaptiveLimiter, type Limiter } from "../lib/pool.ts";
 import {
   AWS_PARAMS,
   awsCredentialPaths,
@@ -21,6 +21,7 @@ import {
 } from "./aws/config.ts";
 import { credentialProvider } from "./aws/credentials.ts";
 import { isoFromEpoch } from "./aws/epoch.ts";
+import { quotaGates, SECRETS_MANAGER_QUOTAS } from "./aws/quotas.ts";
 import { AwsApiError, AwsAuthError, type JsonClient, jsonClient } from "./aws/json_client.ts";
 import type {
   FetchContext,
@@ -166,6 +167,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 async function fetchSecrets(ctx: FetchContext): Promise<void> {
   const { settings } = ctx;
   const source = credentialSource(settings);
+  const limiter = createAdaptiveLimiter(concurrency(settings));
   const fetcher: Fetcher = {
     ctx,
     client: jsonClient({
@@ -176,8 +178,9 @@ async function fetchSecrets(ctx: FetchContext): Promise<void> {
       region: region(settings),
       credentials: credentialProvider(source, ctx),
       ctx,
+      ...quotaGates(SECRETS_MANAGER_QUOTAS, (operation) => operation, limiter),
     }),
-    limiter: createLimiter(concurrency(settings)),
+    limiter,
     selected: settings.selection.length > 0,
     batchDenied: false,
     stopped: false,

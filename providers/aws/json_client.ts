@@ -9,6 +9,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { AuthError, BackendError } from "../../lib/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
+import type { RateGate } from "../../lib/pool.ts";
 import type { FetchContext } from "../types.ts";
 import type { CredentialProvider } from "./credentials.ts";
 
@@ -84,6 +85,10 @@ export interface JsonClientOptions {
   credentials: CredentialProvider;
   /** The fetch context (deadline, timeouts, log, abort). */
   ctx: FetchContext;
+  /** The rate gate pacing each attempt of `operation` (its documented quota), if any. */
+  gate?: (operation: string) => RateGate | undefined;
+  /** Called on every throttling answer, so limiters can back off. */
+  onThrottle?: (operation: string) => void;
 }
 
 /** An authentication or permission refusal, with its AWS error code. */
@@ -107,7 +112,19 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
       const what = `${options.label} ${operation}`;
       const about = subject ? ` for ${subject}` : "";
       let refreshedOnce = false;
-      return withRetry(async (signal) => {
+      const gate = options.gate?.(operation);
+      return withRetry((signal) => gate ? gate.run(() => attempt(signal)) : attempt(signal), {
+        operation: `${what}${about}`,
+        deadline: ctx.settings.deadline,
+        timeoutMs: ctx.settings.requestTimeoutMs,
+        signal: ctx.signal,
+        onRetry: (cause, attempt, delay) =>
+          ctx.log.debug(
+            `${what}${about}: retry ${attempt} in ${Math.round(delay)}ms after ${cause}`,
+          ),
+      });
+
+      async function attempt(signal: AbortSignal): Promise<T> {
         const creds = await credentials.get();
         const signed = await new AwsV4Signer({
           method: "POST",
@@ -145,6 +162,9 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
         const code = errorCode(parsed.__type, response.headers.get("x-amzn-errortype")) ??
           `HTTP ${response.status}`;
         const message = (parsed.message ?? parsed.Message ?? "").slice(0, 300);
+        if (response.status === 429 || THROTTLING_CODES.has(code)) {
+          options.onThrottle?.(operation);
+        }
         if (response.status >= 500 || response.status === 429 || THROTTLING_CODES.has(code)) {
           throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
         }
@@ -165,16 +185,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
           code,
           `${what}${about} failed: ${code}${message ? `: ${message}` : ""}`,
         );
-      }, {
-        operation: `${what}${about}`,
-        deadline: ctx.settings.deadline,
-        timeoutMs: ctx.settings.requestTimeoutMs,
-        signal: ctx.signal,
-        onRetry: (cause, attempt, delay) =>
-          ctx.log.debug(
-            `${what}${about}: retry ${attempt} in ${Math.round(delay)}ms after ${cause}`,
-          ),
-      });
+      }
     },
   };
 }
