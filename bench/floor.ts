@@ -27,7 +27,7 @@ export function paced(
   windowMs = 0,
 ): number {
   if (requests <= 0) return 0;
-  const windows = Math.ceil(requests / limit);
+  const windows = Number.isFinite(limit) ? Math.ceil(requests / limit) : 1;
   const rest = requests - (windows - 1) * limit;
   return (windows - 1) * windowMs + Math.ceil(rest / concurrency) * latencyMs;
 }
