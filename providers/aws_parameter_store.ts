@@ -110,18 +110,21 @@ export async function readByDescribe(
 ): Promise<void> {
   const tasks: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
-  let token: string | undefined;
-  do {
-    const page = await session.client.call<
-      { Parameters?: { Name?: string }[]; NextToken?: string }
-    >(
-      "DescribeParameters",
-      {
-        MaxResults: DESCRIBE_PAGE_SIZE,
-        ...(filters.length > 0 ? { ParameterFilters: filters } : {}),
-        ...(token ? { NextToken: token } : {}),
-      },
-    );
+  type Page = { Parameters?: { Name?: string }[]; NextToken?: string };
+  // The next page is requested before this page's reads start, so the chain of pages
+  // never waits for their signing.
+  const describe = (token?: string) =>
+    session.client.call<Page>("DescribeParameters", {
+      MaxResults: DESCRIBE_PAGE_SIZE,
+      ...(filters.length > 0 ? { ParameterFilters: filters } : {}),
+      ...(token ? { NextToken: token } : {}),
+    });
+  let pending: Promise<Page> | undefined = describe();
+  while (pending) {
+    const page: Page = await pending;
+    const token = page.NextToken || undefined;
+    pending = token && !failure ? describe(token) : undefined;
+    pending?.catch(() => {}); // rethrown when awaited
     const names = (page.Parameters ?? []).map((p) => p.Name).filter((n): n is string =>
       n !== undefined && keep(n)
     );
@@ -144,8 +147,7 @@ export async function readByDescribe(
         }),
       );
     }
-    token = page.NextToken || undefined;
-  } while (token && !failure);
+  }
   await Promise.all(tasks);
   if (failure) throw failure.error;
 }

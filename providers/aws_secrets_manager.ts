@@ -201,21 +201,27 @@ async function fetchSecrets(ctx: FetchContext): Promise<void> {
   if (fetcher.selected) {
     start([...new Set(settings.selection)].filter(keep));
   } else {
-    let token: string | undefined;
     let listed = 0;
-    do {
-      // Listing runs outside the limiter so it never queues behind the value fetches.
-      const page: ListSecretsOutput = await fetcher.client.call<ListSecretsOutput>("ListSecrets", {
+    // Listing runs outside the limiter so it never queues behind the value fetches, and
+    // each next page is requested before the current page's batches are started, so the
+    // sequential chain of pages (the floor of a load) never waits for their signing.
+    const list = (token?: string) =>
+      fetcher.client.call<ListSecretsOutput>("ListSecrets", {
         MaxResults: LIST_PAGE_SIZE,
         ...(token ? { NextToken: token } : {}),
       });
+    let pending: Promise<ListSecretsOutput> | undefined = list();
+    while (pending) {
+      const page: ListSecretsOutput = await pending;
+      const token = page.NextToken || undefined;
+      pending = token && !failure ? list(token) : undefined;
+      pending?.catch(() => {}); // rethrown when awaited
       const names = (page.SecretList ?? [])
         .filter((s) => s.Name !== undefined && s.DeletedDate === undefined)
         .map((s) => s.Name!);
       listed += names.length;
       start(names.filter(keep));
-      token = page.NextToken || undefined;
-    } while (token && !failure);
+    }
     ctx.log.debug(`AWS Secrets Manager: listed ${listed} secrets`);
   }
   await Promise.all(tasks);

@@ -107,6 +107,9 @@ export class AwsAuthError extends AuthError {
 export function jsonClient(options: JsonClientOptions): JsonClient {
   const { ctx, credentials } = options;
   const url = `${options.endpoint}/`;
+  // Shared by every signer of this client: the SigV4 signing key (four HMACs) is derived
+  // once per credentials and day instead of once per request.
+  const signingKeys = new Map<string, ArrayBuffer>();
   return {
     call<T>(operation: string, body: unknown, subject?: string): Promise<T> {
       const what = `${options.label} ${operation}`;
@@ -139,6 +142,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
           sessionToken: creds.sessionToken,
           service: options.service,
           region: options.region,
+          cache: signingKeys,
         }).sign();
         const response = await fetch(signed.url, {
           method: signed.method,
