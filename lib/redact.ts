@@ -53,9 +53,14 @@ function* jsonLeaves(value: unknown): Generator<string> {
   }
 }
 
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 function base64(text: string): string {
   // ASCII text is its own UTF-8 encoding: btoa takes it as is.
-  if (/^[\x00-\x7f]*$/.test(text)) return btoa(text);
+  if (isAscii(text)) return btoa(text);
   const bytes = new TextEncoder().encode(text);
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
