@@ -28,7 +28,7 @@ export function paced(
 ): number {
   if (requests <= 0) return 0;
   const windows = Number.isFinite(limit) ? Math.ceil(requests / limit) : 1;
-  const rest = requests - (windows - 1) * limit;
+  const rest = windows === 1 ? requests : requests - (windows - 1) * limit;
   return (windows - 1) * windowMs + Math.ceil(rest / concurrency) * latencyMs;
 }
 
