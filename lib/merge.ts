@@ -177,11 +177,13 @@ export function applyMerge(doc: Document, entries: readonly VaultEntry[]): void 
         continue;
       }
       const child = new YAMLMap();
-      pairs.add(map, entry.path[i], new Pair(doc.createNode(entry.path[i]), child));
+      pairs.add(map, entry.path[i], new Pair(new Scalar(entry.path[i]), child));
       map = child;
     }
     const last = entry.path[entry.path.length - 1];
-    const scalar = doc.createNode(entry.value) as Scalar;
+    // Vault values are strings, numbers and booleans: a plain Scalar is what createNode
+    // would build for them (default tags), without its per-call tag lookup.
+    const scalar = new Scalar(entry.value);
     const pair = pairs.find(map, last);
     if (pair) {
       const old = pair.value as Node | null;
@@ -192,7 +194,7 @@ export function applyMerge(doc: Document, entries: readonly VaultEntry[]): void 
       }
       pair.value = scalar;
     } else {
-      pairs.add(map, last, new Pair(doc.createNode(last), scalar));
+      pairs.add(map, last, new Pair(new Scalar(last), scalar));
     }
   }
 }
