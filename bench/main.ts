@@ -17,6 +17,7 @@ import { parse } from "yaml";
 import { ROOT } from "../tests/helpers.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
 import { median, RSS_METHOD, runTool } from "./tool.ts";
+import { calibrate } from "./calibrate.ts";
 
 const sizes = (Deno.env.get("BENCH_SIZES") ?? "100,1000,10000").split(",").map(Number);
 const latencyMs = Number(Deno.env.get("BENCH_LATENCY_MS") ?? 10);
@@ -138,6 +139,13 @@ const cores = navigator.hardwareConcurrency;
 log(`sizes ${sizes.join(", ")}; latency ${latencyMs} ms; backends ${wanted.join(", ")}`);
 const startupMs = await startup();
 log(`--version start-up: ${ms(startupMs)} (median of 7)`);
+const burst = Math.max(...sizes);
+const cal = await calibrate(latencyMs, burst, 32);
+log(
+  `harness: bare round trip ${cal.roundTripMs.toFixed(1)} ms; ${burst} bare requests at 32: ${
+    ms(cal.burstMs)
+  }`,
+);
 
 const rows: Row[] = [];
 for (const backend of backends) {
@@ -206,6 +214,15 @@ vault it writes is checked for every key. Total benchmark time: ${
 - **Fixed**: the wall time of the same load with 1 secret and no latency (median of 3):
   process and Worker start-up, module loading, credentials, vault write. It does not
   shrink with fewer round trips, so the target is judged against floor + fixed.
+- **Harness** (a bare \`Deno.serve\` that only sleeps L, a bare \`fetch\` loop, in one
+  process): one sequential round trip takes **${
+  cal.roundTripMs.toFixed(1)
+} ms** at L = ${latencyMs} ms;
+  ${cal.requests.toLocaleString("en")} requests with 32 in flight take **${
+  ms(cal.burstMs)
+}** (⌈N/32⌉·L = ${
+  ms(Math.ceil(cal.requests / 32) * latencyMs)
+}). This is what this 2-core machine gives before any tool or fake logic runs.
 - **Peak RSS**: ${RSS_METHOD}.
 - **Naive sequential**: one request at a time on the same fake in the same run: list page
   by page, then read each secret one by one (retrying throttled calls as SDKs do).
