@@ -236,4 +236,6 @@ ${formulas}
 `;
 
 await Deno.writeTextFile(out, report);
-console.log(report);
+// `make check` runs `deno fmt --check`: the report is written formatted, and printed so.
+await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", out], stdout: "null" }).output();
+console.log(await Deno.readTextFile(out));
