@@ -42,10 +42,15 @@ test: $(DENO_DEP)
 check: $(DENO_DEP)
 	$(DENO) fmt --check
 	$(DENO) lint
-	$(DENO) check --frozen main.ts lib/ providers/ tests/
+	$(DENO) check --frozen main.ts lib/ providers/ tests/ bench/
 
 fmt: $(DENO_DEP)
 	$(DENO) fmt
+
+# The load benchmark (not part of `make test`): about 5 minutes on 2 cores. Overrides:
+# BENCH_SIZES=100,1000,10000 BENCH_LATENCY_MS=10 BENCH_BACKENDS=sm,ssm,kv,vault,custom
+bench: $(DENO_DEP)
+	$(DENO) run --frozen -A bench/main.ts
 
 demo: $(DENO_DEP)
 	@DENO="$(DENO)" sh examples/demo.sh

@@ -28,10 +28,12 @@ const dotted = (path: readonly string[]): string => path.join(".");
  * both. Returns the sorted entries.
  */
 export function checkEntries(entries: readonly VaultEntry[]): VaultEntry[] {
-  const sorted = [...entries].sort((a, b) => compareKeys(dotted(a.path), dotted(b.path)));
+  // Keys computed once (not in the comparator): O(n log n) comparisons of ready strings.
+  const keyed = entries.map((entry) => ({ entry, key: dotted(entry.path) }));
+  keyed.sort((a, b) => compareKeys(a.key, b.key));
+  const sorted = keyed.map((item) => item.entry);
   const leaves = new Map<string, VaultEntry>();
-  for (const entry of sorted) {
-    const key = dotted(entry.path);
+  for (const { entry, key } of keyed) {
     const twin = leaves.get(key);
     if (twin) {
       throw new ConflictError(
@@ -40,15 +42,14 @@ export function checkEntries(entries: readonly VaultEntry[]): VaultEntry[] {
     }
     leaves.set(key, entry);
   }
-  for (const entry of sorted) {
-    for (let i = 1; i < entry.path.length; i++) {
-      const prefix = dotted(entry.path.slice(0, i));
+  for (const { entry, key } of keyed) {
+    let prefix = "";
+    for (let i = 0; i < entry.path.length - 1; i++) {
+      prefix = i === 0 ? entry.path[0] : `${prefix}.${entry.path[i]}`;
       const holder = leaves.get(prefix);
       if (holder) {
         throw new ConflictError(
-          `vault key "${prefix}" (from secret "${holder.source}") would be both a value and the namespace of "${
-            dotted(entry.path)
-          }" (from secret "${entry.source}"); a key cannot be both`,
+          `vault key "${prefix}" (from secret "${holder.source}") would be both a value and the namespace of "${key}" (from secret "${entry.source}"); a key cannot be both`,
         );
       }
     }
@@ -60,12 +61,38 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function findPair(map: YAMLMap, segment: string): Pair | undefined {
-  for (const item of map.items) {
-    const key = isScalar(item.key) ? item.key.value : item.key;
-    if (String(key) === segment) return item as Pair;
+/**
+ * Finds pairs by key in O(1): each map's items are indexed on first use (the first pair
+ * wins for a duplicated key, as a linear scan would). One index lives for one merge
+ * step; {@linkcode Pairs.add} keeps it in step with pairs this module appends.
+ */
+class Pairs {
+  #indexes = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+  #index(map: YAMLMap): Map<string, Pair> {
+    let index = this.#indexes.get(map);
+    if (!index) {
+      index = new Map();
+      for (const item of map.items) {
+        const key = String(isScalar(item.key) ? item.key.value : item.key);
+        if (!index.has(key)) index.set(key, item as Pair);
+      }
+      this.#indexes.set(map, index);
+    }
+    return index;
   }
-  return undefined;
+
+  /** The pair of `map` whose key is `segment`. */
+  find(map: YAMLMap, segment: string): Pair | undefined {
+    return this.#index(map).get(segment);
+  }
+
+  /** Append `pair` (keyed `segment`) to `map`. */
+  add(map: YAMLMap, segment: string, pair: Pair): void {
+    map.items.push(pair);
+    const index = this.#index(map);
+    if (!index.has(segment)) index.set(segment, pair);
+  }
 }
 
 function rootMap(doc: Document): YAMLMap | undefined {
@@ -77,7 +104,7 @@ function rootMap(doc: Document): YAMLMap | undefined {
 }
 
 /** Walk the document along `path`: where it ends, and what stands there. */
-function locate(doc: Document, path: readonly string[]): {
+function locate(doc: Document, path: readonly string[], pairs: Pairs): {
   kind: "absent" | "leaf" | "map" | "blocked";
   node?: Node;
   depth: number;
@@ -85,7 +112,7 @@ function locate(doc: Document, path: readonly string[]): {
   let map = rootMap(doc);
   if (!map) return { kind: "absent", depth: 0 };
   for (let i = 0; i < path.length; i++) {
-    const pair = findPair(map, path[i]);
+    const pair = pairs.find(map, path[i]);
     if (!pair) return { kind: "absent", depth: i };
     const value = pair.value as Node | null;
     if (i === path.length - 1) {
@@ -104,9 +131,10 @@ function locate(doc: Document, path: readonly string[]): {
  */
 export function planMerge(doc: Document, entries: readonly VaultEntry[]): MergePlan {
   const plan: MergePlan = { added: [], changed: [], unchanged: [] };
+  const pairs = new Pairs();
   for (const entry of entries) {
     const key = dotted(entry.path);
-    const found = locate(doc, entry.path);
+    const found = locate(doc, entry.path, pairs);
     switch (found.kind) {
       case "absent":
         plan.added.push(key);
@@ -139,21 +167,24 @@ export function applyMerge(doc: Document, entries: readonly VaultEntry[]): void 
     root = new YAMLMap();
     doc.contents = root;
   }
+  const pairs = new Pairs();
   for (const entry of entries) {
     let map = root;
     for (let i = 0; i < entry.path.length - 1; i++) {
-      const pair = findPair(map, entry.path[i]);
+      const pair = pairs.find(map, entry.path[i]);
       if (pair && isMap(pair.value)) {
         map = pair.value;
         continue;
       }
       const child = new YAMLMap();
-      map.items.push(new Pair(doc.createNode(entry.path[i]), child));
+      pairs.add(map, entry.path[i], new Pair(new Scalar(entry.path[i]), child));
       map = child;
     }
     const last = entry.path[entry.path.length - 1];
-    const scalar = doc.createNode(entry.value) as Scalar;
-    const pair = findPair(map, last);
+    // Vault values are strings, numbers and booleans: a plain Scalar is what createNode
+    // would build for them (default tags), without its per-call tag lookup.
+    const scalar = new Scalar(entry.value);
+    const pair = pairs.find(map, last);
     if (pair) {
       const old = pair.value as Node | null;
       if (isScalar(old)) {
@@ -163,7 +194,7 @@ export function applyMerge(doc: Document, entries: readonly VaultEntry[]): void 
       }
       pair.value = scalar;
     } else {
-      map.items.push(new Pair(doc.createNode(last), scalar));
+      pairs.add(map, last, new Pair(new Scalar(last), scalar));
     }
   }
 }

@@ -66,3 +66,169 @@ export function createLimiter(limit: number): Limiter {
     },
   };
 }
+
+/** A rate limit: at most `limit` requests in any `windowMs` (e.g. 100 a second). */
+export interface RateLimit {
+  /** Requests allowed per window. */
+  limit: number;
+  /** The window, in milliseconds. */
+  windowMs: number;
+}
+
+/**
+ * A {@linkcode Limiter} whose limit adapts (AIMD): {@linkcode AdaptiveLimiter.throttled}
+ * halves it, each call that completes without a throttling signal adds `1/limit` back,
+ * so it recovers to the maximum in about one round of calls.
+ */
+export interface AdaptiveLimiter extends Limiter {
+  /** Report a throttling answer (HTTP 429, `ThrottlingException`). */
+  throttled(): void;
+  /** The current limit (between 1 and the maximum). */
+  readonly limit: number;
+}
+
+/** Create an {@linkcode AdaptiveLimiter} starting at (and never above) `max` slots. */
+export function createAdaptiveLimiter(
+  max: number,
+  now: () => number = performance.now.bind(performance),
+): AdaptiveLimiter {
+  let window = max;
+  let active = 0;
+  let epoch = 0;
+  const decrease = onePerRound(now);
+  const waiting: (() => void)[] = [];
+  const pump = () => {
+    while (waiting.length > 0 && active < Math.floor(window)) {
+      active++;
+      waiting.shift()!();
+    }
+  };
+  return {
+    get active() {
+      return active;
+    },
+    get limit() {
+      return Math.floor(window);
+    },
+    throttled() {
+      if (!decrease.allowed()) return;
+      epoch++;
+      window = Math.max(1, window / 2);
+    },
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      if (active < Math.floor(window) && waiting.length === 0) active++;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+      const started = epoch;
+      const start = now();
+      try {
+        return await fn();
+      } finally {
+        active--;
+        decrease.observe(now() - start);
+        // Calls started before a decrease report the old overload: no increase for them.
+        if (epoch === started) window = Math.min(max, window + 1 / window);
+        pump();
+      }
+    },
+  };
+}
+
+/**
+ * Paces requests under a documented rate limit. A request holds its place in the window
+ * from when it is sent until `windowMs` after its answer arrived, so the server (which
+ * sees each request between those two instants) never counts more than the limit in any
+ * window, whatever the latency. The effective limit adapts like
+ * {@linkcode createAdaptiveLimiter}: halved on throttling, recovering by one per answer.
+ */
+export interface RateGate {
+  /** Wait for a place in the window, then run one request. */
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Report a throttling answer: the effective limit is halved. */
+  throttled(): void;
+  /** The current effective limit per window. */
+  readonly limit: number;
+}
+
+/** Create a {@linkcode RateGate} for `rate`; `now` is for tests. */
+export function createRateGate(
+  rate: RateLimit,
+  now: () => number = performance.now.bind(performance),
+): RateGate {
+  let share = rate.limit;
+  const decrease = onePerRound(now);
+  let inFlight = 0;
+  // Expiry times of finished requests, ascending (answers are pushed as they arrive).
+  const expiries: number[] = [];
+  let head = 0;
+  const waiting: (() => void)[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const counted = () => {
+    const t = now();
+    while (head < expiries.length && expiries[head] <= t) head++;
+    if (head > 1024 && head * 2 > expiries.length) {
+      expiries.splice(0, head);
+      head = 0;
+    }
+    return inFlight + expiries.length - head;
+  };
+  const pump = () => {
+    while (waiting.length > 0 && counted() < Math.floor(share)) {
+      inFlight++;
+      waiting.shift()!();
+    }
+    if (waiting.length > 0 && timer === undefined && head < expiries.length) {
+      timer = setTimeout(() => {
+        timer = undefined;
+        pump();
+      }, Math.max(0, expiries[head] - now()));
+    }
+  };
+  return {
+    get limit() {
+      return Math.floor(share);
+    },
+    throttled() {
+      if (decrease.allowed()) share = Math.max(1, share / 2);
+    },
+    async run<T>(fn: () => Promise<T>): Promise<T> {
+      if (waiting.length === 0 && counted() < Math.floor(share)) inFlight++;
+      else {
+        await new Promise<void>((resolve) => {
+          waiting.push(resolve);
+          pump();
+        });
+      }
+      const start = now();
+      try {
+        return await fn();
+      } finally {
+        inFlight--;
+        decrease.observe(now() - start);
+        expiries.push(now() + rate.windowMs);
+        share = Math.min(rate.limit, share + 1);
+        pump();
+      }
+    },
+  };
+}
+
+/**
+ * Allows one multiplicative decrease per round trip (as TCP does): the throttling answers
+ * of one burst report the same overload, so they count once.
+ */
+function onePerRound(now: () => number): { allowed(): boolean; observe(ms: number): void } {
+  // Until a call has been timed, a round is taken to be 100 ms.
+  let roundMs = 0;
+  let last = -Infinity;
+  return {
+    allowed() {
+      const t = now();
+      if (t - last < (roundMs || 100)) return false;
+      last = t;
+      return true;
+    },
+    observe(ms) {
+      roundMs = roundMs === 0 ? ms : roundMs * 0.875 + ms * 0.125;
+    },
+  };
+}

@@ -19,8 +19,16 @@ const MIN_LENGTH = 4;
 function plainForms(value: string, forms: Set<string>, depth: number): void {
   if (forms.has(value) && depth > 0) return;
   forms.add(value);
-  for (const line of value.split(/\r?\n/)) forms.add(line.trim());
+  if (value.includes("\n")) {
+    for (const line of value.split(/\r?\n/)) forms.add(line.trim());
+  } else {
+    forms.add(value.trim());
+  }
   if (depth >= 4) return;
+  // Only objects, arrays and strings have leaves that differ from the text itself; skip
+  // JSON.parse (and its exception) for everything else.
+  const first = value.trimStart()[0];
+  if (first !== "{" && first !== "[" && first !== '"') return;
   try {
     const parsed: unknown = JSON.parse(value);
     for (const leaf of jsonLeaves(parsed)) plainForms(leaf, forms, depth + 1);
@@ -39,8 +47,9 @@ export function derivedForms(value: string): string[] {
     forms.add(JSON.stringify(form).slice(1, -1));
     const b64 = base64(form);
     forms.add(b64);
-    forms.add(b64.replace(/=+$/, ""));
-    forms.add(b64.replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, ""));
+    const unpadded = b64.replace(/=+$/, "");
+    forms.add(unpadded);
+    forms.add(unpadded.replaceAll("+", "-").replaceAll("/", "_"));
   }
   return [...forms].filter((form) => form.length >= MIN_LENGTH);
 }
@@ -54,7 +63,14 @@ function* jsonLeaves(value: unknown): Generator<string> {
   }
 }
 
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 function base64(text: string): string {
+  // ASCII text is its own UTF-8 encoding: btoa takes it as is.
+  if (isAscii(text)) return btoa(text);
   const bytes = new TextEncoder().encode(text);
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -73,7 +89,8 @@ function base64(text: string): string {
  */
 export class Redactor {
   #forms = new Set<string>();
-  #sorted: string[] | null = [];
+  /** Forms by their first {@linkcode MIN_LENGTH} characters, then by length. */
+  #index: Map<string, Bucket> | null = null;
 
   /** Register a secret value; its derived forms are registered too. */
   add(value: unknown): void {
@@ -83,10 +100,9 @@ export class Redactor {
       return;
     }
     for (const form of derivedForms(String(value))) {
-      if (!this.#forms.has(form)) {
-        this.#forms.add(form);
-        this.#sorted = null;
-      }
+      if (this.#forms.has(form)) continue;
+      this.#forms.add(form);
+      if (this.#index) insert(this.#index, form);
     }
   }
 
@@ -95,16 +111,55 @@ export class Redactor {
     return this.#forms.size;
   }
 
-  /** Replace every registered form in `text` with {@linkcode MASK}, longest first. */
+  /**
+   * Replace every registered form in `text` with {@linkcode MASK}: one pass over the
+   * text, taking the longest form that starts at each position, so the cost follows the
+   * length of the text, not the number of secrets.
+   */
   redact(text: string): string {
-    if (this.#forms.size === 0) return text;
-    if (this.#sorted === null) {
-      this.#sorted = [...this.#forms].sort((a, b) => b.length - a.length);
+    if (this.#forms.size === 0 || text.length < MIN_LENGTH) return text;
+    if (this.#index === null) {
+      this.#index = new Map();
+      for (const form of this.#forms) insert(this.#index, form);
     }
-    let out = text;
-    for (const form of this.#sorted) {
-      if (out.includes(form)) out = out.replaceAll(form, MASK);
+    let out = "";
+    let done = 0;
+    let i = 0;
+    while (i + MIN_LENGTH <= text.length) {
+      const bucket = this.#index.get(text.slice(i, i + MIN_LENGTH));
+      const length = bucket?.lengths.find((n) =>
+        i + n <= text.length && bucket.forms.get(n)!.has(text.slice(i, i + n))
+      );
+      if (length === undefined) {
+        i++;
+        continue;
+      }
+      out += text.slice(done, i) + MASK;
+      i += length;
+      done = i;
     }
-    return out;
+    return done === 0 ? text : out + text.slice(done);
   }
+}
+
+/** The forms sharing a first {@linkcode MIN_LENGTH} characters. */
+interface Bucket {
+  /** Their lengths, longest first. */
+  lengths: number[];
+  /** The forms of each length. */
+  forms: Map<number, Set<string>>;
+}
+
+function insert(index: Map<string, Bucket>, form: string): void {
+  const key = form.slice(0, MIN_LENGTH);
+  let bucket = index.get(key);
+  if (!bucket) index.set(key, bucket = { lengths: [], forms: new Map() });
+  const same = bucket.forms.get(form.length);
+  if (same) {
+    same.add(form);
+    return;
+  }
+  bucket.forms.set(form.length, new Set([form]));
+  bucket.lengths.push(form.length);
+  bucket.lengths.sort((a, b) => b - a);
 }

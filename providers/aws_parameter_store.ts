@@ -11,7 +11,7 @@
 
 import { ConfigError } from "../lib/errors.ts";
 import { flatten, nameToPath } from "../lib/mapping.ts";
-import { createLimiter, type Limiter } from "../lib/pool.ts";
+import { createAdaptiveLimiter, type Limiter } from "../lib/pool.ts";
 import {
   AWS_PARAMS,
   awsCredentialPaths,
@@ -23,6 +23,7 @@ import {
 } from "./aws/config.ts";
 import { credentialProvider } from "./aws/credentials.ts";
 import { isoFromEpoch } from "./aws/epoch.ts";
+import { quotaGates, SSM_SHARED_QUOTA } from "./aws/quotas.ts";
 import { AwsAuthError, type JsonClient, jsonClient } from "./aws/json_client.ts";
 import type { FetchContext, Provider } from "./types.ts";
 
@@ -110,18 +111,21 @@ export async function readByDescribe(
 ): Promise<void> {
   const tasks: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
-  let token: string | undefined;
-  do {
-    const page = await session.client.call<
-      { Parameters?: { Name?: string }[]; NextToken?: string }
-    >(
-      "DescribeParameters",
-      {
-        MaxResults: DESCRIBE_PAGE_SIZE,
-        ...(filters.length > 0 ? { ParameterFilters: filters } : {}),
-        ...(token ? { NextToken: token } : {}),
-      },
-    );
+  type Page = { Parameters?: { Name?: string }[]; NextToken?: string };
+  // The next page is requested before this page's reads start, so the chain of pages
+  // never waits for their signing.
+  const describe = (token?: string) =>
+    session.client.call<Page>("DescribeParameters", {
+      MaxResults: DESCRIBE_PAGE_SIZE,
+      ...(filters.length > 0 ? { ParameterFilters: filters } : {}),
+      ...(token ? { NextToken: token } : {}),
+    });
+  let pending: Promise<Page> | undefined = describe();
+  while (pending) {
+    const page: Page = await pending;
+    const token = page.NextToken || undefined;
+    pending = token && !failure ? describe(token) : undefined;
+    pending?.catch(() => {}); // rethrown when awaited
     const names = (page.Parameters ?? []).map((p) => p.Name).filter((n): n is string =>
       n !== undefined && keep(n)
     );
@@ -144,10 +148,17 @@ export async function readByDescribe(
         }),
       );
     }
-    token = page.NextToken || undefined;
-  } while (token && !failure);
+  }
   await Promise.all(tasks);
   if (failure) throw failure.error;
+}
+
+/** The quota an SSM operation counts against: the value reads share one. */
+export function ssmQuota(operation: string): string | undefined {
+  return operation === "GetParameter" || operation === "GetParameters" ||
+      operation === "GetParametersByPath"
+    ? "shared"
+    : undefined;
 }
 
 async function fetchParameters(ctx: FetchContext): Promise<void> {
@@ -155,6 +166,7 @@ async function fetchParameters(ctx: FetchContext): Promise<void> {
   const seen = new Set<string>();
   let hits = 0; // parameters matched, overlapping selectors included
   const keep = (name: string) => !settings.filter || name.includes(settings.filter);
+  const limiter = createAdaptiveLimiter(concurrency(settings));
   const session: SsmSession = {
     ctx,
     client: jsonClient({
@@ -165,8 +177,9 @@ async function fetchParameters(ctx: FetchContext): Promise<void> {
       region: region(settings),
       credentials: credentialProvider(credentialSource(settings), ctx),
       ctx,
+      ...quotaGates({ shared: SSM_SHARED_QUOTA }, ssmQuota, limiter),
     }),
-    limiter: createLimiter(concurrency(settings)),
+    limiter,
     emit(parameter) {
       const name = parameter.Name;
       if (name === undefined || parameter.Value === undefined) return;

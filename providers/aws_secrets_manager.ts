@@ -9,7 +9,7 @@
 
 import { ConfigError, ConflictError } from "../lib/errors.ts";
 import { flatten, nameToPath } from "../lib/mapping.ts";
-import { createLimiter, type Limiter } from "../lib/pool.ts";
+import { createAdaptiveLimiter, type Limiter } from "../lib/pool.ts";
 import {
   AWS_PARAMS,
   awsCredentialPaths,
@@ -21,6 +21,7 @@ import {
 } from "./aws/config.ts";
 import { credentialProvider } from "./aws/credentials.ts";
 import { isoFromEpoch } from "./aws/epoch.ts";
+import { quotaGates, SECRETS_MANAGER_QUOTAS } from "./aws/quotas.ts";
 import { AwsApiError, AwsAuthError, type JsonClient, jsonClient } from "./aws/json_client.ts";
 import type {
   FetchContext,
@@ -172,6 +173,7 @@ function chunks<T>(items: T[], size: number): T[][] {
 async function fetchSecrets(ctx: FetchContext): Promise<void> {
   const { settings } = ctx;
   const source = credentialSource(settings);
+  const limiter = createAdaptiveLimiter(concurrency(settings));
   const fetcher: Fetcher = {
     ctx,
     client: jsonClient({
@@ -182,8 +184,9 @@ async function fetchSecrets(ctx: FetchContext): Promise<void> {
       region: region(settings),
       credentials: credentialProvider(source, ctx),
       ctx,
+      ...quotaGates(SECRETS_MANAGER_QUOTAS, (operation) => operation, limiter),
     }),
-    limiter: createLimiter(concurrency(settings)),
+    limiter,
     selected: settings.selection.length > 0,
     batchDenied: false,
     stopped: false,
@@ -204,21 +207,27 @@ async function fetchSecrets(ctx: FetchContext): Promise<void> {
   if (fetcher.selected) {
     start([...new Set(settings.selection)].filter(keep));
   } else {
-    let token: string | undefined;
     let listed = 0;
-    do {
-      // Listing runs outside the limiter so it never queues behind the value fetches.
-      const page: ListSecretsOutput = await fetcher.client.call<ListSecretsOutput>("ListSecrets", {
+    // Listing runs outside the limiter so it never queues behind the value fetches, and
+    // each next page is requested before the current page's batches are started, so the
+    // sequential chain of pages (the floor of a load) never waits for their signing.
+    const list = (token?: string) =>
+      fetcher.client.call<ListSecretsOutput>("ListSecrets", {
         MaxResults: LIST_PAGE_SIZE,
         ...(token ? { NextToken: token } : {}),
       });
+    let pending: Promise<ListSecretsOutput> | undefined = list();
+    while (pending) {
+      const page: ListSecretsOutput = await pending;
+      const token = page.NextToken || undefined;
+      pending = token && !failure ? list(token) : undefined;
+      pending?.catch(() => {}); // rethrown when awaited
       const names = (page.SecretList ?? [])
         .filter((s) => s.Name !== undefined && s.DeletedDate === undefined)
         .map((s) => s.Name!);
       listed += names.length;
       start(names.filter(keep));
-      token = page.NextToken || undefined;
-    } while (token && !failure);
+    }
     ctx.log.debug(`AWS Secrets Manager: listed ${listed} secrets`);
   }
   await Promise.all(tasks);

@@ -12,10 +12,11 @@
 
 import { ConfigError } from "../lib/errors.ts";
 import { mapValue, nameToPath } from "../lib/mapping.ts";
-import { forEachConcurrent } from "../lib/pool.ts";
+import { createAdaptiveLimiter, createRateGate, forEachConcurrent } from "../lib/pool.ts";
 import { tokenCache } from "./azure/auth.ts";
 import {
   getSecret,
+  KEY_VAULT_QUOTA,
   type KeyVaultClient,
   listSecrets,
   type SecretAttributes,
@@ -55,6 +56,13 @@ function warnExpired(ctx: FetchContext, name: string, attributes: SecretAttribut
   }
 }
 
+/** Read one value through the client's adaptive limiter. */
+function read(client: KeyVaultClient, name: string) {
+  return client.limiter
+    ? client.limiter.run(() => getSecret(client, name))
+    : getSecret(client, name);
+}
+
 async function fetchAll(ctx: FetchContext, client: KeyVaultClient, limit: number) {
   const { filter } = ctx.settings;
   let listed = 0;
@@ -74,7 +82,7 @@ async function fetchAll(ctx: FetchContext, client: KeyVaultClient, limit: number
   }
   let fetched = 0;
   await forEachConcurrent(enabled(), limit, async (item) => {
-    const result = await getSecret(client, item.name);
+    const result = await read(client, item.name);
     if (result.kind === "missing") {
       ctx.log.warn(`secret "${item.name}" was deleted while loading; skipped`);
       return;
@@ -101,7 +109,7 @@ async function fetchSelected(ctx: FetchContext, client: KeyVaultClient, limit: n
   const missing: string[] = [];
   const refused: string[] = [];
   await forEachConcurrent(names, limit, async (name) => {
-    const result = await getSecret(client, name);
+    const result = await read(client, name);
     if (result.kind === "missing") {
       missing.push(name);
       return;
@@ -177,7 +185,13 @@ export const azureKeyVaultProvider: Provider = {
   async fetch(ctx) {
     const plan = azurePlan(ctx.settings);
     const tokens = tokenCache(plan, ctx);
-    const client: KeyVaultClient = { vault: plan.vault, tokens, ctx };
+    const client: KeyVaultClient = {
+      vault: plan.vault,
+      tokens,
+      ctx,
+      gate: createRateGate(KEY_VAULT_QUOTA),
+      limiter: createAdaptiveLimiter(plan.concurrency),
+    };
     ctx.log.info(
       `Azure Key Vault ${plan.vault.host} (api-version ${KEY_VAULT_API_VERSION}) as ${
         describeAuth(plan.auth)

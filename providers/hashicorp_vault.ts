@@ -8,7 +8,7 @@
 
 import { ConfigError, ConflictError } from "../lib/errors.ts";
 import { mapValue, nameToPath, splitKey, stripPrefix } from "../lib/mapping.ts";
-import { createLimiter } from "../lib/pool.ts";
+import { createAdaptiveLimiter } from "../lib/pool.ts";
 import { authenticate, checkJwt, revokeSession, type VaultSession } from "./hashicorp/auth.ts";
 import { hashicorpVaultParams, vaultConfig } from "./hashicorp/config.ts";
 import { createVaultClient } from "./hashicorp/http.ts";
@@ -89,6 +89,7 @@ export const hashicorpVaultProvider: Provider = {
     const workDeadline = settings.deadline - reserve;
     const stop = new AbortController();
     const stopTimer = setTimeout(() => stop.abort(), Math.max(0, workDeadline - Date.now()));
+    const limiter = createAdaptiveLimiter(config.concurrency);
     const client = createVaultClient({
       url: config.url,
       namespace: config.namespace,
@@ -97,6 +98,7 @@ export const hashicorpVaultProvider: Provider = {
       timeoutMs: settings.requestTimeoutMs,
       signal: AbortSignal.any([ctx.signal, stop.signal]),
       log,
+      onThrottle: () => limiter.throttled(),
     });
     let session: VaultSession | undefined;
     try {
@@ -107,7 +109,7 @@ export const hashicorpVaultProvider: Provider = {
         token: session.token,
         via: session.via,
         version: config.kvVersion,
-        limiter: createLimiter(config.concurrency),
+        limiter,
         log,
         filter: settings.filter,
         allowMissing: settings.allowMissing,

@@ -38,7 +38,7 @@ Deno.test("config: defaults, fallbacks and the sandbox plan", () => {
   assert.equal(config.url, "https://vault.example.com");
   assert.equal(config.hostPort, "vault.example.com:443");
   assert.equal(config.kvVersion, 2);
-  assert.equal(config.concurrency, 16);
+  assert.equal(config.concurrency, 32);
   assert.equal(config.namespace, "ns1");
   assert.equal(config.caCert, "/work/project/certs/ca.pem");
   assert.deepEqual(config.selectors.map((s) => [s.mount, s.path]), [["secret", ""]]);

@@ -9,6 +9,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { AuthError, BackendError } from "../../lib/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
+import type { RateGate } from "../../lib/pool.ts";
 import type { FetchContext } from "../types.ts";
 import type { CredentialProvider } from "./credentials.ts";
 
@@ -84,6 +85,10 @@ export interface JsonClientOptions {
   credentials: CredentialProvider;
   /** The fetch context (deadline, timeouts, log, abort). */
   ctx: FetchContext;
+  /** The rate gate pacing each attempt of `operation` (its documented quota), if any. */
+  gate?: (operation: string) => RateGate | undefined;
+  /** Called on every throttling answer, so limiters can back off. */
+  onThrottle?: (operation: string) => void;
 }
 
 /** An authentication or permission refusal, with its AWS error code. */
@@ -102,12 +107,27 @@ export class AwsAuthError extends AuthError {
 export function jsonClient(options: JsonClientOptions): JsonClient {
   const { ctx, credentials } = options;
   const url = `${options.endpoint}/`;
+  // Shared by every signer of this client: the SigV4 signing key (four HMACs) is derived
+  // once per credentials and day instead of once per request.
+  const signingKeys = new Map<string, ArrayBuffer>();
   return {
     call<T>(operation: string, body: unknown, subject?: string): Promise<T> {
       const what = `${options.label} ${operation}`;
       const about = subject ? ` for ${subject}` : "";
       let refreshedOnce = false;
-      return withRetry(async (signal) => {
+      const gate = options.gate?.(operation);
+      return withRetry((signal) => gate ? gate.run(() => attempt(signal)) : attempt(signal), {
+        operation: `${what}${about}`,
+        deadline: ctx.settings.deadline,
+        timeoutMs: ctx.settings.requestTimeoutMs,
+        signal: ctx.signal,
+        onRetry: (cause, attempt, delay) =>
+          ctx.log.debug(
+            `${what}${about}: retry ${attempt} in ${Math.round(delay)}ms after ${cause}`,
+          ),
+      });
+
+      async function attempt(signal: AbortSignal): Promise<T> {
         const creds = await credentials.get();
         const signed = await new AwsV4Signer({
           method: "POST",
@@ -122,6 +142,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
           sessionToken: creds.sessionToken,
           service: options.service,
           region: options.region,
+          cache: signingKeys,
         }).sign();
         const response = await fetch(signed.url, {
           method: signed.method,
@@ -145,6 +166,9 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
         const code = errorCode(parsed.__type, response.headers.get("x-amzn-errortype")) ??
           `HTTP ${response.status}`;
         const message = (parsed.message ?? parsed.Message ?? "").slice(0, 300);
+        if (response.status === 429 || THROTTLING_CODES.has(code)) {
+          options.onThrottle?.(operation);
+        }
         if (response.status >= 500 || response.status === 429 || THROTTLING_CODES.has(code)) {
           throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
         }
@@ -165,16 +189,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
           code,
           `${what}${about} failed: ${code}${message ? `: ${message}` : ""}`,
         );
-      }, {
-        operation: `${what}${about}`,
-        deadline: ctx.settings.deadline,
-        timeoutMs: ctx.settings.requestTimeoutMs,
-        signal: ctx.signal,
-        onRetry: (cause, attempt, delay) =>
-          ctx.log.debug(
-            `${what}${about}: retry ${attempt} in ${Math.round(delay)}ms after ${cause}`,
-          ),
-      });
+      }
     },
   };
 }

@@ -8,6 +8,7 @@
  */
 
 import { AuthError, BackendError } from "../../lib/errors.ts";
+import type { AdaptiveLimiter, RateGate, RateLimit } from "../../lib/pool.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
 import type { FetchContext } from "../types.ts";
 import type { TokenCache } from "./auth.ts";
@@ -44,7 +45,14 @@ export interface KeyVaultClient {
   tokens: TokenCache;
   /** The fetch context (deadline, timeouts, logs). */
   ctx: FetchContext;
+  /** Paces every request under the vault's transaction quota. */
+  gate?: RateGate;
+  /** Bounds value reads; halved on throttling. */
+  limiter?: AdaptiveLimiter;
 }
+
+/** Key Vault's documented quota: 4,000 secret transactions per 10 seconds per vault. */
+export const KEY_VAULT_QUOTA: RateLimit = { limit: 4000, windowMs: 10_000 };
 
 interface KvError {
   code?: string;
@@ -84,7 +92,7 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
   let token = await client.tokens.get();
   for (let pass = 1;; pass++) {
     const bearer = token;
-    const answer = await withRetry<Answer>(async (signal) => {
+    const attempt = async (signal: AbortSignal): Promise<Answer> => {
       const response = await fetch(url, {
         headers: { Authorization: `Bearer ${bearer}`, Accept: "application/json" },
         signal,
@@ -105,6 +113,10 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
       const error = await readError(response);
       if (response.status === 403) return { status: 403, error };
       if (response.status === 404) return { status: 404, error };
+      if (response.status === 429) {
+        client.gate?.throttled();
+        client.limiter?.throttled();
+      }
       if (response.status === 429 || response.status >= 500) {
         throw new RetryableError(
           `${operation}: ${describe(error, response.status)}`,
@@ -116,14 +128,19 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
           error.message ? ` (${error.message.split(/\r?\n/)[0].slice(0, 200)})` : ""
         }`,
       );
-    }, {
-      operation: `Azure Key Vault ${operation}`,
-      deadline: ctx.settings.deadline,
-      timeoutMs: ctx.settings.requestTimeoutMs,
-      signal: ctx.signal,
-      onRetry: (cause, n, delay) =>
-        ctx.log.debug(`${operation}: retry ${n} in ${Math.round(delay)}ms: ${cause}`),
-    });
+    };
+    const gate = client.gate;
+    const answer = await withRetry<Answer>(
+      (signal) => gate ? gate.run(() => attempt(signal)) : attempt(signal),
+      {
+        operation: `Azure Key Vault ${operation}`,
+        deadline: ctx.settings.deadline,
+        timeoutMs: ctx.settings.requestTimeoutMs,
+        signal: ctx.signal,
+        onRetry: (cause, n, delay) =>
+          ctx.log.debug(`${operation}: retry ${n} in ${Math.round(delay)}ms: ${cause}`),
+      },
+    );
     if (answer.status !== 401) return answer;
     if (pass === 2) {
       throw new AuthError(

@@ -22,7 +22,7 @@ export const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
 /** The default IMDS endpoint. */
 export const DEFAULT_IMDS = "http://169.254.169.254";
 /** The default number of secrets fetched at once. */
-export const DEFAULT_CONCURRENCY = 10;
+export const DEFAULT_CONCURRENCY = 32;
 /** The default vault location of the client secret. */
 export const DEFAULT_SECRET_LOCATION = "AZURE.DEFAULT.CLIENT_SECRET";
 

@@ -84,7 +84,7 @@ export const hashicorpVaultParams: readonly ParamDoc[] = [
   },
   {
     name: "SECRETS_HASHICORP_VAULT_CONCURRENCY",
-    default: "16",
+    default: "32",
     meaning: "`HASHICORP_VAULT`: most requests (lists and reads) in flight at once.",
   },
 ];
@@ -242,7 +242,7 @@ export function vaultConfig(settings: ProviderSettings): VaultConfig {
       `SECRETS_HASHICORP_VAULT_KV_VERSION=${JSON.stringify(versionText)} must be 1 or 2`,
     );
   }
-  const concurrencyText = env.SECRETS_HASHICORP_VAULT_CONCURRENCY?.trim() || "16";
+  const concurrencyText = env.SECRETS_HASHICORP_VAULT_CONCURRENCY?.trim() || "32";
   const concurrency = Number(concurrencyText);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw new ConfigError(

@@ -59,6 +59,8 @@ export interface VaultClientOptions {
   signal?: AbortSignal;
   /** For retry lines. */
   log: ProviderLog;
+  /** Called on every 429 (a rate-limit quota), so the limiter backs off. */
+  onThrottle?: () => void;
 }
 
 /** Whether a fetch failure is a TLS certificate problem (not worth retrying). */
@@ -133,6 +135,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
             `HashiCorp Vault at ${options.url}: vault is sealed; unseal it (vault operator unseal) and run again`,
           );
         }
+        if (response.status === 429) options.onThrottle?.();
         if (response.status === 429 || response.status >= 500) {
           throw new RetryableError(
             `HTTP ${response.status}${response.status === 429 ? " (rate-limit quota)" : ""}`,

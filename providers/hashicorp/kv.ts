@@ -6,7 +6,7 @@
  */
 
 import { AuthError, BackendError, ConfigError } from "../../lib/errors.ts";
-import type { Limiter } from "../../lib/pool.ts";
+import type { AdaptiveLimiter, Limiter } from "../../lib/pool.ts";
 import type { FetchedSecret, ProviderLog, SecretValue } from "../types.ts";
 import type { VaultSelector } from "./config.ts";
 import type { VaultBody, VaultClient } from "./http.ts";
@@ -235,6 +235,27 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
     }
   };
 
+  // Reads wait in a plain queue and become tasks only as the limiter can take them, so a
+  // folder of 10,000 secrets does not hold 10,000 suspended reads (and their promises).
+  const reads: (() => Promise<void>)[] = [];
+  let nextRead = 0;
+  let reading = 0;
+  const pump = () => {
+    // A few reads beyond the limiter's slots keep it busy without a long backlog.
+    const readAhead = 2 * ("limit" in kv.limiter ? (kv.limiter as AdaptiveLimiter).limit : 32);
+    while (reading < readAhead && nextRead < reads.length) {
+      const job = reads[nextRead];
+      reads[nextRead++] = undefined as unknown as () => Promise<void>;
+      reading++;
+      group.spawn(() =>
+        job().finally(() => {
+          reading--;
+          pump();
+        })
+      );
+    }
+  };
+
   const walk = (mount: string, folder: string, keys: string[]) => {
     for (const key of keys) {
       if (key.endsWith("/")) {
@@ -248,9 +269,10 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
           if (result.kind === "keys") walk(mount, sub, result.keys);
         });
       } else {
-        group.spawn(() => readSecret(mount, join(folder, key), false));
+        reads.push(() => readSecret(mount, join(folder, key), false));
       }
     }
+    pump();
   };
 
   for (const selector of selectors) {

@@ -94,6 +94,8 @@ async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
   return hex(await crypto.subtle.digest("SHA-256", data));
 }
 
+const signingKeys = new Map<string, ArrayBuffer>();
+
 async function hmac(
   key: Uint8Array<ArrayBuffer> | ArrayBuffer,
   data: string,
@@ -243,9 +245,15 @@ export async function verifySigV4(
     scope,
     await sha256(encoder.encode(canonicalRequest)),
   ].join("\n");
-  let signingKey = await hmac(encoder.encode(`AWS4${key.secret}`), date);
-  for (const part of [scopeRegion, scopeService, "aws4_request"]) {
-    signingKey = await hmac(signingKey, part);
+  // The derived key depends on the secret, date, region and service only: derived once.
+  const keyId = [key.secret, date, scopeRegion, scopeService].join("\n");
+  let signingKey = signingKeys.get(keyId);
+  if (!signingKey) {
+    signingKey = await hmac(encoder.encode(`AWS4${key.secret}`), date);
+    for (const part of [scopeRegion, scopeService, "aws4_request"]) {
+      signingKey = await hmac(signingKey, part);
+    }
+    signingKeys.set(keyId, signingKey);
   }
   const expected = hex(await hmac(signingKey, stringToSign));
   if (expected !== signature) {

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { createAdaptiveLimiter, createRateGate } from "../lib/pool.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+Deno.test("adaptive limiter: never above its limit, halves on throttling, recovers after", async () => {
+  const limiter = createAdaptiveLimiter(8);
+  let running = 0;
+  let peak = 0;
+  const task = async () => {
+    running++;
+    peak = Math.max(peak, running);
+    await sleep(2);
+    running--;
+  };
+  await Promise.all(Array.from({ length: 40 }, () => limiter.run(task)));
+  assert.equal(peak, 8);
+  assert.equal(limiter.limit, 8);
+
+  // A burst of throttles in one round counts once.
+  await limiter.run(async () => {
+    await sleep(2);
+    limiter.throttled();
+    limiter.throttled();
+    limiter.throttled();
+  });
+  assert.equal(limiter.limit, 4);
+  peak = 0;
+  await Promise.all(Array.from({ length: 4 }, () => limiter.run(task)));
+  assert.ok(peak <= 4, `peak ${peak} after halving`);
+  // Additive increase: back to the maximum after enough successful calls, never above.
+  for (let i = 0; i < 10 && limiter.limit < 8; i++) {
+    await Promise.all(Array.from({ length: 16 }, () => limiter.run(task)));
+  }
+  assert.equal(limiter.limit, 8);
+  assert.equal(limiter.active, 0);
+});
+
+Deno.test("adaptive limiter: a failing task frees its slot", async () => {
+  const limiter = createAdaptiveLimiter(1);
+  await assert.rejects(limiter.run(() => Promise.reject(new Error("boom"))), /boom/);
+  assert.equal(await limiter.run(() => Promise.resolve(7)), 7);
+  assert.equal(limiter.active, 0);
+});
+
+Deno.test("rate gate: no window ever holds more than the limit, counted from send to answer + window", async () => {
+  const windowMs = 150;
+  const gate = createRateGate({ limit: 5, windowMs });
+  const spans: { sent: number; answered: number }[] = [];
+  const start = performance.now();
+  await Promise.all(Array.from({ length: 15 }, () =>
+    gate.run(async () => {
+      const sent = performance.now();
+      await sleep(5);
+      spans.push({ sent, answered: performance.now() });
+    })));
+  const elapsed = performance.now() - start;
+  // A server sees each request somewhere between send and answer; the worst case is
+  // counting each at its answer. No window of `windowMs` may then hold more than 5.
+  for (const a of spans) {
+    const inWindow = spans.filter((b) => b.sent >= a.sent && b.sent < a.answered + windowMs);
+    assert.ok(inWindow.length <= 5, `${inWindow.length} requests within one window`);
+  }
+  // 15 requests at 5 a window need two further windows, and not much more.
+  assert.ok(elapsed >= 2 * windowMs, `finished in ${elapsed} ms`);
+  assert.ok(elapsed < 6 * windowMs, `too slow: ${elapsed} ms`);
+});
+
+Deno.test("rate gate: throttling halves the limit, answers restore it", async () => {
+  const gate = createRateGate({ limit: 40, windowMs: 1000 });
+  await gate.run(async () => {
+    await sleep(1);
+    gate.throttled();
+    gate.throttled();
+  });
+  assert.equal(gate.limit, 21); // halved once (20), plus one for the answer
+  for (let i = 0; i < 19; i++) await gate.run(() => Promise.resolve());
+  assert.equal(gate.limit, 40);
+});
