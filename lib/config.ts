@@ -186,3 +186,63 @@ export function resolveConfig(
     },
   };
 }
+
+/**
+ * Parse a whole-number parameter between `min` and `max`; unset or empty gives `fallback`.
+ *
+ * @example
+ * ```ts
+ * parseWholeNumber("SECRETS_AWS_CONCURRENCY", "16", 8, 1, 64); // 16
+ * ```
+ */
+export function parseWholeNumber(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const trimmed = text?.trim();
+  if (!trimmed) return fallback;
+  const value = Number(trimmed);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(
+      `${name}=${JSON.stringify(trimmed)} is not a whole number from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+/** Parse an `http://` or `https://` URL parameter; anything else is an error naming it. */
+export function parseHttpUrl(name: string, text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(text)} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ConfigError(`${name}=${JSON.stringify(text)} must be an http:// or https:// URL`);
+  }
+  return url;
+}
+
+/** The `host:port` a URL connects to, as Deno's net permission spells it. */
+export function hostPort(url: URL | string): string {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
+  return `${parsed.hostname}:${port}`;
+}
+
+/**
+ * Resolve a configured file path: absolute as it is, else relative to `CI_PROJECT_DIR`
+ * when set, else to the working folder.
+ */
+export function resolveProjectPath(
+  settings: Pick<ProviderSettings, "env" | "cwd">,
+  path: string,
+): string {
+  if (path.startsWith("/")) return path;
+  const base = settings.env.CI_PROJECT_DIR || settings.cwd;
+  return `${base.replace(/\/+$/, "")}/${path.replace(/^\.\//, "")}`;
+}

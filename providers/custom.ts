@@ -11,7 +11,7 @@
 
 import { ConfigError, ConflictError } from "../lib/errors.ts";
 import { mapValue, splitKey, stripPrefix } from "../lib/mapping.ts";
-import { parseSeconds } from "../lib/config.ts";
+import { parseSeconds, resolveProjectPath } from "../lib/config.ts";
 import type { ParamDoc } from "../lib/params.ts";
 import type { FetchContext, Provider, ProviderSettings, SecretValue } from "./types.ts";
 
@@ -98,9 +98,7 @@ export function scriptPath(settings: ProviderSettings): string {
       "SECRETS_MANAGER=CUSTOM needs SECRETS_CUSTOM_SCRIPT, the path of a Python file defining get_secrets()",
     );
   }
-  if (script.startsWith("/")) return script;
-  const base = settings.env.CI_PROJECT_DIR || settings.cwd;
-  return `${base.replace(/\/+$/, "")}/${script.replace(/^\.\//, "")}`;
+  return resolveProjectPath(settings, script);
 }
 
 async function runScript(ctx: FetchContext): Promise<Record<string, SecretValue>> {

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseBool } from "../../lib/config.ts";
+import { hostPort, parseBool, parseHttpUrl, parseWholeNumber } from "../../lib/config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import type { ParamDoc } from "../../lib/params.ts";
 import type { ProviderSettings, SandboxPlan } from "../types.ts";
@@ -142,27 +142,17 @@ export function region(settings: ProviderSettings): string {
 
 /** The bounded concurrency (`SECRETS_AWS_CONCURRENCY`). */
 export function concurrency(settings: ProviderSettings): number {
-  const text = settings.env.SECRETS_AWS_CONCURRENCY?.trim();
-  if (!text) return DEFAULT_CONCURRENCY;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 64) {
-    throw new ConfigError(
-      `SECRETS_AWS_CONCURRENCY=${JSON.stringify(text)} is not a whole number from 1 to 64`,
-    );
-  }
-  return value;
+  return parseWholeNumber(
+    "SECRETS_AWS_CONCURRENCY",
+    settings.env.SECRETS_AWS_CONCURRENCY,
+    DEFAULT_CONCURRENCY,
+    1,
+    64,
+  );
 }
 
 function checkUrl(name: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(`${name}=${JSON.stringify(value)} is not a URL`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ConfigError(`${name} must be an http or https URL`);
-  }
+  parseHttpUrl(name, value);
   return value.replace(/\/+$/, "");
 }
 
@@ -175,13 +165,6 @@ export function endpoint(settings: ProviderSettings, service: AwsService): strin
   const name = region(settings);
   const suffix = name.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
   return `https://${service}.${name}.${suffix}`;
-}
-
-/** `host:port` of a URL, as Deno's net permission spells it. */
-export function hostPort(url: string): string {
-  const parsed = new URL(url);
-  const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
-  return `${parsed.hostname}:${port}`;
 }
 
 /** The vault paths of the static keys (`SECRETS_AWS_*_KEY_LOCATION`). */

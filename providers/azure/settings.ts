@@ -6,7 +6,13 @@
  * @module
  */
 
-import { parseBool } from "../../lib/config.ts";
+import {
+  hostPort,
+  parseBool,
+  parseHttpUrl,
+  parseWholeNumber,
+  resolveProjectPath,
+} from "../../lib/config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import type { ParamDoc } from "../../lib/params.ts";
 import type { ProviderSettings } from "../types.ts";
@@ -129,22 +135,10 @@ export function isLoopback(url: URL): boolean {
   return LOOPBACK.test(url.hostname);
 }
 
-/** The `host:port` a URL connects to, as Deno's net permission spells it. */
-export function hostPort(url: URL): string {
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
-  return `${url.hostname}:${port}`;
-}
+export { hostPort };
 
 function parseUrl(name: string, text: string, httpAnywhere: boolean): URL {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    throw new ConfigError(`${name}=${JSON.stringify(text)} is not a URL`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ConfigError(`${name}=${JSON.stringify(text)} must be an https:// URL`);
-  }
+  const url = parseHttpUrl(name, text);
   if (url.protocol === "http:" && !httpAnywhere && !isLoopback(url)) {
     throw new ConfigError(
       `${name}=${
@@ -187,22 +181,14 @@ export function vaultResource(vault: URL): string {
   return match ? `https://${match[1].toLowerCase()}` : "https://vault.azure.net";
 }
 
-function resolvePath(settings: ProviderSettings, path: string): string {
-  if (path.startsWith("/")) return path;
-  const base = settings.env.CI_PROJECT_DIR || settings.cwd;
-  return `${base.replace(/\/+$/, "")}/${path.replace(/^\.\//, "")}`;
-}
-
 function concurrency(env: Readonly<Record<string, string>>): number {
-  const text = env.SECRETS_AZURE_CONCURRENCY?.trim();
-  if (!text) return DEFAULT_CONCURRENCY;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 100) {
-    throw new ConfigError(
-      `SECRETS_AZURE_CONCURRENCY=${JSON.stringify(text)} must be a whole number from 1 to 100`,
-    );
-  }
-  return n;
+  return parseWholeNumber(
+    "SECRETS_AZURE_CONCURRENCY",
+    env.SECRETS_AZURE_CONCURRENCY,
+    DEFAULT_CONCURRENCY,
+    1,
+    100,
+  );
 }
 
 const ID = /^[0-9A-Za-z][0-9A-Za-z._-]*$/;
@@ -292,7 +278,7 @@ export function azurePlan(settings: ProviderSettings): AzurePlan {
         tokenUrl,
         tenant,
         clientId,
-        path: resolvePath(settings, certificate),
+        path: resolveProjectPath(settings, certificate),
       };
     } else if (federated) {
       auth = {
@@ -300,7 +286,7 @@ export function azurePlan(settings: ProviderSettings): AzurePlan {
         tokenUrl,
         tenant,
         clientId,
-        path: resolvePath(settings, federated),
+        path: resolveProjectPath(settings, federated),
       };
     } else {
       const secretPath = env.SECRETS_AZURE_CLIENT_SECRET_LOCATION?.trim() ||

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { hostPort, parseHttpUrl, parseWholeNumber } from "../../lib/config.ts";
 import { ConfigError } from "../../lib/errors.ts";
 import type { ParamDoc } from "../../lib/params.ts";
 import type { ProviderSettings } from "../types.ts";
@@ -209,22 +210,13 @@ function parseUrl(env: Readonly<Record<string, string>>): { url: string; hostPor
       "SECRETS_MANAGER=HASHICORP_VAULT needs SECRETS_HASHICORP_VAULT_URL (or VAULT_ADDR), e.g. https://vault.example.com:8200",
     );
   }
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`${name}=${JSON.stringify(text)} is not a URL`);
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ConfigError(`${name} must be an http:// or https:// URL`);
-  }
+  const url = parseHttpUrl(name, text);
   if (url.search || url.hash || url.username || url.password) {
     throw new ConfigError(`${name} must not carry a query, fragment or user info`);
   }
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
   return {
     url: `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`,
-    hostPort: `${url.hostname}:${port}`,
+    hostPort: hostPort(url),
   };
 }
 
@@ -242,15 +234,13 @@ export function vaultConfig(settings: ProviderSettings): VaultConfig {
       `SECRETS_HASHICORP_VAULT_KV_VERSION=${JSON.stringify(versionText)} must be 1 or 2`,
     );
   }
-  const concurrencyText = env.SECRETS_HASHICORP_VAULT_CONCURRENCY?.trim() || "32";
-  const concurrency = Number(concurrencyText);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
-    throw new ConfigError(
-      `SECRETS_HASHICORP_VAULT_CONCURRENCY=${
-        JSON.stringify(concurrencyText)
-      } must be a whole number from 1 to 256`,
-    );
-  }
+  const concurrency = parseWholeNumber(
+    "SECRETS_HASHICORP_VAULT_CONCURRENCY",
+    env.SECRETS_HASHICORP_VAULT_CONCURRENCY,
+    32,
+    1,
+    256,
+  );
   const selectors = (settings.selection.length > 0 ? settings.selection : ["secret"])
     .map(parseSelector);
   const [namespaceSource, namespaceText] = pick(
