@@ -17,6 +17,8 @@ endif
 export DENO_NO_UPDATE_CHECK := 1
 export NO_COLOR := 1
 
+# The flags `deno run` and `deno compile` share (tests/helpers.ts RUN_FLAGS must match).
+RUN_FLAGS := -P --no-prompt --v8-flags=--max-semi-space-size=1
 TARGET ?=
 OUT ?= dist/secrets-orchestrator
 SOURCES := main.ts lib providers tests bench examples
@@ -61,7 +63,7 @@ build: $(DENO_DEP)
 	  exit 2; \
 	fi
 	@mkdir -p $(dir $(OUT))
-	$(DENO) compile --frozen -P --no-prompt --include providers/worker.ts --include lib/core_worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
+	$(DENO) compile --frozen $(RUN_FLAGS) --include providers/worker.ts --include lib/core_worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
 
 dist: build
 	cd $(dir $(OUT)) && sha256sum $(notdir $(OUT))* > SHA256SUMS

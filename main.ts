@@ -110,7 +110,7 @@ export async function main(args: readonly string[]): Promise<number> {
         perms.net.join(",")
       }] run=[${perms.run.join(",")}] env=none`,
     );
-    return await runIsolated({ config, fetched }, perms);
+    return await runIsolated({ config, fetched }, perms, redactor);
   } catch (error) {
     return reportFailure(error, log);
   }

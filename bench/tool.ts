@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ROOT } from "../tests/helpers.ts";
+import { ROOT, RUN_FLAGS } from "../tests/helpers.ts";
 
 /** One run of the tool. */
 export interface ToolRun {
@@ -42,7 +42,7 @@ export async function runTool(args: string[], env: Record<string, string>): Prom
     const value = Deno.env.get(name);
     if (value !== undefined) base[name] = value;
   }
-  const denoArgs = ["run", "-P", "--no-prompt", `${ROOT}/main.ts`, ...args];
+  const denoArgs = ["run", ...RUN_FLAGS, `${ROOT}/main.ts`, ...args];
   const timeFile = hasTime ? await Deno.makeTempFile({ prefix: "bench-time-" }) : "";
   const start = performance.now();
   const child = new Deno.Command(hasTime ? TIME : Deno.execPath(), {

@@ -6,14 +6,14 @@
  * @module
  */
 
-import type { CoreRequest } from "./isolate.ts";
+import type { CoreMessage, CoreRequest } from "./isolate.ts";
 import { createLogger } from "./log.ts";
 import { Redactor } from "./redact.ts";
 import { runCommand } from "./run.ts";
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<CoreRequest>) => void) | null;
-  postMessage(message: { code: number }): void;
+  postMessage(message: CoreMessage): void;
 };
 
 scope.onmessage = async (event: MessageEvent<CoreRequest>) => {
@@ -27,7 +27,9 @@ scope.onmessage = async (event: MessageEvent<CoreRequest>) => {
     color: config.color && terminal,
     redactor,
     progress: terminal,
+    // The main thread redacts again with every fetched value before printing.
+    write: (text) => scope.postMessage({ type: "stderr", text }),
   });
   const code = await runCommand(config, fetched, log, redactor);
-  scope.postMessage({ code });
+  scope.postMessage({ type: "exit", code });
 };

@@ -117,10 +117,7 @@ export async function mergeSecrets(
   settings: ProviderSettings,
   secrets: readonly FetchedSecret[],
   log: Logger,
-  redactor: Redactor,
 ): Promise<LoadResult> {
-  for (const value of Object.values(settings.vaultCredentials)) redactor.add(value);
-  for (const secret of secrets) redactor.add(secret.value);
   const provider = getProvider(config.manager);
   const store = openVaultStore(config.vaultPath, config.vaultKey);
   const before = await store.read();

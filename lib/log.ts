@@ -42,7 +42,8 @@ export interface Logger {
 
 const encoder = new TextEncoder();
 
-function stderrWrite(text: string): void {
+/** Write `text` to stderr completely (no newline is added). */
+export function writeStderr(text: string): void {
   const bytes = encoder.encode(text);
   let written = 0;
   while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
@@ -50,7 +51,7 @@ function stderrWrite(text: string): void {
 
 /** Create a logger. */
 export function createLogger(options: LoggerOptions): Logger {
-  const write = options.write ?? stderrWrite;
+  const write = options.write ?? writeStderr;
   const { redactor, verbosity, color } = options;
   const paint = (code: string, text: string) => color ? `\x1b[${code}m${text}\x1b[0m` : text;
   const started = Date.now();

@@ -48,7 +48,7 @@ export async function runCommand(
       return ExitCode.ok;
     }
     if (fetched === null) throw new Error("load has no fetched secrets");
-    const result = await mergeSecrets(config, fetched.settings, fetched.secrets, log, redactor);
+    const result = await mergeSecrets(config, fetched.settings, fetched.secrets, log);
     if (config.dryRun) {
       const lines = dryRunLines(result.plan, result.provenance, result.previous);
       if (lines.length > 0) writeStdout(`${lines.join("\n")}\n`);

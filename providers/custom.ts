@@ -101,7 +101,13 @@ export function scriptPath(settings: ProviderSettings): string {
   return resolveProjectPath(settings, script);
 }
 
-async function runScript(ctx: FetchContext): Promise<Record<string, SecretValue>> {
+/** What the script gave: its secrets, and the lines it printed (shown with `--verbose`). */
+interface ScriptResult {
+  secrets: Record<string, SecretValue>;
+  noise: string[];
+}
+
+async function runScript(ctx: FetchContext): Promise<ScriptResult> {
   const { settings } = ctx;
   const path = scriptPath(settings);
   try {
@@ -156,13 +162,10 @@ async function runScript(ctx: FetchContext): Promise<Record<string, SecretValue>
   } catch {
     result = undefined;
   }
-  if (result?.secrets) {
-    ctx.sensitive(JSON.stringify(result.secrets));
-  }
-  for (const line of stderr.split("\n").filter((l) => l.trim() !== "")) {
-    ctx.log.debug(`custom script: ${line}`);
-  }
+  const noise = stderr.split("\n").filter((line) => line.trim() !== "");
   if (result?.error !== undefined) {
+    // No value came back, so nothing the script printed can be matched against one.
+    for (const line of noise) ctx.log.debug(`custom script: ${line}`);
     throw new ConfigError(`custom script ${path} failed: ${oneLine(result.error)}`);
   }
   if (!result?.secrets) {
@@ -170,7 +173,7 @@ async function runScript(ctx: FetchContext): Promise<Record<string, SecretValue>
       `custom script ${path} exited with code ${status.code} before returning a result; run it with python to see why`,
     );
   }
-  return result.secrets;
+  return { secrets: result.secrets, noise };
 }
 
 function oneLine(text: string): string {
@@ -188,14 +191,20 @@ export const customProvider: Provider = {
   },
   sandbox: (settings) => ({ net: [], read: [scriptPath(settings)], run: [PYTHON] }),
   async fetch(ctx) {
-    const secrets = await runScript(ctx);
+    const { secrets, noise } = await runScript(ctx);
     const { filter } = ctx.settings;
     let kept = 0;
     for (const [name, value] of Object.entries(secrets)) {
-      if (filter && !name.includes(filter)) continue;
+      if (filter && !name.includes(filter)) {
+        // Not loaded, but still a secret: keep it out of the script's printed lines.
+        ctx.sensitive(typeof value === "object" ? JSON.stringify(value) : String(value));
+        continue;
+      }
       ctx.emit({ name, value });
       kept++;
     }
+    // Every value is registered for redaction by now, so the script's own lines can follow.
+    for (const line of noise) ctx.log.debug(`custom script: ${line}`);
     ctx.log.debug(`custom script returned ${Object.keys(secrets).length} keys, ${kept} kept`);
   },
   map(secret, settings) {

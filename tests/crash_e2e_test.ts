@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { readBytes, ROOT, runTool, tempVault } from "./helpers.ts";
+import { readBytes, ROOT, RUN_FLAGS, runTool, tempVault } from "./helpers.ts";
 import { customEnv, customSource } from "./custom_source.ts";
 import { seededRandom } from "./fakes/faults.ts";
 
@@ -41,7 +41,7 @@ async function killDuringWrite(
     if (value !== undefined) base[name] = value;
   }
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-P", "--no-prompt", `${ROOT}/main.ts`],
+    args: ["run", ...RUN_FLAGS, `${ROOT}/main.ts`],
     cwd: ROOT,
     env: { ...base, ...env },
     clearEnv: true,

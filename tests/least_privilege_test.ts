@@ -10,7 +10,7 @@ import { workerPermissions } from "../lib/sandbox.ts";
 import { allParams, PROVIDERS } from "../providers/mod.ts";
 import type { Manager, ProviderSettings, SandboxPlan } from "../providers/types.ts";
 import { startFake } from "./fakes/server.ts";
-import { assertNoLeak, ROOT, runTool, tempVault } from "./helpers.ts";
+import { assertNoLeak, ROOT, RUN_FLAGS, runTool, tempVault } from "./helpers.ts";
 import type { ProbeRequest } from "./fixtures/probe_worker.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
@@ -280,4 +280,12 @@ Deno.test({
     assert.ok(!stderr.includes("bin-tok-88c1d2"));
     assert.match(await Deno.readTextFile(vault), /TOKEN: bin-tok-88c1d2/);
   },
+});
+
+Deno.test("make build compiles with the same flags the tests run with", async () => {
+  const makefile = await Deno.readTextFile(`${ROOT}/Makefile`);
+  const match = /^RUN_FLAGS := (.*)$/m.exec(makefile);
+  assert.ok(match, "Makefile has no RUN_FLAGS");
+  assert.deepEqual(match[1].trim().split(/\s+/), [...RUN_FLAGS]);
+  assert.match(makefile, /compile --frozen \$\(RUN_FLAGS\)/);
 });
