@@ -108,17 +108,26 @@ export async function withRetry<T>(
   for (let n = 1; n <= attempts; n++) {
     const left = options.deadline - Date.now();
     if (left <= 0) break;
-    const timeout = AbortSignal.timeout(Math.min(options.timeoutMs, left));
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    // One controller per attempt, its timer cleared and its listener removed as soon as the
+    // attempt settles, so thousands of finished requests hold no timers or signals.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException("request timed out", "TimeoutError"));
+    }, Math.min(options.timeoutMs, left));
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
     try {
-      return await attempt(signal);
+      return await attempt(controller.signal);
     } catch (error) {
       if (options.signal?.aborted) throw stoppedAtDeadline(options.operation, lastCause);
       if (error instanceof OrchestratorError) throw error;
       if (error instanceof RetryableError) {
         lastCause = error.message;
-      } else if (isNetworkError(error) || timeout.aborted) {
-        lastCause = timeout.aborted
+      } else if (isNetworkError(error) || timedOut) {
+        lastCause = timedOut
           ? `no answer within ${options.timeoutMs / 1000}s (SECRETS_REQUEST_TIMEOUT)`
           : `network error: ${(error as Error).message.split("\n")[0]}`;
       } else {
@@ -136,6 +145,9 @@ export async function withRetry<T>(
       } catch {
         throw stoppedAtDeadline(options.operation, lastCause);
       }
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
     }
   }
   throw new BackendError(
