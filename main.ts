@@ -12,11 +12,11 @@
 import denoConfig from "./deno.json" with { type: "json" };
 import { resolveConfig } from "./lib/config.ts";
 import { ExitCode } from "./lib/errors.ts";
-import { runIsolated } from "./lib/isolate.ts";
-import { fetchSecrets, prepareLoad } from "./lib/load.ts";
+import { startCore } from "./lib/isolate.ts";
+import { fetchSecrets, prepareLoad } from "./lib/prepare.ts";
 import { createLogger } from "./lib/log.ts";
 import { Redactor } from "./lib/redact.ts";
-import { reportFailure } from "./lib/run.ts";
+import { reportFailure } from "./lib/report.ts";
 import { absolute, commandPermissions } from "./lib/run_plan.ts";
 import { allParams } from "./providers/mod.ts";
 
@@ -98,19 +98,29 @@ export async function main(args: readonly string[]): Promise<number> {
       redactor,
       progress: Deno.stderr.isTerminal(),
     });
-    let fetched = null;
-    if (config.command === "load") {
-      const prepared = await prepareLoad(config, cwd, redactor);
-      const secrets = await fetchSecrets(config, prepared, log, redactor);
-      fetched = { settings: prepared.settings, secrets };
-    }
     const perms = commandPermissions(config, cwd);
     log.debug(
       `run permissions: read=[${perms.read.join(",")}] write=[${perms.write.join(",")}] net=[${
         perms.net.join(",")
       }] run=[${perms.run.join(",")}] env=none`,
     );
-    return await runIsolated({ config, fetched }, perms, redactor);
+    if (config.command !== "load") {
+      return await startCore(perms, redactor).run({ config, settings: null });
+    }
+    const prepared = await prepareLoad(config, cwd, redactor);
+    // The backend's Worker starts first (it is on the critical path); the core Worker
+    // starts right after it, loads its modules while the backend fetches, and takes each
+    // secret as it arrives (after the redactor has learnt its value). Secrets arrive as
+    // messages, so the callback never runs before `core` below is initialised.
+    const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => core.add(secret));
+    const core = startCore(perms, redactor);
+    try {
+      await fetching;
+    } catch (error) {
+      core.terminate();
+      throw error;
+    }
+    return await core.run({ config, settings: prepared.settings });
   } catch (error) {
     return reportFailure(error, log);
   }

@@ -43,6 +43,8 @@ export interface Fixture {
   vaultText?: string;
   /** The server the load talks to (for requests and peak concurrency), if any. */
   server?: Fake;
+  /** Every server the load talks to (for its network time), if any. */
+  servers?: Fake[];
   /** Throttled answers the fake gave. */
   throttled(): number;
   /** The naive sequential client: returns the number of secrets it read. */
@@ -51,6 +53,18 @@ export interface Fixture {
   keys: number;
   /** Stop the fakes. */
   close(): Promise<void>;
+}
+
+/**
+ * The load's time on the network as its servers saw it: from the first request to arrive
+ * at any of them to the last answer handed back (NaN without servers).
+ */
+export function networkMs(servers: readonly Fake[] = []): number {
+  servers = servers.filter((s) => s.requests > 0);
+  if (servers.length === 0) return Number.NaN;
+  const first = Math.min(...servers.map((s) => s.firstRequestAt));
+  const last = Math.max(...servers.map((s) => s.lastAnswerAt));
+  return last - first;
 }
 
 /** A backend under test. */
@@ -137,6 +151,7 @@ const secretsManager: Backend = {
       env: { SECRETS_MANAGER: "AWS_SECRETS_MANAGER", AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url },
       vaultText: vaultWithKeys(),
       server,
+      servers: [server],
       keys: n + 2,
       throttled: () => sum(limited.counters),
       async naive() {
@@ -192,6 +207,7 @@ const parameterStore: Backend = {
       env: { SECRETS_MANAGER: "AWS_PARAMETER_STORE", AWS_ENDPOINT_URL_SSM: server.url },
       vaultText: vaultWithKeys(),
       server,
+      servers: [server],
       keys: n + 2,
       throttled: () => sum(limited.counters),
       async naive() {
@@ -255,6 +271,7 @@ const keyVault: Backend = {
         AZURE_POD_IDENTITY_AUTHORITY_HOST: identityServer.url,
       },
       server,
+      servers: [identityServer, server],
       keys: n,
       throttled: () => sum(limited.counters),
       async naive() {
@@ -316,6 +333,7 @@ const hashicorpVault: Backend = {
         SECRETS_SELECTION: "secret/bench/",
       },
       server,
+      servers: [server],
       keys: n,
       throttled: () => vault.counters.throttled,
       async naive() {

@@ -1,12 +1,14 @@
 /**
  * Calibration of the harness: what a bare HTTP round trip costs on this machine at the
- * injected latency (a bare `Deno.serve` that only sleeps, a bare `fetch` loop), so the
- * benchmark can tell the tool's overhead from the machine's.
+ * injected latency, measured the way the benchmark runs the tool: a bare `Deno.serve`
+ * that only sleeps L in this process (where the fakes run), and a bare `fetch` client in
+ * a process of its own (`bench/bare_client.ts`). The difference between its round trip
+ * and L is what the machine adds before any tool or fake logic runs.
  *
  * @module
  */
 
-import { median } from "./tool.ts";
+import type { BareResult } from "./bare_client.ts";
 
 /** What a bare client and server achieve. */
 export interface Calibration {
@@ -18,6 +20,8 @@ export interface Calibration {
   requests: number;
   /** The burst's concurrency. */
   concurrency: number;
+  /** The burst's time per round of `concurrency` requests: the effective latency, in ms. */
+  roundMs: number;
 }
 
 /** Measure a bare round trip and a bare burst at `latencyMs`. */
@@ -31,27 +35,29 @@ export async function calibrate(
     await new Promise((resolve) => setTimeout(resolve, latencyMs));
     return new Response(body, { headers: { "content-type": "application/json" } });
   });
-  const url = `http://127.0.0.1:${(server.addr as Deno.NetAddr).port}/`;
+  const host = `127.0.0.1:${(server.addr as Deno.NetAddr).port}`;
   try {
-    const trips: number[] = [];
-    for (let i = 0; i < 30; i++) {
-      const start = performance.now();
-      await (await fetch(url)).json();
-      trips.push(performance.now() - start);
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-net=${host}`,
+        new URL("./bare_client.ts", import.meta.url).pathname,
+        `http://${host}/`,
+        String(requests),
+        String(concurrency),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!output.success) {
+      throw new Error(`bare client failed: ${new TextDecoder().decode(output.stderr)}`);
     }
-    let next = 0;
-    const start = performance.now();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        next++;
-        await (await fetch(url)).json();
-      }
-    }));
+    const result: BareResult = JSON.parse(new TextDecoder().decode(output.stdout));
     return {
-      roundTripMs: median(trips),
-      burstMs: performance.now() - start,
+      ...result,
       requests,
       concurrency,
+      roundMs: result.burstMs / Math.ceil(requests / concurrency),
     };
   } finally {
     await server.shutdown();

@@ -15,7 +15,7 @@
 
 import { parse } from "yaml";
 import { ROOT } from "../tests/helpers.ts";
-import { type Backend, BACKENDS } from "./backends.ts";
+import { type Backend, BACKENDS, networkMs } from "./backends.ts";
 import { median, RSS_METHOD, runTool } from "./tool.ts";
 import { calibrate } from "./calibrate.ts";
 
@@ -38,8 +38,12 @@ interface Row {
   backend: Backend;
   n: number;
   wallMs: number;
+  /** First request to last answer, as the fakes saw it. */
+  networkMs: number;
   floorMs: number;
   formula: string;
+  /** The floor at the harness's measured round (`cal.roundMs`) instead of L. */
+  harnessFloorMs: number;
   fixedMs: number;
   requests: number;
   peak: number;
@@ -70,6 +74,7 @@ async function measureOnce(backend: Backend, n: number, latency: number, naive: 
         `${backend.label} ${n}: the vault has ${keys} keys, expected ${fixture.keys}`,
       );
     }
+    const network = networkMs(fixture.servers);
     const requests = fixture.server?.requests ?? 0;
     const peak = fixture.server?.peakConcurrency ?? 0;
     const throttled = fixture.throttled();
@@ -93,6 +98,7 @@ async function measureOnce(backend: Backend, n: number, latency: number, naive: 
     }
     return {
       wallMs: run.wallMs,
+      networkMs: network,
       rssMb: run.rssMb,
       requests,
       peak,
@@ -118,6 +124,7 @@ async function measure(backend: Backend, n: number, latency: number, naive: bool
   return {
     ...runs[0],
     wallMs,
+    networkMs: median(runs.map((r) => r.networkMs)),
     rssMb: Math.max(...runs.map((r) => r.rssMb)),
     peak: Math.max(...runs.map((r) => r.peak)),
     throttled: runs.reduce((sum, r) => sum + r.throttled, 0),
@@ -144,7 +151,7 @@ const cal = await calibrate(latencyMs, burst, 32);
 log(
   `harness: bare round trip ${cal.roundTripMs.toFixed(1)} ms; ${burst} bare requests at 32: ${
     ms(cal.burstMs)
-  }`,
+  } (${cal.roundMs.toFixed(1)} ms a round)`,
 );
 
 const rows: Row[] = [];
@@ -157,7 +164,16 @@ for (const backend of backends) {
   for (const n of sizes) {
     const m = await measure(backend, n, latencyMs, n <= naiveMax);
     const floor = backend.floor(n, latencyMs);
-    rows.push({ backend, n, ...m, floorMs: floor.ms, formula: floor.formula, fixedMs });
+    const harnessFloorMs = latencyMs > 0 ? backend.floor(n, cal.roundMs).ms : floor.ms;
+    rows.push({
+      backend,
+      n,
+      ...m,
+      floorMs: floor.ms,
+      formula: floor.formula,
+      harnessFloorMs,
+      fixedMs,
+    });
     log(
       `${backend.label} ${n}: ${ms(m.wallMs)} (floor ${ms(floor.ms)} + fixed ${
         ms(fixedMs)
@@ -172,21 +188,39 @@ const ratio = (a: number, b: number) =>
   b > 0 && !Number.isNaN(a) ? `${(a / b).toFixed(2)}×` : "n/a";
 const mark = (ok: boolean) => ok ? "✅" : "❌";
 const table = [
-  "| Backend | N | Wall | Floor | Fixed | Wall ÷ (floor + fixed) | Wall ÷ floor | Requests | Peak in flight | Throttled | Peak RSS | Naive sequential | Speed-up |",
-  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  "| Backend | N | Wall | Fixed | Floor | Wall ÷ floor | Wall ÷ (floor + fixed) | Network | Network ÷ floor | Harness floor | Network ÷ harness floor | Requests | Peak in flight | Throttled | Peak RSS | Naive sequential | Speed-up |",
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ...rows.map((r) => {
-    const target = r.floorMs + r.fixedMs;
-    const within = r.wallMs <= 1.25 * target;
+    const judged = r.n >= 1000 && r.floorMs > 0;
+    // A ratio with its mark against the 1.25× target, at the sizes the target names.
+    const vs = (value: number, floor: number) =>
+      `${ratio(value, floor)}${
+        judged && !Number.isNaN(value) ? ` ${mark(value <= 1.25 * floor)}` : ""
+      }`;
     const speedup = r.naiveMs / r.wallMs;
-    return `| ${r.backend.label} | ${r.n.toLocaleString("en")} | ${ms(r.wallMs)} | ${
-      ms(r.floorMs)
-    } | ${ms(r.fixedMs)} | ${ratio(r.wallMs, target)}${r.n >= 1000 ? ` ${mark(within)}` : ""} | ${
-      ratio(r.wallMs, r.floorMs)
-    } | ${r.requests} | ${r.peak} | ${r.throttled} | ${r.rssMb.toFixed(0)} MB${
-      r.n >= 10_000 ? ` ${mark(r.rssMb < 150)}` : ""
-    } | ${ms(r.naiveMs)}${Number.isNaN(r.naiveRequests) ? "" : ` (${r.naiveRequests} req.)`} | ${
-      Number.isNaN(speedup) ? "n/a" : `${speedup.toFixed(1)}×`
-    }${r.n === 1000 && !Number.isNaN(speedup) ? ` ${mark(speedup >= 10)}` : ""} |`;
+    return [
+      "",
+      r.backend.label,
+      r.n.toLocaleString("en"),
+      ms(r.wallMs),
+      ms(r.fixedMs),
+      ms(r.floorMs),
+      vs(r.wallMs, r.floorMs),
+      vs(r.wallMs, r.floorMs + r.fixedMs),
+      ms(r.networkMs),
+      vs(r.networkMs, r.floorMs),
+      ms(r.harnessFloorMs),
+      vs(r.networkMs, r.harnessFloorMs),
+      r.requests,
+      r.peak,
+      r.throttled,
+      `${r.rssMb.toFixed(0)} MB${r.n >= 10_000 ? ` ${mark(r.rssMb < 150)}` : ""}`,
+      `${ms(r.naiveMs)}${Number.isNaN(r.naiveRequests) ? "" : ` (${r.naiveRequests} req.)`}`,
+      `${Number.isNaN(speedup) ? "n/a" : `${speedup.toFixed(1)}×`}${
+        r.n === 1000 && !Number.isNaN(speedup) ? ` ${mark(speedup >= 10)}` : ""
+      }`,
+      "",
+    ].join(" | ").trim();
   }),
 ].join("\n");
 
@@ -209,20 +243,32 @@ vault it writes is checked for every key. Total benchmark time: ${
 
 - **Start-up** (\`main.ts --version\`, median of 7): **${ms(startupMs)}** ${mark(startupMs < 100)}
 - **Floor**: the fewest sequential round trips the API allows (page and batch sizes, the
-  default concurrency, the documented rate limits) × L; formulas below.
-- **Wall**: median of 3 loads (each on a fresh fake) up to 1,000 secrets, one at 10,000.
+  default concurrency, the documented rate limits) × L; formulas below. The target is
+  1.25× the floor at 1,000 and 10,000 secrets; each ratio below is marked against it.
+- **Wall**: spawn to exit, median of 3 loads (each on a fresh fake) up to 1,000 secrets, one
+  at 10,000. **Wall ÷ floor** is the target as written; it counts start-up and the vault
+  write, which no API floor includes.
 - **Fixed**: the wall time of the same load with 1 secret and no latency (median of 3):
-  process and Worker start-up, module loading, credentials, vault write. It does not
-  shrink with fewer round trips, so the target is judged against floor + fixed.
-- **Harness** (a bare \`Deno.serve\` that only sleeps L, a bare \`fetch\` loop, in one
-  process): one sequential round trip takes **${
-  cal.roundTripMs.toFixed(1)
-} ms** at L = ${latencyMs} ms;
-  ${cal.requests.toLocaleString("en")} requests with 32 in flight take **${
-  ms(cal.burstMs)
-}** (⌈N/32⌉·L = ${
+  process and Worker start-up, module loading, credentials, vault write. **Wall ÷ (floor +
+  fixed)** charges the floor with this cost, which does not shrink with fewer round trips.
+- **Network**: from the first request to reach a fake to the last answer it gave (median of
+  the same loads): the part of the load the floor bounds. **Network ÷ floor** compares it
+  with the floor alone.
+- **Harness** (a bare \`Deno.serve\` in this process that only sleeps L, as the fakes do, and
+  a bare \`fetch\` client in a process of its own, as the tool is): one sequential round trip
+  takes **${cal.roundTripMs.toFixed(1)} ms** at L = ${latencyMs} ms; ${
+  cal.requests.toLocaleString("en")
+} requests with 32 in flight take **${ms(cal.burstMs)}** (⌈N/32⌉·L = ${
   ms(Math.ceil(cal.requests / 32) * latencyMs)
-}). This is what this 2-core machine gives before any tool or fake logic runs.
+}), **${cal.roundMs.toFixed(1)} ms a round**. This is what this ${cores}-core machine gives
+  before any tool or fake logic runs: timers fire late, and the answers of a round are
+  handled one after another by the server and then by the client.
+- **Harness floor**: the same floor formula with that measured round (${
+  cal.roundMs.toFixed(1)
+} ms) in place of
+  L: the floor at the round trip this harness actually delivers (the fakes' own work not
+  counted). **Network ÷ harness floor** compares the tool's network time with it: what is
+  left is the tool's own overhead.
 - **Peak RSS**: ${RSS_METHOD}.
 - **Naive sequential**: one request at a time on the same fake in the same run: list page
   by page, then read each secret one by one (retrying throttled calls as SDKs do).

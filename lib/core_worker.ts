@@ -6,19 +6,29 @@
  * @module
  */
 
-import type { CoreMessage, CoreRequest } from "./isolate.ts";
+import type { CoreInput, CoreMessage } from "./isolate.ts";
 import { createLogger } from "./log.ts";
 import { Redactor } from "./redact.ts";
 import { runCommand } from "./run.ts";
+import type { FetchedSecret } from "../providers/types.ts";
 
 const scope = self as unknown as {
-  onmessage: ((event: MessageEvent<CoreRequest>) => void) | null;
+  onmessage: ((event: MessageEvent<CoreInput>) => void) | null;
   postMessage(message: CoreMessage): void;
 };
 
-scope.onmessage = async (event: MessageEvent<CoreRequest>) => {
+// The secrets arrive one by one while the backend fetches; the run request comes last.
+const secrets: FetchedSecret[] = [];
+
+scope.onmessage = async (event: MessageEvent<CoreInput>) => {
+  const input = event.data;
+  if (input.type === "secret") {
+    secrets.push(input.secret);
+    return;
+  }
   scope.onmessage = null;
-  const { config, fetched } = event.data;
+  const { config, settings } = input.request;
+  const fetched = settings === null ? null : { settings, secrets };
   const redactor = new Redactor();
   if (config.vaultKey) redactor.add(config.vaultKey);
   const terminal = Deno.stderr.isTerminal();

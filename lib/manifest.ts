@@ -15,7 +15,8 @@
 import { VaultError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 import { leaves, toTree } from "./vault_tree.ts";
-import { basename, writeAtomic } from "./vault_file.ts";
+import { writeAtomic } from "./vault_file.ts";
+import { basename, manifestPath } from "./vault_paths.ts";
 import type { StoredVault, VaultStore } from "./vault_store.ts";
 import type {
   FetchedSecret,
@@ -58,11 +59,6 @@ export interface Manifest {
   backend: Manager;
   /** Provenance per dotted vault key, sorted. Keys not loaded from a backend are absent. */
   keys: Record<string, KeyProvenance>;
-}
-
-/** The manifest path for a configured vault path. */
-export function manifestPath(vaultPath: string): string {
-  return `${vaultPath}.manifest.json`;
 }
 
 /** SHA-256 of text, as hex. */

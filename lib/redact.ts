@@ -89,8 +89,12 @@ function base64(text: string): string {
  */
 export class Redactor {
   #forms = new Set<string>();
-  /** Forms by their first {@linkcode MIN_LENGTH} characters, then by length. */
-  #index: Map<string, Bucket> | null = null;
+  /**
+   * The lengths of the forms starting with each {@linkcode MIN_LENGTH} characters, longest
+   * first: one small array per prefix (forms themselves are only in `#forms`), so 10,000
+   * secrets cost a few MB.
+   */
+  #index: Map<string, number[]> | null = null;
 
   /** Register a secret value; its derived forms are registered too. */
   add(value: unknown): void {
@@ -126,9 +130,9 @@ export class Redactor {
     let done = 0;
     let i = 0;
     while (i + MIN_LENGTH <= text.length) {
-      const bucket = this.#index.get(text.slice(i, i + MIN_LENGTH));
-      const length = bucket?.lengths.find((n) =>
-        i + n <= text.length && bucket.forms.get(n)!.has(text.slice(i, i + n))
+      const lengths = this.#index.get(text.slice(i, i + MIN_LENGTH));
+      const length = lengths?.find((n) =>
+        i + n <= text.length && this.#forms.has(text.slice(i, i + n))
       );
       if (length === undefined) {
         i++;
@@ -142,24 +146,12 @@ export class Redactor {
   }
 }
 
-/** The forms sharing a first {@linkcode MIN_LENGTH} characters. */
-interface Bucket {
-  /** Their lengths, longest first. */
-  lengths: number[];
-  /** The forms of each length. */
-  forms: Map<number, Set<string>>;
-}
-
-function insert(index: Map<string, Bucket>, form: string): void {
+function insert(index: Map<string, number[]>, form: string): void {
   const key = form.slice(0, MIN_LENGTH);
-  let bucket = index.get(key);
-  if (!bucket) index.set(key, bucket = { lengths: [], forms: new Map() });
-  const same = bucket.forms.get(form.length);
-  if (same) {
-    same.add(form);
-    return;
+  const lengths = index.get(key);
+  if (!lengths) index.set(key, [form.length]);
+  else if (!lengths.includes(form.length)) {
+    lengths.push(form.length);
+    lengths.sort((a, b) => b - a);
   }
-  bucket.forms.set(form.length, new Set([form]));
-  bucket.lengths.push(form.length);
-  bucket.lengths.sort((a, b) => b - a);
 }

@@ -6,6 +6,7 @@
  */
 
 import { BackendError, OrchestratorError } from "./errors.ts";
+import { watchdog } from "./watchdog.ts";
 
 /** Thrown by an attempt to ask for another try (throttling, 5xx, a truncated body). */
 export class RetryableError extends Error {
@@ -108,14 +109,14 @@ export async function withRetry<T>(
   for (let n = 1; n <= attempts; n++) {
     const left = options.deadline - Date.now();
     if (left <= 0) break;
-    // One controller per attempt, its timer cleared and its listener removed as soon as the
+    // One controller per attempt, unwatched and its listener removed as soon as the
     // attempt settles, so thousands of finished requests hold no timers or signals.
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const unwatch = watchdog(Math.min(options.timeoutMs, left), () => {
       timedOut = true;
       controller.abort(new DOMException("request timed out", "TimeoutError"));
-    }, Math.min(options.timeoutMs, left));
+    });
     const onAbort = () => controller.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
@@ -146,7 +147,7 @@ export async function withRetry<T>(
         throw stoppedAtDeadline(options.operation, lastCause);
       }
     } finally {
-      clearTimeout(timer);
+      unwatch();
       options.signal?.removeEventListener("abort", onAbort);
     }
   }

@@ -9,23 +9,13 @@
 import type { Config } from "./config.ts";
 import { runReadCommand } from "./commands/mod.ts";
 import { dryRunLines } from "./dry_run.ts";
-import { ExitCode, OrchestratorError } from "./errors.ts";
+import { ExitCode } from "./errors.ts";
+import { reportFailure } from "./report.ts";
 import { mergeSecrets } from "./load.ts";
 import type { Logger } from "./log.ts";
 import type { Redactor } from "./redact.ts";
 import { writeStdout } from "./stdout.ts";
 import type { FetchedSecret, ProviderSettings } from "../providers/types.ts";
-
-/** Report a failure as one line and return its exit code. */
-export function reportFailure(error: unknown, log: Logger): number {
-  if (error instanceof OrchestratorError) {
-    log.error(error.message);
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  log.error(`unexpected failure (${message.split("\n")[0]}); please report it`);
-  return ExitCode.internal;
-}
 
 /** The fetched half of a load, handed to the core Worker. */
 export interface Fetched {

@@ -7,9 +7,7 @@
  */
 
 import type { Config } from "./config.ts";
-import { manifestPath } from "./manifest.ts";
-import { dirname, tempPathFor } from "./vault_file.ts";
-import { encryptedPath, saltPath } from "./vault_store.ts";
+import { dirname, encryptedPath, manifestPath, saltPath, tempPathFor } from "./vault_paths.ts";
 
 /** The permissions of one run (absolute paths, `host:port` pairs, program names). */
 export interface RunPermissions {

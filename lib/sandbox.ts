@@ -34,6 +34,8 @@ export interface SandboxOptions {
   log: Logger;
   /** Fed with every credential and fetched value. */
   redactor: Redactor;
+  /** Receives each secret as it arrives (after its value is registered with `redactor`). */
+  onSecret: (secret: FetchedSecret) => void;
   /** How long the whole fetch may take, in milliseconds. */
   timeoutMs: number;
 }
@@ -44,14 +46,15 @@ export function workerPermissions(plan: SandboxPlan): Deno.PermissionOptionsObje
 }
 
 /**
- * Fetch every selected secret in a Worker limited to `plan`. Resolves with the secrets in
- * the order they arrived; rejects with the provider's typed error.
+ * Fetch every selected secret in a Worker limited to `plan`, handing each to
+ * `options.onSecret` as it arrives. Resolves with how many arrived; rejects with the
+ * provider's typed error.
  */
 export function fetchSandboxed(
   request: WorkerRequest,
   plan: SandboxPlan,
   options: SandboxOptions,
-): Promise<FetchedSecret[]> {
+): Promise<number> {
   const { log, redactor } = options;
   return new Promise((resolve, reject) => {
     let worker: Worker;
@@ -69,13 +72,13 @@ export function fetchSandboxed(
       );
       return;
     }
-    const secrets: FetchedSecret[] = [];
+    let count = 0;
     const finish = (error?: OrchestratorError) => {
       clearTimeout(timer);
       worker.terminate();
       log.done();
       if (error) reject(error);
-      else resolve(secrets);
+      else resolve(count);
     };
     const timer = setTimeout(() => {
       finish(
@@ -94,8 +97,8 @@ export function fetchSandboxed(
           break;
         case "secret":
           redactor.add(message.secret.value);
-          secrets.push(message.secret);
-          log.progress(`fetched ${secrets.length} secrets…`);
+          options.onSecret(message.secret);
+          log.progress(`fetched ${++count} secrets…`);
           break;
         case "log":
           log[message.level](message.message);

@@ -2,12 +2,12 @@
  * Encryption of the vault at rest: JWE compact serialization (`dir` + `A256GCM`, with
  * `jose`), the content key derived with HKDF-SHA-256 from `DATAOPS_VAULT_KEY` and the
  * salt file `vault.salt` beside the vault. A wrong key, a wrong salt or a modified file
- * fails authentication: a {@linkcode VaultError}, never garbage.
+ * fails authentication: a {@linkcode VaultError}, never garbage. `jose` is loaded on first
+ * use, so plain vaults never load it.
  *
  * @module
  */
 
-import { compactDecrypt, CompactEncrypt, errors } from "jose";
 import { ConfigError, VaultError } from "./errors.ts";
 
 /** Characters of a new salt (hex). */
@@ -74,6 +74,7 @@ export async function deriveKey(secret: string, salt: Uint8Array): Promise<Uint8
 
 /** Encrypt vault text into one JWE compact line (with a trailing newline). */
 export async function encryptVault(text: string, key: Uint8Array): Promise<string> {
+  const { CompactEncrypt } = await import("jose");
   const jwe = await new CompactEncrypt(new TextEncoder().encode(text))
     .setProtectedHeader(HEADER)
     .encrypt(key);
@@ -85,6 +86,7 @@ export async function encryptVault(text: string, key: Uint8Array): Promise<strin
  * authenticate is a {@linkcode VaultError} naming the likely causes.
  */
 export async function decryptVault(jwe: string, key: Uint8Array, path: string): Promise<string> {
+  const { compactDecrypt, errors } = await import("jose");
   let plaintext: Uint8Array;
   try {
     ({ plaintext } = await compactDecrypt(jwe.trim(), key, {

@@ -7,6 +7,7 @@
 
 import { type Document, isMap, isScalar, parseDocument } from "./yaml.ts";
 import { VaultError } from "./errors.ts";
+import { dirname, tempPathFor } from "./vault_paths.ts";
 
 /** The vault as read: its exact bytes (null when absent) and its parsed document. */
 export interface VaultSnapshot {
@@ -56,15 +57,6 @@ export async function readVault(path: string): Promise<VaultSnapshot> {
 export function renderVault(doc: Document): string {
   const text = doc.toString({ lineWidth: 0, indent: 2 });
   return text === "" || text === "\n" ? "{}\n" : text;
-}
-
-/**
- * The temp file `writeAtomic` uses for `path`: `.NAME.tmp` in the same folder. Its name is
- * fixed so the run's write permission can name it exactly; vault writes happen under the
- * vault lock, so two runs never share it.
- */
-export function tempPathFor(path: string): string {
-  return `${dirname(path)}/.${basename(path)}.tmp`;
 }
 
 /**
@@ -163,19 +155,6 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
       }
     },
   };
-}
-
-/** The folder part of a path (`.` for a bare file name). */
-export function dirname(path: string): string {
-  const index = path.lastIndexOf("/");
-  if (index < 0) return ".";
-  if (index === 0) return "/";
-  return path.slice(0, index);
-}
-
-/** The file-name part of a path. */
-export function basename(path: string): string {
-  return path.slice(path.lastIndexOf("/") + 1);
 }
 
 function describe(error: unknown): string {

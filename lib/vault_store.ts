@@ -18,13 +18,8 @@ import {
   newSalt,
   parseSalt,
 } from "./vault_crypto.ts";
-import { dirname, parseVault, readVault, type VaultSnapshot, writeAtomic } from "./vault_file.ts";
-
-/** Suffix of the encrypted vault's file name. */
-export const ENCRYPTED_SUFFIX = ".enc";
-
-/** Name of the salt file, in the vault's folder. */
-export const SALT_FILE = "vault.salt";
+import { parseVault, readVault, type VaultSnapshot, writeAtomic } from "./vault_file.ts";
+import { encryptedPath, saltPath } from "./vault_paths.ts";
 
 /** The vault as read from its store. */
 export interface StoredVault extends VaultSnapshot {
@@ -48,16 +43,6 @@ export interface VaultStore {
   seal(text: string): Promise<string>;
   /** Write sealed content atomically (a private temp file, fsync, rename). */
   put(raw: string): Promise<void>;
-}
-
-/** The encrypted vault's path for a configured vault path. */
-export function encryptedPath(vaultPath: string): string {
-  return `${vaultPath}${ENCRYPTED_SUFFIX}`;
-}
-
-/** The salt file's path for a configured vault path. */
-export function saltPath(vaultPath: string): string {
-  return `${dirname(vaultPath)}/${SALT_FILE}`;
 }
 
 async function readText(path: string, what: string): Promise<string | null> {

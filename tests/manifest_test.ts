@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { commitLoad, manifestPath, mapWithProvenance } from "../lib/manifest.ts";
+import { commitLoad, mapWithProvenance } from "../lib/manifest.ts";
+import { manifestPath } from "../lib/vault_paths.ts";
 import { dryRunLines } from "../lib/dry_run.ts";
 import { createLogger } from "../lib/log.ts";
 import { Redactor } from "../lib/redact.ts";

@@ -1,11 +1,11 @@
 /**
  * Client certificate credentials: read the PEM file (certificate plus RSA private key) and
  * sign the client assertion JWT Microsoft Entra expects, with the `x5t#S256` thumbprint.
+ * `jose` is loaded on first use: only certificate logins pay for it at start-up.
  *
  * @module
  */
 
-import { base64url, importPKCS8, SignJWT } from "jose";
 import { ConfigError } from "../../lib/errors.ts";
 import { parsePem, pkcs1ToPkcs8, toPem } from "./der.ts";
 
@@ -26,7 +26,7 @@ export interface ClientCertificate {
 /** The `x5t#S256` thumbprint of a DER certificate. */
 export async function thumbprintS256(der: Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", der as Uint8Array<ArrayBuffer>);
-  return base64url.encode(new Uint8Array(digest));
+  return new Uint8Array(digest).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 /** Parse a PEM text holding one certificate and its unencrypted RSA private key. */
@@ -56,6 +56,7 @@ export async function parseClientCertificate(
       `SECRETS_AZURE_CLIENT_CERTIFICATE_PATH ${path} holds no RSA private key ("BEGIN PRIVATE KEY" or "BEGIN RSA PRIVATE KEY")`,
     );
   }
+  const { importPKCS8 } = await import("jose");
   let key: CryptoKey;
   try {
     key = await importPKCS8(toPem("PRIVATE KEY", pkcs8), ASSERTION_ALG);
@@ -68,13 +69,14 @@ export async function parseClientCertificate(
 }
 
 /** Sign a client assertion for `clientId` at the token endpoint `audience`, valid 10 minutes. */
-export function clientAssertion(
+export async function clientAssertion(
   cert: ClientCertificate,
   clientId: string,
   audience: string,
 ): Promise<string> {
+  const { SignJWT } = await import("jose");
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ jti: crypto.randomUUID() })
+  return await new SignJWT({ jti: crypto.randomUUID() })
     .setProtectedHeader({ alg: ASSERTION_ALG, typ: "JWT", "x5t#S256": cert.thumbprint })
     .setIssuer(clientId)
     .setSubject(clientId)

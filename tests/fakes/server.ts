@@ -28,6 +28,10 @@ export interface Fake {
   readonly requests: number;
   /** The most requests seen in flight at once. */
   readonly peakConcurrency: number;
+  /** When the first request arrived (`performance.now()`), or NaN before any. */
+  readonly firstRequestAt: number;
+  /** When the last answer was handed back (`performance.now()`), or NaN before any. */
+  readonly lastAnswerAt: number;
   /** Every request line seen (`METHOD /path?query`), in order. */
   readonly log: string[];
   /** Stop the server. */
@@ -39,6 +43,8 @@ export function startFake(handler: FakeHandler, options: FakeOptions = {}): Fake
   let requests = 0;
   let inFlight = 0;
   let peak = 0;
+  let firstRequestAt = Number.NaN;
+  let lastAnswerAt = Number.NaN;
   const log: string[] = [];
   const server = Deno.serve(
     {
@@ -48,6 +54,7 @@ export function startFake(handler: FakeHandler, options: FakeOptions = {}): Fake
       ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
     },
     async (request, info) => {
+      if (requests === 0) firstRequestAt = performance.now();
       requests++;
       inFlight++;
       peak = Math.max(peak, inFlight);
@@ -60,6 +67,7 @@ export function startFake(handler: FakeHandler, options: FakeOptions = {}): Fake
         return Response.json({ fakeError: String(error) }, { status: 500 });
       } finally {
         inFlight--;
+        lastAnswerAt = performance.now();
       }
     },
   );
@@ -72,6 +80,12 @@ export function startFake(handler: FakeHandler, options: FakeOptions = {}): Fake
     },
     get peakConcurrency() {
       return peak;
+    },
+    get firstRequestAt() {
+      return firstRequestAt;
+    },
+    get lastAnswerAt() {
+      return lastAnswerAt;
     },
     log,
     close: () => server.shutdown(),
