@@ -116,8 +116,13 @@ export const hashicorpVaultProvider: Provider = {
         emit: ctx.emit,
       };
       const mounts = [...new Set(config.selectors.map((s) => s.mount))];
-      await Promise.all(mounts.map((mount) => checkMount(kv, mount)));
-      const count = await walkSelectors(kv, config.selectors);
+      // The mount checks and the walk start together (one round trip less); a check's
+      // error (wrong engine or KV version) still wins over what the walk then hits.
+      const checks = Promise.all(mounts.map((mount) => checkMount(kv, mount)));
+      const walk = walkSelectors(kv, config.selectors);
+      walk.catch(() => {}); // rethrown below, after the checks
+      await checks;
+      const count = await walk;
       log.debug(`read ${count} secrets from ${mounts.join(", ")}`);
     } finally {
       clearTimeout(stopTimer);
