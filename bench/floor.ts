@@ -79,19 +79,17 @@ export function keyVaultFloor(n: number, latencyMs: number, concurrency: number)
 }
 
 /**
- * Vault KV v2, secrets in folders of 100: mount check, LIST of the base, LIST of each
- * folder, GET of each secret (4 round trips deep); no default rate limit.
+ * Vault KV v2, secrets in folders of 100: the LIST of the base (the mount check rides
+ * along), then the LIST of each folder and the GET of each secret at `concurrency` in
+ * flight, where no GET can precede its folder's LIST (the first round after the base holds
+ * only LISTs); no default rate limit.
  */
 export function vaultFloor(n: number, latencyMs: number, concurrency: number): Floor {
   const folders = ceil(n / 100);
-  const requests = 1 + 1 + folders + n;
-  const chain = 4 * latencyMs;
-  const all = paced(requests, concurrency, latencyMs);
+  const rounds = Math.max(ceil((folders + n) / concurrency), 1 + ceil(n / concurrency));
   return {
-    ms: Math.max(chain, all),
-    formula: `max(4·L, ⌈(2+⌈N/100⌉+N)/${concurrency}⌉·L) = max(4·L, ${
-      ceil(requests / concurrency)
-    }·L)`,
+    ms: (1 + rounds) * latencyMs,
+    formula: `L + max(⌈(⌈N/100⌉+N)/${concurrency}⌉, 1+⌈N/${concurrency}⌉)·L = ${1 + rounds}·L`,
   };
 }
 

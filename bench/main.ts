@@ -17,7 +17,7 @@ import { parse } from "yaml";
 import { ROOT } from "../tests/helpers.ts";
 import { type Backend, BACKENDS, networkMs } from "./backends.ts";
 import { median, RSS_METHOD, runTool } from "./tool.ts";
-import { calibrate } from "./calibrate.ts";
+import { calibrate, type Calibration } from "./calibrate.ts";
 
 const sizes = (Deno.env.get("BENCH_SIZES") ?? "100,1000,10000").split(",").map(Number);
 const latencyMs = Number(Deno.env.get("BENCH_LATENCY_MS") ?? 10);
@@ -146,13 +146,19 @@ const cores = navigator.hardwareConcurrency;
 log(`sizes ${sizes.join(", ")}; latency ${latencyMs} ms; backends ${wanted.join(", ")}`);
 const startupMs = await startup();
 log(`--version start-up: ${ms(startupMs)} (median of 7)`);
-const burst = Math.max(...sizes);
-const cal = await calibrate(latencyMs, burst, 32);
-log(
-  `harness: bare round trip ${cal.roundTripMs.toFixed(1)} ms; ${burst} bare requests at 32: ${
-    ms(cal.burstMs)
-  } (${cal.roundMs.toFixed(1)} ms a round)`,
-);
+// The harness at each default concurrency in use: 100 rounds of bare requests.
+const cals = new Map<number, Calibration>();
+for (const concurrency of [...new Set(backends.map((b) => b.concurrency))].sort((a, b) => a - b)) {
+  const cal = await calibrate(latencyMs, 100 * concurrency, concurrency);
+  cals.set(concurrency, cal);
+  log(
+    `harness: bare round trip ${
+      cal.roundTripMs.toFixed(1)
+    } ms; ${cal.requests} bare requests at ${concurrency}: ${ms(cal.burstMs)} (${
+      cal.roundMs.toFixed(1)
+    } ms a round)`,
+  );
+}
 
 const rows: Row[] = [];
 for (const backend of backends) {
@@ -164,7 +170,8 @@ for (const backend of backends) {
   for (const n of sizes) {
     const m = await measure(backend, n, latencyMs, n <= naiveMax);
     const floor = backend.floor(n, latencyMs);
-    const harnessFloorMs = latencyMs > 0 ? backend.floor(n, cal.roundMs).ms : floor.ms;
+    const round = cals.get(backend.concurrency)!.roundMs;
+    const harnessFloorMs = latencyMs > 0 ? backend.floor(n, round).ms : floor.ms;
     rows.push({
       backend,
       n,
@@ -256,19 +263,24 @@ vault it writes is checked for every key. Total benchmark time: ${
   with the floor alone.
 - **Harness** (a bare \`Deno.serve\` in this process that only sleeps L, as the fakes do, and
   a bare \`fetch\` client in a process of its own, as the tool is): one sequential round trip
-  takes **${cal.roundTripMs.toFixed(1)} ms** at L = ${latencyMs} ms; ${
-  cal.requests.toLocaleString("en")
-} requests with 32 in flight take **${ms(cal.burstMs)}** (⌈N/32⌉·L = ${
-  ms(Math.ceil(cal.requests / 32) * latencyMs)
-}), **${cal.roundMs.toFixed(1)} ms a round**. This is what this ${cores}-core machine gives
-  before any tool or fake logic runs: timers fire late, and the answers of a round are
-  handled one after another by the server and then by the client.
-- **Harness floor**: the same floor formula with that measured round (${
-  cal.roundMs.toFixed(1)
-} ms) in place of
-  L: the floor at the round trip this harness actually delivers (the fakes' own work not
-  counted). **Network ÷ harness floor** compares the tool's network time with it: what is
-  left is the tool's own overhead.
+  takes **${[...cals.values()][0]?.roundTripMs.toFixed(1)} ms** at L = ${latencyMs} ms; ${
+  [...cals.values()].map((c) =>
+    `${c.requests.toLocaleString("en")} requests with ${c.concurrency} in flight take ${
+      ms(c.burstMs)
+    } (${ms(Math.ceil(c.requests / c.concurrency) * latencyMs)} at L), **${
+      c.roundMs.toFixed(1)
+    } ms a round**`
+  ).join("; ")
+}. This is what this ${cores}-core machine gives before any tool or fake logic runs: timers
+  fire late, and the answers of a round are handled one after another by the server and then
+  by the client.
+- **Harness floor**: the same floor formula with the measured round at the backend's
+  default concurrency in place of L: the floor at the round trip this harness actually
+  delivers. **Network ÷ harness floor** compares the tool's network time with it: what is
+  left is the tool's own overhead (and the fakes' work beyond L).
+- **Fakes**: an answer leaves L after its request arrived, or when the fake's handler is
+  done if that takes longer: L stands in for the whole round trip of the service, its
+  processing included (\`tests/fakes/server.ts\`).
 - **Peak RSS**: ${RSS_METHOD}.
 - **Naive sequential**: one request at a time on the same fake in the same run: list page
   by page, then read each secret one by one (retrying throttled calls as SDKs do).
