@@ -148,7 +148,8 @@ const startupMs = await startup();
 log(`--version start-up: ${ms(startupMs)} (median of 7)`);
 // The harness at each default concurrency in use: 100 rounds of bare requests.
 const cals = new Map<number, Calibration>();
-for (const concurrency of [...new Set(backends.map((b) => b.concurrency))].sort((a, b) => a - b)) {
+const networked = backends.filter((b) => b.floor(1000, latencyMs).ms > 0);
+for (const concurrency of [...new Set(networked.map((b) => b.concurrency))].sort((a, b) => a - b)) {
   const cal = await calibrate(latencyMs, 100 * concurrency, concurrency);
   cals.set(concurrency, cal);
   log(
@@ -170,8 +171,8 @@ for (const backend of backends) {
   for (const n of sizes) {
     const m = await measure(backend, n, latencyMs, n <= naiveMax);
     const floor = backend.floor(n, latencyMs);
-    const round = cals.get(backend.concurrency)!.roundMs;
-    const harnessFloorMs = latencyMs > 0 ? backend.floor(n, round).ms : floor.ms;
+    const round = cals.get(backend.concurrency)?.roundMs;
+    const harnessFloorMs = latencyMs > 0 && round ? backend.floor(n, round).ms : floor.ms;
     rows.push({
       backend,
       n,
