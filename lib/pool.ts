@@ -1,6 +1,6 @@
 /**
  * Bounded concurrency: run async work over items with at most `limit` in flight, failing
- * fast on the first error.
+ * fast on the first error; read a slow source ahead of its consumer; limit and pace calls.
  *
  * @module
  */
@@ -33,6 +33,66 @@ export async function forEachConcurrent<T>(
   }
   await Promise.all(running);
   if (failure) throw failure.error;
+}
+
+/**
+ * Pull `source` ahead of its consumer, keeping up to `size` items in a buffer: a source
+ * whose next item needs a round trip (a list page) keeps going while the consumer is
+ * busy, and stops only when the buffer is full. The source's error is thrown after the
+ * items read before it. When the consumer stops early, the source is closed.
+ *
+ * @example
+ * ```ts
+ * // List pages keep coming while 32 reads are in flight.
+ * await forEachConcurrent(readAhead(listSecrets(client), 128), 32, (item) => read(item));
+ * ```
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>, size: number): AsyncGenerator<T> {
+  const buffer: T[] = [];
+  let finished = false;
+  let stopped = false;
+  let failure: { error: unknown } | undefined;
+  let wakeConsumer: (() => void) | undefined;
+  let wakeProducer: (() => void) | undefined;
+  const wake = () => {
+    wakeConsumer?.();
+    wakeConsumer = undefined;
+  };
+  const producer = (async () => {
+    try {
+      for await (const item of source) {
+        buffer.push(item);
+        wake();
+        if (buffer.length >= size) await new Promise<void>((resolve) => wakeProducer = resolve);
+        if (stopped) break;
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      finished = true;
+      wake();
+    }
+  })();
+  try {
+    while (true) {
+      if (buffer.length > 0) {
+        const item = buffer.shift()!;
+        wakeProducer?.();
+        wakeProducer = undefined;
+        yield item;
+      } else if (failure) {
+        throw failure.error;
+      } else if (finished) {
+        return;
+      } else {
+        await new Promise<void>((resolve) => wakeConsumer = resolve);
+      }
+    }
+  } finally {
+    stopped = true;
+    wakeProducer?.();
+    await producer;
+  }
 }
 
 /** A semaphore: `run` waits for a free slot, so at most `limit` tasks run at once. */

@@ -12,7 +12,12 @@
 
 import { ConfigError } from "../lib/errors.ts";
 import { mapValue, nameToPath } from "../lib/mapping.ts";
-import { createAdaptiveLimiter, createRateGate, forEachConcurrent } from "../lib/pool.ts";
+import {
+  createAdaptiveLimiter,
+  createRateGate,
+  forEachConcurrent,
+  readAhead,
+} from "../lib/pool.ts";
 import { tokenCache } from "./azure/auth.ts";
 import {
   getSecret,
@@ -81,7 +86,9 @@ async function fetchAll(ctx: FetchContext, client: KeyVaultClient, limit: number
     }
   }
   let fetched = 0;
-  await forEachConcurrent(enabled(), limit, async (item) => {
+  // The list pages run ahead of the reads (up to four rounds of them), so the chain of
+  // pages, the floor of a load, never waits for a free read slot.
+  await forEachConcurrent(readAhead(enabled(), 4 * limit), limit, async (item) => {
     const result = await read(client, item.name);
     if (result.kind === "missing") {
       ctx.log.warn(`secret "${item.name}" was deleted while loading; skipped`);

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { createAdaptiveLimiter, createRateGate } from "../lib/pool.ts";
+import {
+  createAdaptiveLimiter,
+  createRateGate,
+  forEachConcurrent,
+  readAhead,
+} from "../lib/pool.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -76,4 +81,65 @@ Deno.test("rate gate: throttling halves the limit, answers restore it", async ()
   assert.equal(gate.limit, 21); // halved once (20), plus one for the answer
   for (let i = 0; i < 19; i++) await gate.run(() => Promise.resolve());
   assert.equal(gate.limit, 40);
+});
+
+/** A source of `n` items, each after `delayMs`, that records how far it was pulled. */
+function slowSource(n: number, delayMs: number, failAt?: number) {
+  const state = { pulled: 0, closed: false };
+  async function* items(): AsyncGenerator<number> {
+    try {
+      for (let i = 0; i < n; i++) {
+        await sleep(delayMs);
+        if (i === failAt) throw new Error(`list page ${i} failed`);
+        state.pulled = i + 1;
+        yield i;
+      }
+    } finally {
+      state.closed = true;
+    }
+  }
+  return { state, items: items() };
+}
+
+Deno.test("readAhead: the source keeps going while the consumer is busy, in order", async () => {
+  const { state, items } = slowSource(40, 1);
+  const seen: number[] = [];
+  const pulledWhenFirstDone: number[] = [];
+  for await (const item of readAhead(items, 16)) {
+    if (item === 0) {
+      await sleep(60); // a busy consumer: the source must not wait for it
+      pulledWhenFirstDone.push(state.pulled);
+    }
+    seen.push(item);
+  }
+  assert.deepEqual(seen, Array.from({ length: 40 }, (_, i) => i));
+  // 16 in the buffer plus the one handed over: pulled ahead, but never beyond the buffer.
+  assert.ok(pulledWhenFirstDone[0] >= 10, `pulled ${pulledWhenFirstDone[0]} ahead`);
+  assert.ok(pulledWhenFirstDone[0] <= 18, `pulled ${pulledWhenFirstDone[0]} ahead`);
+  assert.equal(state.closed, true);
+});
+
+Deno.test("readAhead: a source error comes after the items before it", async () => {
+  const { items } = slowSource(10, 0, 5);
+  const seen: number[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const item of readAhead(items, 4)) seen.push(item);
+    })(),
+    /list page 5 failed/,
+  );
+  assert.deepEqual(seen, [0, 1, 2, 3, 4]);
+});
+
+Deno.test("readAhead: a consumer that stops early closes the source", async () => {
+  const { state, items } = slowSource(1000, 0);
+  await assert.rejects(
+    forEachConcurrent(readAhead(items, 8), 4, async (item) => {
+      if (item === 3) throw new Error("read failed");
+      await sleep(1);
+    }),
+    /read failed/,
+  );
+  assert.equal(state.closed, true);
+  assert.ok(state.pulled < 1000, `pulled ${state.pulled}`);
 });
