@@ -110,6 +110,15 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
   // Shared by every signer of this client: the SigV4 signing key (four HMACs) is derived
   // once per credentials and day instead of once per request.
   const signingKeys = new Map<string, ArrayBuffer>();
+  // Signatures are computed one at a time, in the order calls reach this point. Each is a
+  // few WebCrypto round trips; run side by side they interleave and all finish late, so a
+  // list page's next request (issued before its batches) would wait for their signing.
+  let lane: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <R>(fn: () => Promise<R>): Promise<R> => {
+    const run = lane.then(fn);
+    lane = run.catch(() => {});
+    return run;
+  };
   return {
     call<T>(operation: string, body: unknown, subject?: string): Promise<T> {
       const what = `${options.label} ${operation}`;
@@ -129,21 +138,23 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
 
       async function attempt(signal: AbortSignal): Promise<T> {
         const creds = await credentials.get();
-        const signed = await new AwsV4Signer({
-          method: "POST",
-          url,
-          headers: {
-            "content-type": "application/x-amz-json-1.1",
-            "x-amz-target": `${options.targetPrefix}.${operation}`,
-          },
-          body: JSON.stringify(body),
-          accessKeyId: creds.accessKeyId,
-          secretAccessKey: creds.secretAccessKey,
-          sessionToken: creds.sessionToken,
-          service: options.service,
-          region: options.region,
-          cache: signingKeys,
-        }).sign();
+        const signed = await oneAtATime(() =>
+          new AwsV4Signer({
+            method: "POST",
+            url,
+            headers: {
+              "content-type": "application/x-amz-json-1.1",
+              "x-amz-target": `${options.targetPrefix}.${operation}`,
+            },
+            body: JSON.stringify(body),
+            accessKeyId: creds.accessKeyId,
+            secretAccessKey: creds.secretAccessKey,
+            sessionToken: creds.sessionToken,
+            service: options.service,
+            region: options.region,
+            cache: signingKeys,
+          }).sign()
+        );
         const response = await fetch(signed.url, {
           method: signed.method,
           headers: signed.headers,
