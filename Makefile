@@ -49,8 +49,10 @@ check: $(DENO_DEP)
 fmt: $(DENO_DEP)
 	$(DENO) fmt
 
-# The load benchmark (not part of `make test`): about 5 minutes on 2 cores. Overrides:
+# The load benchmark (not part of `make test`): about 3 minutes on 2 cores. Overrides:
 # BENCH_SIZES=100,1000,10000 BENCH_LATENCY_MS=10 BENCH_BACKENDS=sm,ssm,kv,vault,custom
+# BENCH_NAIVE_MAX=1000 BENCH_OUT=bench/RESULTS.md. `deno run -A bench/key_vault_bare.ts` times the
+# Key Vault request pattern with a bare client (the harness without the tool).
 bench: $(DENO_DEP)
 	$(DENO) run --frozen -A bench/main.ts
 
