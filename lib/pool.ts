@@ -39,7 +39,8 @@ export async function forEachConcurrent<T>(
  * Pull `source` ahead of its consumer, keeping up to `size` items in a buffer: a source
  * whose next item needs a round trip (a list page) keeps going while the consumer is
  * busy, and stops only when the buffer is full. The source's error is thrown after the
- * items read before it. When the consumer stops early, the source is closed.
+ * items read before it. When the consumer stops early, the source is closed once its
+ * pending item arrives, without making the consumer wait for it.
  *
  * @example
  * ```ts
@@ -58,7 +59,7 @@ export async function* readAhead<T>(source: AsyncIterable<T>, size: number): Asy
     wakeConsumer?.();
     wakeConsumer = undefined;
   };
-  const producer = (async () => {
+  (async () => {
     try {
       for await (const item of source) {
         buffer.push(item);
@@ -89,9 +90,10 @@ export async function* readAhead<T>(source: AsyncIterable<T>, size: number): Asy
       }
     }
   } finally {
+    // The producer may be waiting for a round trip: it stops (and closes the source) when
+    // that settles; its errors end up in `failure`, which nobody reads any more.
     stopped = true;
     wakeProducer?.();
-    await producer;
   }
 }
 

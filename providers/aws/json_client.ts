@@ -9,7 +9,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { AuthError, BackendError } from "../../lib/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
-import type { RateGate } from "../../lib/pool.ts";
+import { createLimiter, type RateGate } from "../../lib/pool.ts";
 import type { FetchContext } from "../types.ts";
 import type { CredentialProvider } from "./credentials.ts";
 
@@ -113,12 +113,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
   // Signatures are computed one at a time, in the order calls reach this point. Each is a
   // few WebCrypto round trips; run side by side they interleave and all finish late, so a
   // list page's next request (issued before its batches) would wait for their signing.
-  let lane: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <R>(fn: () => Promise<R>): Promise<R> => {
-    const run = lane.then(fn);
-    lane = run.catch(() => {});
-    return run;
-  };
+  const signing = createLimiter(1);
   return {
     call<T>(operation: string, body: unknown, subject?: string): Promise<T> {
       const what = `${options.label} ${operation}`;
@@ -138,7 +133,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
 
       async function attempt(signal: AbortSignal): Promise<T> {
         const creds = await credentials.get();
-        const signed = await oneAtATime(() =>
+        const signed = await signing.run(() =>
           new AwsV4Signer({
             method: "POST",
             url,
