@@ -130,6 +130,29 @@ function awsCall<T>(
   ).then((response) => ok<T>(response));
 }
 
+/** Every name a paged AWS list operation returns, one page at a time (`NextToken`). */
+async function awsNames(
+  client: AwsClient,
+  url: string,
+  target: string,
+  pageSize: number,
+  listKey: "SecretList" | "Parameters",
+): Promise<string[]> {
+  const names: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await awsCall<Record<string, unknown> & { NextToken?: string }>(
+      client,
+      url,
+      target,
+      { MaxResults: pageSize, ...(token ? { NextToken: token } : {}) },
+    );
+    names.push(...(page[listKey] as { Name: string }[]).map((item) => item.Name));
+    token = page.NextToken;
+  } while (token);
+  return names;
+}
+
 const secretsManager: Backend = {
   id: "sm",
   label: "AWS Secrets Manager",
@@ -156,18 +179,13 @@ const secretsManager: Backend = {
       throttled: () => sum(limited.counters),
       async naive() {
         const client = awsClient("secretsmanager");
-        const names: string[] = [];
-        let token: string | undefined;
-        do {
-          const page = await awsCall<{ SecretList: { Name: string }[]; NextToken?: string }>(
-            client,
-            server.url,
-            "secretsmanager.ListSecrets",
-            { MaxResults: 100, ...(token ? { NextToken: token } : {}) },
-          );
-          names.push(...page.SecretList.map((s) => s.Name));
-          token = page.NextToken;
-        } while (token);
+        const names = await awsNames(
+          client,
+          server.url,
+          "secretsmanager.ListSecrets",
+          100,
+          "SecretList",
+        );
         let read = 0;
         for (const name of names) {
           const got = await awsCall<{ SecretString?: string }>(
@@ -212,18 +230,13 @@ const parameterStore: Backend = {
       throttled: () => sum(limited.counters),
       async naive() {
         const client = awsClient("ssm");
-        const names: string[] = [];
-        let token: string | undefined;
-        do {
-          const page = await awsCall<{ Parameters: { Name: string }[]; NextToken?: string }>(
-            client,
-            server.url,
-            "AmazonSSM.DescribeParameters",
-            { MaxResults: 50, ...(token ? { NextToken: token } : {}) },
-          );
-          names.push(...page.Parameters.map((p) => p.Name));
-          token = page.NextToken;
-        } while (token);
+        const names = await awsNames(
+          client,
+          server.url,
+          "AmazonSSM.DescribeParameters",
+          50,
+          "Parameters",
+        );
         let read = 0;
         for (const name of names) {
           // One name a call: the round trip of GetParameter (which the fake does not serve).
