@@ -65,7 +65,7 @@ build: $(DENO_DEP)
 	  exit 2; \
 	fi
 	@mkdir -p $(dir $(OUT))
-	$(DENO) compile --frozen $(RUN_FLAGS) --include providers/worker.ts --include lib/core_worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
+	$(DENO) compile --frozen $(RUN_FLAGS) --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
 
 dist: build
 	cd $(dir $(OUT)) && sha256sum $(notdir $(OUT))* > SHA256SUMS

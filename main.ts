@@ -10,15 +10,15 @@
  */
 
 import denoConfig from "./deno.json" with { type: "json" };
-import { resolveConfig } from "./lib/config.ts";
-import { ExitCode } from "./lib/errors.ts";
-import { startCore } from "./lib/isolate.ts";
-import { fetchSecrets, prepareLoad } from "./lib/prepare.ts";
-import { createLogger } from "./lib/log.ts";
-import { Redactor } from "./lib/redact.ts";
-import { reportFailure } from "./lib/report.ts";
-import { absolute, commandPermissions } from "./lib/run_plan.ts";
-import { allParams } from "./providers/mod.ts";
+import { resolveConfig } from "./lib/cli/config.ts";
+import { ExitCode } from "./lib/kit/errors.ts";
+import { startCore } from "./lib/isolation/core_host.ts";
+import { fetchSecrets, prepareLoad } from "./lib/cli/prepare.ts";
+import { createLogger } from "./lib/output/log.ts";
+import { Redactor } from "./lib/output/redact.ts";
+import { reportFailure } from "./lib/output/report.ts";
+import { absolute, commandPermissions } from "./lib/isolation/permissions.ts";
+import { allParams } from "./providers/registry.ts";
 
 /** The tool's version. */
 export const VERSION: string = denoConfig.version;

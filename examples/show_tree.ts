@@ -4,7 +4,7 @@
  * @module
  */
 
-import { parseDocument } from "../lib/yaml.ts";
+import { parseDocument } from "../lib/vault/yaml.ts";
 
 /** Render a parsed vault as an indented tree of keys, masking every leaf. */
 export function maskedTree(value: unknown, indent = ""): string[] {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ParamDoc } from "./params.ts";
+import type { ParamDoc } from "./kit/params.ts";
 
 /** Render parameters as the Markdown table the README carries. */
 export function paramsTable(params: readonly ParamDoc[]): string {

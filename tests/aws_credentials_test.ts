@@ -10,7 +10,7 @@ import {
   withFakes,
 } from "./aws_helpers.ts";
 import { awsSandbox } from "../providers/aws/config.ts";
-import type { ProviderSettings } from "../providers/types.ts";
+import type { ProviderSettings } from "../lib/contract/provider.ts";
 import { containerFake } from "./fakes/aws_container.ts";
 import { imdsFake } from "./fakes/aws_imds.ts";
 import { type FakeSecret, secretsManagerFake } from "./fakes/aws_secrets_manager.ts";

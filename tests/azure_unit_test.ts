@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { decodeProtectedHeader } from "jose";
-import { azureKeyVaultProvider } from "../providers/azure_key_vault.ts";
+import { azureKeyVaultProvider } from "../providers/azure_key_vault/mod.ts";
 import { createTokenCache } from "../providers/azure/auth.ts";
 import { clientAssertion, parseClientCertificate } from "../providers/azure/certificate.ts";
 import { parsePem, toPem } from "../providers/azure/der.ts";
 import { azurePlan, vaultResource } from "../providers/azure/settings.ts";
-import type { FetchContext, FetchedSecret, ProviderSettings } from "../providers/types.ts";
-import { ConfigError } from "../lib/errors.ts";
+import type { FetchContext, FetchedSecret, ProviderSettings } from "../lib/contract/provider.ts";
+import { ConfigError } from "../lib/kit/errors.ts";
 import { APP_ID, FULL_ACCESS, MI_ID, startAzure, TENANT } from "./azure_helpers.ts";
 import { makeTestCertificate } from "./fakes/azure_cert.ts";
 import { azureIdentityFake } from "./fakes/azure_identity.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { parseBool, resolveConfig } from "../lib/config.ts";
-import { ConfigError } from "../lib/errors.ts";
-import { allParams } from "../providers/mod.ts";
+import { parseBool, resolveConfig } from "../lib/cli/config.ts";
+import { ConfigError } from "../lib/kit/errors.ts";
+import { allParams } from "../providers/registry.ts";
 
 const params = allParams();
 

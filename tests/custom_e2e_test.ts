@@ -3,7 +3,7 @@
  * subprocess with the production permission set, checking the vault file it leaves.
  */
 import assert from "node:assert/strict";
-import { parseDocument } from "../lib/yaml.ts";
+import { parseDocument } from "../lib/vault/yaml.ts";
 import {
   assertNoLeak,
   assertOneErrorLine,

@@ -4,16 +4,16 @@
  */
 
 import assert from "node:assert/strict";
-import { AuthError, ConfigError, ConflictError } from "../lib/errors.ts";
-import { checkJwt } from "../providers/hashicorp/auth.ts";
-import { parseSelector, vaultConfig } from "../providers/hashicorp/config.ts";
-import { listApiPath, readApiPath } from "../providers/hashicorp/kv.ts";
+import { AuthError, ConfigError, ConflictError } from "../lib/kit/errors.ts";
+import { checkJwt } from "../providers/hashicorp_vault/auth.ts";
+import { parseSelector, vaultConfig } from "../providers/hashicorp_vault/config.ts";
+import { listApiPath, readApiPath } from "../providers/hashicorp_vault/kv.ts";
 import {
   hashicorpVaultProvider,
   mapVaultSecret,
   stripMountedPrefix,
-} from "../providers/hashicorp_vault.ts";
-import type { ProviderSettings } from "../providers/types.ts";
+} from "../providers/hashicorp_vault/mod.ts";
+import type { ProviderSettings } from "../lib/contract/provider.ts";
 import { policyMatches } from "./fakes/hashicorp_vault.ts";
 import { jwtKeys, signJwt } from "./hashicorp_vault_helpers.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { derivedForms } from "../lib/redact.ts";
+import { derivedForms } from "../lib/output/redact.ts";
 
 /** The repository root. */
 export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

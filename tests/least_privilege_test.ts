@@ -4,11 +4,11 @@
  * core Worker limited to the vault's files.
  */
 import assert from "node:assert/strict";
-import { resolveConfig } from "../lib/config.ts";
-import { commandPermissions, toWorkerPermissions } from "../lib/run_plan.ts";
-import { workerPermissions } from "../lib/sandbox.ts";
-import { allParams, PROVIDERS } from "../providers/mod.ts";
-import type { Manager, ProviderSettings, SandboxPlan } from "../providers/types.ts";
+import { resolveConfig } from "../lib/cli/config.ts";
+import { commandPermissions, toWorkerPermissions } from "../lib/isolation/permissions.ts";
+import { workerPermissions } from "../lib/isolation/backend_host.ts";
+import { allParams, PROVIDERS } from "../providers/registry.ts";
+import type { Manager, ProviderSettings, SandboxPlan } from "../lib/contract/provider.ts";
 import { startFake } from "./fakes/server.ts";
 import { assertNoLeak, ROOT, RUN_FLAGS, runTool, tempVault } from "./helpers.ts";
 import type { ProbeRequest } from "./fixtures/probe_worker.ts";

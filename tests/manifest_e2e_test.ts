@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
 import { customEnv, customSource } from "./custom_source.ts";
-import { derivedForms } from "../lib/redact.ts";
-import { sha256Hex } from "../lib/manifest.ts";
+import { derivedForms } from "../lib/output/redact.ts";
+import { sha256Hex } from "../lib/vault/manifest.ts";
 
 const FIRST = {
   "ci_SNOWFLAKE.TRANSFORM": '{"USERNAME":"transform-user","PASSWORD":"first-password-1"}',

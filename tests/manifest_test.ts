@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { commitLoad, mapWithProvenance } from "../lib/manifest.ts";
-import { manifestPath } from "../lib/vault_paths.ts";
-import { dryRunLines } from "../lib/dry_run.ts";
-import { createLogger } from "../lib/log.ts";
-import { Redactor } from "../lib/redact.ts";
-import { parseVault } from "../lib/vault_file.ts";
-import { openVaultStore } from "../lib/vault_store.ts";
-import { customProvider } from "../providers/custom.ts";
-import type { ProviderSettings } from "../providers/types.ts";
+import { commitLoad, mapWithProvenance } from "../lib/vault/manifest.ts";
+import { manifestPath } from "../lib/vault/paths.ts";
+import { dryRunLines } from "../lib/commands/dry_run.ts";
+import { createLogger } from "../lib/output/log.ts";
+import { Redactor } from "../lib/output/redact.ts";
+import { parseVault } from "../lib/vault/file.ts";
+import { openVaultStore } from "../lib/vault/store.ts";
+import { customProvider } from "../providers/custom/mod.ts";
+import type { ProviderSettings } from "../lib/contract/provider.ts";
 
 const SETTINGS: ProviderSettings = {
   env: {},

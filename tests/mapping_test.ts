@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { ConflictError } from "../lib/errors.ts";
-import { flatten, mapValue, nameToPath, splitKey, stripPrefix } from "../lib/mapping.ts";
+import { ConflictError } from "../lib/kit/errors.ts";
+import { flatten, mapValue, nameToPath, splitKey, stripPrefix } from "../lib/kit/mapping.ts";
 
 Deno.test("nameToPath converts separators to dots after stripping the prefix", () => {
   assert.deepEqual(nameToPath("/dataops/SNOWFLAKE/TRANSFORM/USERNAME", "/", "/dataops/"), [

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { ConflictError } from "../lib/errors.ts";
-import { applyMerge, checkEntries, planMerge } from "../lib/merge.ts";
-import { parseVault, renderVault } from "../lib/vault_file.ts";
-import type { VaultEntry } from "../providers/types.ts";
+import { ConflictError } from "../lib/kit/errors.ts";
+import { applyMerge, checkEntries, planMerge } from "../lib/vault/merge.ts";
+import { parseVault, renderVault } from "../lib/vault/file.ts";
+import type { VaultEntry } from "../lib/contract/provider.ts";
 
 const entry = (key: string, value: string, source = "s"): VaultEntry => ({
   path: key.split("."),

@@ -4,7 +4,7 @@ import {
   createRateGate,
   forEachConcurrent,
   readAhead,
-} from "../lib/pool.ts";
+} from "../lib/kit/limiters.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

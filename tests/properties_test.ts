@@ -7,18 +7,18 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { ConflictError } from "../lib/errors.ts";
-import { flatten, mapValue, nameToPath } from "../lib/mapping.ts";
-import { applyMerge, checkEntries, planMerge } from "../lib/merge.ts";
-import { parseVault, renderVault } from "../lib/vault_file.ts";
-import { getProvider } from "../providers/mod.ts";
+import { ConflictError } from "../lib/kit/errors.ts";
+import { flatten, mapValue, nameToPath } from "../lib/kit/mapping.ts";
+import { applyMerge, checkEntries, planMerge } from "../lib/vault/merge.ts";
+import { parseVault, renderVault } from "../lib/vault/file.ts";
+import { getProvider } from "../providers/registry.ts";
 import type {
   FetchedSecret,
   LeafValue,
   Manager,
   ProviderSettings,
   VaultEntry,
-} from "../providers/types.ts";
+} from "../lib/contract/provider.ts";
 
 const RUNS = { numRuns: 300 };
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
 import { customEnv, customSource, sh } from "./custom_source.ts";
-import { parseDocument } from "../lib/yaml.ts";
+import { parseDocument } from "../lib/vault/yaml.ts";
 
 const NASTY = {
   "APP.DB.PASSWORD": `it's "q" $HOME $(id) \`id\` \\ back\\slash ! * ? ~ # ; & | < > {} [] %s %`,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { derivedForms, MASK, Redactor } from "../lib/redact.ts";
+import { derivedForms, MASK, Redactor } from "../lib/output/redact.ts";
 
 Deno.test("the redactor masks values and their derived forms", () => {
   const redactor = new Redactor();

@@ -6,9 +6,9 @@ import {
   encryptVault,
   newSalt,
   parseSalt,
-} from "../lib/vault_crypto.ts";
-import { ConfigError, VaultError } from "../lib/errors.ts";
-import { openVaultStore } from "../lib/vault_store.ts";
+} from "../lib/vault/crypto.ts";
+import { ConfigError, VaultError } from "../lib/kit/errors.ts";
+import { openVaultStore } from "../lib/vault/store.ts";
 
 const KEY = "unit-test-key-0123456789";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
 import { customEnv, customSource, sh } from "./custom_source.ts";
-import { derivedForms } from "../lib/redact.ts";
+import { derivedForms } from "../lib/output/redact.ts";
 
 const KEY = "k3y-for-tests-0123456789abcdef";
 const SECRETS = {

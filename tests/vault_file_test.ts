@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { VaultError } from "../lib/errors.ts";
-import { lockVault, parseVault, readVault, writeAtomic } from "../lib/vault_file.ts";
+import { VaultError } from "../lib/kit/errors.ts";
+import { lockVault, parseVault, readVault, writeAtomic } from "../lib/vault/file.ts";
 import { tempVault } from "./helpers.ts";
 
 Deno.test("invalid YAML is an error with the line number", () => {
@@ -37,7 +37,7 @@ Deno.test("the vault lock excludes a second holder until released, and times out
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "eval",
-      `import { lockVault } from "${new URL("../lib/vault_file.ts", import.meta.url)}";
+      `import { lockVault } from "${new URL("../lib/vault/file.ts", import.meta.url)}";
        try { await lockVault(${JSON.stringify(vault)}, 300); console.log("locked"); }
        catch (e) { console.log(e.message); }
        Deno.exit(0);`,

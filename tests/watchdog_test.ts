@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { watchdog, WATCHDOG_TICK_MS, watchdogTicking } from "../lib/watchdog.ts";
+import { watchdog, WATCHDOG_TICK_MS, watchdogTicking } from "../lib/kit/watchdog.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

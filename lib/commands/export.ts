@@ -12,9 +12,9 @@
  * @module
  */
 
-import { ConfigError, ConflictError } from "../errors.ts";
-import { stringify } from "../yaml.ts";
-import { isTree, leaves, lookup, type VaultLeaf, type VaultTree } from "../vault_tree.ts";
+import { ConfigError, ConflictError } from "../kit/errors.ts";
+import { stringify } from "../vault/yaml.ts";
+import { isTree, leaves, lookup, type VaultLeaf, type VaultTree } from "../vault/tree.ts";
 import { checkPath, missingKey } from "./paths.ts";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

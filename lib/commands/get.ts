@@ -8,8 +8,8 @@
  * @module
  */
 
-import { stringify } from "../yaml.ts";
-import { isTree, leafText, lookup, type VaultTree } from "../vault_tree.ts";
+import { stringify } from "../vault/yaml.ts";
+import { isTree, leafText, lookup, type VaultTree } from "../vault/tree.ts";
 import { checkPath, missingKey } from "./paths.ts";
 
 /** The text `get` prints for `path` in `tree`. Throws when the path is not in the vault. */

@@ -15,8 +15,8 @@
  * @module
  */
 
-import { derivedForms } from "../redact.ts";
-import { leafText, type VaultLeaf } from "../vault_tree.ts";
+import { derivedForms } from "../output/redact.ts";
+import { leafText, type VaultLeaf } from "../vault/tree.ts";
 
 /** Why `mask --ci gitlab` prints nothing. */
 export const GITLAB_NOTICE =

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConfigError, VaultError } from "../errors.ts";
+import { ConfigError, VaultError } from "../kit/errors.ts";
 
 /** Check a dotted path: no empty segments. */
 export function checkPath(path: string): void {

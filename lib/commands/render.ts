@@ -10,8 +10,8 @@
  * @module
  */
 
-import { ConfigError, VaultError } from "../errors.ts";
-import { isTree, leafText, lookup, type VaultTree } from "../vault_tree.ts";
+import { ConfigError, VaultError } from "../kit/errors.ts";
+import { isTree, leafText, lookup, type VaultTree } from "../vault/tree.ts";
 
 const PATH = String.raw`[A-Za-z0-9_][A-Za-z0-9_.\-]*`;
 const DEFAULT = String.raw`\|\s*default\(\s*(?:'([^'\n]*)'|"([^"\n]*)")\s*\)\s*`;

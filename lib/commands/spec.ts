@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../kit/errors.ts";
 
 /** The commands the tool runs. */
 export type Command = "load" | "get" | "render" | "export" | "mask";

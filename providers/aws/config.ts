@@ -6,10 +6,10 @@
  * @module
  */
 
-import { hostPort, parseBool, parseHttpUrl, parseWholeNumber } from "../../lib/config.ts";
-import { ConfigError } from "../../lib/errors.ts";
-import type { ParamDoc } from "../../lib/params.ts";
-import type { ProviderSettings, SandboxPlan } from "../types.ts";
+import { hostPort, parseBool, parseHttpUrl, parseWholeNumber } from "../../lib/cli/config.ts";
+import { ConfigError } from "../../lib/kit/errors.ts";
+import type { ParamDoc } from "../../lib/kit/params.ts";
+import type { ProviderSettings, SandboxPlan } from "../../lib/contract/provider.ts";
 
 /** The default region when neither `SECRETS_AWS_REGION` nor `AWS_REGION` is set. */
 export const DEFAULT_REGION = "eu-west-2";

@@ -7,9 +7,9 @@
  * @module
  */
 
-import { AuthError, BackendError, ConfigError } from "../../lib/errors.ts";
-import { isNetworkError, RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
-import type { FetchContext } from "../types.ts";
+import { AuthError, BackendError, ConfigError } from "../../lib/kit/errors.ts";
+import { isNetworkError, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { CredentialSource } from "./config.ts";
 
 /** A set of AWS credentials. */

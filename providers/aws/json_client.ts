@@ -7,10 +7,10 @@
  */
 
 import { AwsV4Signer } from "aws4fetch";
-import { AuthError, BackendError } from "../../lib/errors.ts";
-import { RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
-import { createLimiter, type RateGate } from "../../lib/pool.ts";
-import type { FetchContext } from "../types.ts";
+import { AuthError, BackendError } from "../../lib/kit/errors.ts";
+import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { createLimiter, type RateGate } from "../../lib/kit/limiters.ts";
+import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { CredentialProvider } from "./credentials.ts";
 
 /** Error codes AWS uses for throttling; answered as HTTP 400, so retried here. */

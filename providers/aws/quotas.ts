@@ -11,7 +11,7 @@ import {
   createRateGate,
   type RateGate,
   type RateLimit,
-} from "../../lib/pool.ts";
+} from "../../lib/kit/limiters.ts";
 
 /**
  * Secrets Manager quotas (per account and region): ListSecrets 100/s,

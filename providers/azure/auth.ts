@@ -10,9 +10,9 @@
  * @module
  */
 
-import { AuthError, BackendError, ConfigError } from "../../lib/errors.ts";
-import { RetryableError, retryAfterMs, withRetry } from "../../lib/retry.ts";
-import type { FetchContext } from "../types.ts";
+import { AuthError, BackendError, ConfigError } from "../../lib/kit/errors.ts";
+import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import type { FetchContext } from "../../lib/contract/provider.ts";
 import { clientAssertion, JWT_BEARER, parseClientCertificate } from "./certificate.ts";
 import {
   APP_SERVICE_API_VERSION,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ConfigError } from "../../lib/errors.ts";
+import { ConfigError } from "../../lib/kit/errors.ts";
 import { parsePem, pkcs1ToPkcs8, toPem } from "./der.ts";
 
 /** The `client_assertion_type` for a JWT client assertion. */

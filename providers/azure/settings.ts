@@ -12,10 +12,10 @@ import {
   parseHttpUrl,
   parseWholeNumber,
   resolveProjectPath,
-} from "../../lib/config.ts";
-import { ConfigError } from "../../lib/errors.ts";
-import type { ParamDoc } from "../../lib/params.ts";
-import type { ProviderSettings } from "../types.ts";
+} from "../../lib/cli/config.ts";
+import { ConfigError } from "../../lib/kit/errors.ts";
+import type { ParamDoc } from "../../lib/kit/params.ts";
+import type { ProviderSettings } from "../../lib/contract/provider.ts";
 
 /** The Key Vault data-plane REST API version this backend speaks (stable since 2025). */
 export const KEY_VAULT_API_VERSION = "7.6";

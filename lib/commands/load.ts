@@ -1,0 +1,95 @@
+/**
+ * The `load` command's second half (core Worker): map the fetched secrets to vault keys
+ * and merge them into the vault under its lock. All or nothing: any failure leaves the
+ * vault byte-for-byte as it was. The first half, in the main thread, is `prepare.ts`.
+ *
+ * @module
+ */
+
+import type { Config } from "../cli/config.ts";
+import type { Logger } from "../output/log.ts";
+import { applyMerge, checkEntries, type MergePlan, planMerge } from "../vault/merge.ts";
+import { lockVault, removeStaleTemps, renderVault } from "../vault/file.ts";
+import { openVaultStore, warnPlainLeftover } from "../vault/store.ts";
+import { encryptedPath, manifestPath } from "../vault/paths.ts";
+import {
+  commitLoad,
+  type KeyProvenance,
+  type Manifest,
+  mapWithProvenance,
+  readMatchingManifest,
+} from "../vault/manifest.ts";
+import { getProvider } from "../../providers/registry.ts";
+import type { FetchedSecret, ProviderSettings } from "../contract/provider.ts";
+
+/** What a load did (or, for a dry run, would do). */
+export interface LoadResult {
+  /** How many secrets the backend returned. */
+  secrets: number;
+  /** The merge plan. */
+  plan: MergePlan;
+  /** Whether the vault file was written. */
+  written: boolean;
+  /** Provenance of every fetched key. */
+  provenance: Map<string, KeyProvenance>;
+  /** Dry run: the manifest of the vault as it is (null when absent or stale). */
+  previous: Manifest | null;
+}
+
+/**
+ * Merge fetched secrets into the vault (core Worker): map them to keys, check conflicts,
+ * then under the vault's lock re-read, merge and write atomically (or, for a dry run,
+ * only compute the plan). Prints stage lines through `log`; throws typed errors.
+ */
+export async function mergeSecrets(
+  config: Config,
+  settings: ProviderSettings,
+  secrets: readonly FetchedSecret[],
+  log: Logger,
+): Promise<LoadResult> {
+  const provider = getProvider(config.manager);
+  const store = openVaultStore(config.vaultPath, config.vaultKey);
+  const before = await store.read();
+  await warnPlainLeftover(store, before, log);
+  log.debug(
+    `vault ${config.vaultPath}: ${before.text === null ? "absent, starting empty" : "read"}`,
+  );
+  const { entries, provenance } = mapWithProvenance(provider, secrets, settings, new Date());
+  const checked = checkEntries(entries);
+  log.info(`fetched ${secrets.length} secrets, ${checked.length} vault keys`);
+
+  if (config.dryRun) {
+    const dry = planMerge(before.doc, checked);
+    const previous = await readMatchingManifest(store, before, log);
+    return { secrets: secrets.length, plan: dry, written: false, provenance, previous };
+  }
+
+  const lock = await lockVault(config.vaultPath, config.lockTimeoutMs);
+  try {
+    const stale = await removeStaleTemps([
+      config.vaultPath,
+      encryptedPath(config.vaultPath),
+      manifestPath(config.vaultPath),
+    ]);
+    if (stale > 0) log.debug(`removed ${stale} temp files left by an interrupted run`);
+    const current = await store.read();
+    const merge = planMerge(current.doc, checked);
+    const write = merge.added.length + merge.changed.length > 0 || !current.exists;
+    if (write) applyMerge(current.doc, checked);
+    const text = write ? renderVault(current.doc) : null;
+    await commitLoad({
+      store,
+      vault: current,
+      text,
+      fetched: provenance,
+      backend: config.manager,
+      log,
+    });
+    log.info(
+      `vault ${store.path}: ${merge.added.length} added, ${merge.changed.length} changed, ${merge.unchanged.length} unchanged`,
+    );
+    return { secrets: secrets.length, plan: merge, written: write, provenance, previous: null };
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Running one command once its configuration is resolved: the load (with its dry-run
+ * report) or a read-back command. Errors become their documented exit codes and one
+ * redacted line on stderr.
+ *
+ * @module
+ */
+
+import type { Config } from "../cli/config.ts";
+import { runReadCommand } from "./read.ts";
+import { dryRunLines } from "./dry_run.ts";
+import { ExitCode } from "../kit/errors.ts";
+import { reportFailure } from "../output/report.ts";
+import { mergeSecrets } from "./load.ts";
+import type { Logger } from "../output/log.ts";
+import type { Redactor } from "../output/redact.ts";
+import { writeStdout } from "../output/write.ts";
+import type { FetchedSecret, ProviderSettings } from "../contract/provider.ts";
+
+/** The fetched half of a load, handed to the core Worker. */
+export interface Fetched {
+  /** The provider's settings (for mapping names to keys). */
+  settings: ProviderSettings;
+  /** The secrets the backend returned. */
+  secrets: FetchedSecret[];
+}
+
+/** Run the configured command; returns the exit code. `fetched` is required for `load`. */
+export async function runCommand(
+  config: Config,
+  fetched: Fetched | null,
+  log: Logger,
+  redactor: Redactor,
+): Promise<number> {
+  try {
+    if (config.command !== "load") {
+      await runReadCommand(config, log, redactor);
+      return ExitCode.ok;
+    }
+    if (fetched === null) throw new Error("load has no fetched secrets");
+    const result = await mergeSecrets(config, fetched.settings, fetched.secrets, log);
+    if (config.dryRun) {
+      const lines = dryRunLines(result.plan, result.provenance, result.previous);
+      if (lines.length > 0) writeStdout(`${lines.join("\n")}\n`);
+      log.info(
+        `dry run: ${result.plan.added.length} to add, ${result.plan.changed.length} to change, ${result.plan.unchanged.length} unchanged; nothing written`,
+      );
+    }
+    return ExitCode.ok;
+  } catch (error) {
+    return reportFailure(error, log);
+  }
+}

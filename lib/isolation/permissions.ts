@@ -1,0 +1,96 @@
+/**
+ * Run-time narrowing: the exact files, hosts and programs one run needs, computed from its
+ * configuration. Everything after configuration runs in a Worker limited to this set; the
+ * backend's own Worker is narrower still (only its {@linkcode SandboxPlan}).
+ *
+ * @module
+ */
+
+import type { Config } from "../cli/config.ts";
+import { dirname, encryptedPath, manifestPath, saltPath, tempPathFor } from "../vault/paths.ts";
+
+/** The permissions of one run (absolute paths, `host:port` pairs, program names). */
+export interface RunPermissions {
+  /** Files the run may read. */
+  read: string[];
+  /** Files the run may create, replace or remove. */
+  write: string[];
+  /** Hosts the run may connect to. */
+  net: string[];
+  /** Programs the run may start. */
+  run: string[];
+}
+
+/** Resolve `path` against `cwd` unless it is absolute. */
+export function absolute(path: string, cwd: string): string {
+  return path.startsWith("/") ? path : `${cwd.replace(/\/+$/, "")}/${path}`;
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The vault's files: what reading it touches and what writing it touches (the vault, its
+ * temp file, its lock, the manifest and its temp file; the encrypted vault and the salt
+ * when `DATAOPS_VAULT_KEY` is set). The vault's folder is writable only when it does not
+ * exist yet, so the first run can create it.
+ */
+export function vaultFiles(
+  vaultPath: string,
+  encrypted: boolean,
+): { read: string[]; write: string[] } {
+  const enc = encryptedPath(vaultPath);
+  const salt = saltPath(vaultPath);
+  const manifest = manifestPath(vaultPath);
+  const read = [vaultPath, enc, salt, manifest];
+  const stored = encrypted ? enc : vaultPath;
+  const write = [stored, tempPathFor(stored), `${vaultPath}.lock`, manifest, tempPathFor(manifest)];
+  if (encrypted) write.push(salt);
+  const dir = dirname(vaultPath);
+  if (!exists(dir)) write.push(dir);
+  // Replacing a file (remove, rename) also needs read access to it.
+  return { read: [...new Set([...read, ...write])], write };
+}
+
+/**
+ * The permissions the core Worker needs for a command: the vault's files, plus for
+ * `render` its template and output. It never needs the network or a program: the backend
+ * runs in its own Worker, limited to its own plan, before the core starts.
+ */
+export function commandPermissions(config: Config, cwd: string): RunPermissions {
+  const files = vaultFiles(config.vaultPath, config.vaultKey !== undefined);
+  const perms: RunPermissions = { read: [...files.read], write: [], net: [], run: [] };
+  if (config.command === "load") {
+    if (!config.dryRun) perms.write.push(...files.write);
+  } else if (config.command === "render") {
+    if (config.args[0] !== undefined) perms.read.push(absolute(config.args[0], cwd));
+    const out = config.options.output;
+    if (out !== undefined) {
+      const path = absolute(out, cwd);
+      perms.write.push(path, tempPathFor(path));
+      perms.read.push(path, tempPathFor(path));
+    }
+  }
+  return perms;
+}
+
+/** Deno Worker permissions granting exactly `perms` and nothing else. */
+export function toWorkerPermissions(perms: RunPermissions): Deno.PermissionOptionsObject {
+  const list = (items: string[]) => items.length > 0 ? [...new Set(items)] : false;
+  return {
+    read: list(perms.read),
+    write: list(perms.write),
+    net: list(perms.net),
+    run: list(perms.run),
+    env: false,
+    sys: false,
+    ffi: false,
+    import: false,
+  };
+}

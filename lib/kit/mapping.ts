@@ -1,0 +1,133 @@
+/**
+ * Turning backend secret names and values into vault entries: prefix stripping, separator
+ * conversion, dotted-key splitting and JSON expansion. Each provider's `map` is built
+ * from these.
+ *
+ * @module
+ */
+
+import { ConflictError } from "./errors.ts";
+import type { FetchedSecret, LeafValue, SecretValue, VaultEntry } from "../contract/provider.ts";
+
+/** Remove `prefix` from the start of `name` when present. */
+export function stripPrefix(name: string, prefix: string | undefined): string {
+  if (prefix && name.startsWith(prefix)) return name.slice(prefix.length);
+  return name;
+}
+
+/**
+ * Split a dotted vault key into segments. Empty segments (`A..B`, `.A`, `A.`) are errors
+ * naming the key and the secret it came from.
+ *
+ * @example
+ * ```ts
+ * splitKey("SNOWFLAKE.TRANSFORM.USERNAME", "s"); // ["SNOWFLAKE", "TRANSFORM", "USERNAME"]
+ * ```
+ */
+export function splitKey(key: string, source: string): string[] {
+  const segments = key.split(".");
+  if (key === "" || segments.some((segment) => segment === "")) {
+    throw new ConflictError(
+      `secret "${source}" maps to the vault key "${key}", which has an empty segment; rename the secret or its JSON key`,
+    );
+  }
+  return segments;
+}
+
+/**
+ * Convert a backend name to segments: strip the prefix, then split on `separator`
+ * (for example `/` for SSM and Vault, `-` for Azure). Leading and trailing separators are
+ * dropped, so `/A/B` and `A/B` both give `["A", "B"]`; dots inside a part split it further.
+ */
+export function nameToPath(
+  name: string,
+  separator: string,
+  prefix: string | undefined,
+  source = name,
+): string[] {
+  let stripped = stripPrefix(name, prefix);
+  while (stripped.startsWith(separator)) stripped = stripped.slice(separator.length);
+  while (stripped.endsWith(separator)) stripped = stripped.slice(0, -separator.length);
+  return splitKey(stripped.split(separator).join("."), source);
+}
+
+/** Whether a value is a plain JSON object (not an array, not null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Parse a string value as a JSON object for expansion. Returns undefined when the text
+ * does not start with `{`; malformed JSON that does is an error naming the secret (never
+ * quoting the value).
+ */
+export function parseJsonObject(
+  text: string,
+  source: string,
+): Record<string, unknown> | undefined {
+  if (!text.trimStart().startsWith("{")) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    const cause = error instanceof SyntaxError ? positionOf(error.message) : "";
+    throw new ConflictError(
+      `secret "${source}" looks like JSON but does not parse${cause}; fix the secret or unset SECRETS_EXPAND_JSON`,
+    );
+  }
+  return isPlainObject(parsed) ? parsed : undefined;
+}
+
+function positionOf(message: string): string {
+  const match = /position (\d+)/.exec(message);
+  return match ? ` (error at character ${match[1]})` : "";
+}
+
+/**
+ * Flatten a (possibly nested) object into entries below `base`. Keys may be dotted paths
+ * themselves. Leaves must be strings, numbers or booleans; anything else is an error
+ * naming the key.
+ */
+export function flatten(
+  base: readonly string[],
+  value: unknown,
+  source: string,
+  out: VaultEntry[] = [],
+): VaultEntry[] {
+  if (isPlainObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      flatten([...base, ...splitKey(key, source)], child, source, out);
+    }
+    return out;
+  }
+  out.push({ path: [...base], value: toLeaf(value, base, source), source });
+  return out;
+}
+
+function toLeaf(value: unknown, path: readonly string[], source: string): LeafValue {
+  if (typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  const what = value === null ? "null" : Array.isArray(value) ? "a list" : typeof value;
+  throw new ConflictError(
+    `secret "${source}" gives the vault key "${
+      path.join(".")
+    }" ${what}; only strings, numbers, booleans and mappings can be stored`,
+  );
+}
+
+/**
+ * The common mapping: the secret's value goes to `path`; with `expandJson`, a value that
+ * is a JSON object (or already a mapping) is merged below `path` instead.
+ */
+export function mapValue(
+  path: readonly string[],
+  secret: FetchedSecret,
+  expandJson: boolean,
+): VaultEntry[] {
+  const { value, name } = secret;
+  if (typeof value === "string" && expandJson && secret.encoding === undefined) {
+    const parsed = parseJsonObject(value, name);
+    if (parsed !== undefined) return flatten(path, parsed, name);
+  }
+  return flatten(path, value as SecretValue, name);
+}

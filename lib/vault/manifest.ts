@@ -1,0 +1,235 @@
+/**
+ * The provenance manifest, written beside the vault on every load (`vault.yml.manifest.json`,
+ * mode 0600). It holds no values: for every vault key loaded from a backend, the backend,
+ * the source secret's name, its version id and last-changed time when the backend reports
+ * them, and when it was fetched. It also records the SHA-256 of the vault file it
+ * describes, so a manifest that no longer matches the vault is recognised.
+ *
+ * Commit order: the manifest is written first, then the vault. If the vault write fails,
+ * the previous manifest is put back (or the new one removed), so a failed load leaves the
+ * vault byte-for-byte unchanged and the manifest describing it.
+ *
+ * @module
+ */
+
+import { VaultError } from "../kit/errors.ts";
+import type { Logger } from "../output/log.ts";
+import { leaves, toTree } from "./tree.ts";
+import { writeAtomic } from "./file.ts";
+import { basename, manifestPath } from "./paths.ts";
+import type { StoredVault, VaultStore } from "./store.ts";
+import type {
+  FetchedSecret,
+  Manager,
+  Provider,
+  ProviderSettings,
+  VaultEntry,
+} from "../contract/provider.ts";
+
+/** The manifest format version. */
+export const MANIFEST_FORMAT = 1;
+
+/** Where one vault key came from. */
+export interface KeyProvenance {
+  /** The backend (`SECRETS_MANAGER`). */
+  backend: Manager;
+  /** The backend secret's name. */
+  source: string;
+  /** The backend's version id, when it reports one. */
+  version?: string;
+  /** When the backend says the value last changed (ISO 8601), when it reports it. */
+  updated?: string;
+  /** When the value was fetched (ISO 8601). */
+  fetched: string;
+}
+
+/** The manifest file's content. */
+export interface Manifest {
+  /** {@linkcode MANIFEST_FORMAT}. */
+  format: number;
+  /** The vault file it describes (file name, beside the manifest). */
+  vault: string;
+  /** Whether that vault is encrypted. */
+  encrypted: boolean;
+  /** SHA-256 (hex) of the vault file's bytes as written (ciphertext when encrypted). */
+  vaultSha256: string | null;
+  /** When the last load finished (ISO 8601). */
+  loaded: string;
+  /** The backend of the last load. */
+  backend: Manager;
+  /** Provenance per dotted vault key, sorted. Keys not loaded from a backend are absent. */
+  keys: Record<string, KeyProvenance>;
+}
+
+/** SHA-256 of text, as hex. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Map fetched secrets to vault entries, recording each entry's provenance by dotted key. */
+export function mapWithProvenance(
+  provider: Provider,
+  secrets: readonly FetchedSecret[],
+  settings: ProviderSettings,
+  fetched: Date,
+): { entries: VaultEntry[]; provenance: Map<string, KeyProvenance> } {
+  const entries: VaultEntry[] = [];
+  const provenance = new Map<string, KeyProvenance>();
+  for (const secret of secrets) {
+    for (const entry of provider.map(secret, settings)) {
+      entries.push(entry);
+      const record: KeyProvenance = {
+        backend: provider.manager,
+        source: entry.source,
+        ...(secret.version === undefined ? {} : { version: String(secret.version) }),
+        ...(secret.updated === undefined ? {} : { updated: String(secret.updated) }),
+        fetched: fetched.toISOString(),
+      };
+      provenance.set(entry.path.join("."), record);
+    }
+  }
+  return { entries, provenance };
+}
+
+/** The manifest's text, or null when absent. */
+async function readManifestText(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw new VaultError(
+      `cannot read the manifest ${path}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+}
+
+/** Parse manifest text; a file that is not a manifest gives a reason instead. */
+export function parseManifest(text: string): Manifest | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return "it is not valid JSON";
+  }
+  const manifest = data as Partial<Manifest> | null;
+  if (
+    typeof manifest !== "object" || manifest === null || manifest.format !== MANIFEST_FORMAT ||
+    typeof manifest.keys !== "object" || manifest.keys === null
+  ) {
+    return `it is not a format-${MANIFEST_FORMAT} manifest`;
+  }
+  return manifest as Manifest;
+}
+
+/** Read the manifest beside the vault: null when absent; a broken one is warned about and ignored. */
+export async function readManifest(vaultPath: string, log: Logger): Promise<Manifest | null> {
+  const path = manifestPath(vaultPath);
+  const text = await readManifestText(path);
+  if (text === null) return null;
+  const parsed = parseManifest(text);
+  if (typeof parsed === "string") {
+    log.warn(`ignoring the manifest ${path}: ${parsed}; the next load rewrites it`);
+    return null;
+  }
+  return parsed;
+}
+
+/**
+ * The manifest describing `vault` as read: null when there is none, or when it was written
+ * for other vault bytes (the vault was edited or restored since), which is warned about.
+ */
+export async function readMatchingManifest(
+  store: VaultStore,
+  vault: StoredVault,
+  log: Logger,
+): Promise<Manifest | null> {
+  const manifest = await readManifest(store.plainPath, log);
+  if (manifest === null) return null;
+  // Before the first encrypted write, the vault read is the plain base layer.
+  const file = vault.exists ? store.path : store.plainPath;
+  const content = vault.exists ? vault.raw : vault.text;
+  const digest = content === null ? null : await sha256Hex(content);
+  if (manifest.vaultSha256 !== digest || manifest.vault !== basename(file)) {
+    log.warn(
+      `the manifest ${
+        manifestPath(store.plainPath)
+      } does not describe the current vault (edited since the last load?); its provenance is not shown`,
+    );
+    return null;
+  }
+  return manifest;
+}
+
+/**
+ * The manifest after a load: every leaf of the merged vault that this load fetched gets
+ * its new provenance; other leaves keep their previous record; keys no longer in the
+ * vault are dropped.
+ */
+export function buildManifest(options: {
+  previous: Manifest | null;
+  fetched: ReadonlyMap<string, KeyProvenance>;
+  vault: StoredVault;
+  store: VaultStore;
+  vaultSha256: string | null;
+  backend: Manager;
+  loaded: Date;
+}): Manifest {
+  const keys: Record<string, KeyProvenance> = {};
+  for (const leaf of leaves(toTree(options.vault.doc))) {
+    const key = leaf.path.join(".");
+    const record = options.fetched.get(key) ?? options.previous?.keys[key];
+    if (record) keys[key] = record;
+  }
+  return {
+    format: MANIFEST_FORMAT,
+    vault: basename(options.store.path),
+    encrypted: options.store.encrypted,
+    vaultSha256: options.vaultSha256,
+    loaded: options.loaded.toISOString(),
+    backend: options.backend,
+    keys,
+  };
+}
+
+/**
+ * Commit a load under the vault lock: write the manifest, then the vault (when `text` is
+ * not null). If the vault write fails, the previous manifest is restored and the error
+ * rethrown; the vault is unchanged.
+ */
+export async function commitLoad(options: {
+  store: VaultStore;
+  vault: StoredVault;
+  text: string | null;
+  fetched: ReadonlyMap<string, KeyProvenance>;
+  backend: Manager;
+  log: Logger;
+}): Promise<void> {
+  const { store, vault, text, log } = options;
+  const raw = text === null ? vault.raw : await store.seal(text);
+  const path = manifestPath(store.plainPath);
+  const previousText = await readManifestText(path);
+  const previous = previousText === null ? null : parseManifest(previousText);
+  const manifest = buildManifest({
+    previous: typeof previous === "string" ? null : previous,
+    fetched: options.fetched,
+    vault,
+    store,
+    vaultSha256: raw === null ? null : await sha256Hex(raw),
+    backend: options.backend,
+    loaded: new Date(),
+  });
+  await writeAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`, "the manifest");
+  if (text === null || raw === null) return;
+  try {
+    await store.put(raw);
+  } catch (error) {
+    try {
+      if (previousText === null) await Deno.remove(path);
+      else await writeAtomic(path, previousText, "the manifest");
+    } catch {
+      log.warn(`could not restore the manifest ${path}; it describes a load that failed`);
+    }
+    throw error;
+  }
+}

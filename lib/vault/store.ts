@@ -1,0 +1,163 @@
+/**
+ * Where the vault lives and in what form. Without `DATAOPS_VAULT_KEY` the vault is the
+ * plain YAML file (`vault.yml`). With it, the vault is `vault.yml.enc` beside it: one JWE
+ * line whose plaintext is the same YAML. While no encrypted vault exists yet, the plain
+ * `vault.yml` is read as the base layer; the first write creates `vault.yml.enc` and leaves
+ * the plain file untouched. Plaintext never reaches the disk: the atomic temp file holds
+ * ciphertext.
+ *
+ * @module
+ */
+
+import { ConfigError, VaultError } from "../kit/errors.ts";
+import {
+  checkVaultKey,
+  decryptVault,
+  deriveKey,
+  encryptVault,
+  newSalt,
+  parseSalt,
+} from "./crypto.ts";
+import { parseVault, readVault, type VaultSnapshot, writeAtomic } from "./file.ts";
+import { encryptedPath, saltPath } from "./paths.ts";
+
+/** The vault as read from its store. */
+export interface StoredVault extends VaultSnapshot {
+  /** Whether the file the store writes (the encrypted one when encrypting) exists. */
+  exists: boolean;
+  /** That file's text exactly as on disk (ciphertext when encrypted), or null. */
+  raw: string | null;
+}
+
+/** Reads and writes the vault in its configured form. */
+export interface VaultStore {
+  /** The file written: `vault.yml`, or `vault.yml.enc` when encrypted. */
+  readonly path: string;
+  /** The plain vault path (the configured vault path). */
+  readonly plainPath: string;
+  /** Whether the vault is stored encrypted. */
+  readonly encrypted: boolean;
+  /** Read and parse the vault (decrypting it when encrypted). */
+  read(): Promise<StoredVault>;
+  /** The file content for vault text: the text itself, or its encryption (salt created if absent). */
+  seal(text: string): Promise<string>;
+  /** Write sealed content atomically (a private temp file, fsync, rename). */
+  put(raw: string): Promise<void>;
+}
+
+async function readText(path: string, what: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    const cause = error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new VaultError(`cannot read ${what} ${path}: ${cause}`);
+  }
+}
+
+/** Read the salt, or create it (20 random hex characters, mode 0600) when `create`. */
+async function loadSalt(path: string, create: boolean): Promise<Uint8Array | null> {
+  const text = await readText(path, "the salt file");
+  if (text !== null) return parseSalt(text, path);
+  if (!create) return null;
+  try {
+    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    try {
+      await file.write(new TextEncoder().encode(`${newSalt()}\n`));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.chmod(path, 0o600);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) {
+      throw new VaultError(
+        `cannot create the salt file ${path}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  }
+  return parseSalt((await readText(path, "the salt file")) ?? "", path);
+}
+
+function plainStore(vaultPath: string): VaultStore {
+  return {
+    path: vaultPath,
+    plainPath: vaultPath,
+    encrypted: false,
+    async read() {
+      const enc = encryptedPath(vaultPath);
+      if ((await readText(enc, "the encrypted vault")) !== null) {
+        throw new ConfigError(
+          `the vault is encrypted (${enc} exists) but DATAOPS_VAULT_KEY is not set; set it to read or update the vault`,
+        );
+      }
+      const snapshot = await readVault(vaultPath);
+      return { ...snapshot, exists: snapshot.text !== null, raw: snapshot.text };
+    },
+    seal: (text) => Promise.resolve(text),
+    put: (raw) => writeAtomic(vaultPath, raw),
+  };
+}
+
+function encryptedStore(vaultPath: string, secret: string): VaultStore {
+  const path = encryptedPath(vaultPath);
+  const salt = saltPath(vaultPath);
+  const keyFor = async (create: boolean): Promise<Uint8Array> => {
+    const bytes = await loadSalt(salt, create);
+    if (bytes === null) {
+      throw new VaultError(
+        `the encrypted vault ${path} exists but its salt file ${salt} does not; restore the salt file, the vault cannot be decrypted without it`,
+      );
+    }
+    return await deriveKey(secret, bytes);
+  };
+  return {
+    path,
+    plainPath: vaultPath,
+    encrypted: true,
+    async read() {
+      const raw = await readText(path, "the encrypted vault");
+      if (raw === null) {
+        const base = await readVault(vaultPath);
+        return { ...base, exists: false, raw: null };
+      }
+      const text = await decryptVault(raw, await keyFor(false), path);
+      return { path, text, doc: parseVault(text, path), exists: true, raw };
+    },
+    async seal(text) {
+      return await encryptVault(text, await keyFor(true));
+    },
+    put: (raw) => writeAtomic(path, raw),
+  };
+}
+
+/**
+ * The store for a configured vault path: encrypted when `key` (`DATAOPS_VAULT_KEY`) is
+ * given, plain otherwise.
+ */
+export function openVaultStore(vaultPath: string, key: string | undefined): VaultStore {
+  if (key === undefined) return plainStore(vaultPath);
+  checkVaultKey(key);
+  return encryptedStore(vaultPath, key);
+}
+
+/** Warn when an encrypted vault exists and the plain one (with readable values) is still there. */
+export async function warnPlainLeftover(
+  store: VaultStore,
+  vault: StoredVault,
+  log: { warn(message: string): void },
+): Promise<void> {
+  if (!store.encrypted || !vault.exists) return;
+  try {
+    await Deno.lstat(store.plainPath);
+  } catch {
+    return;
+  }
+  log.warn(
+    `the plain vault ${store.plainPath} still exists beside the encrypted ${store.path}; it is no longer read or written, delete it if it holds secrets`,
+  );
+}

@@ -1,0 +1,157 @@
+/**
+ * Vault authentication: JWT, token or userpass, in that order of preference; a local check
+ * of the JWT before it is sent; revoking a token this run obtained.
+ *
+ * @module
+ */
+
+import { AuthError, BackendError, ConfigError } from "../../lib/kit/errors.ts";
+import type { VaultAuth } from "./config.ts";
+import { type VaultClient, vaultErrors } from "./http.ts";
+
+/** A token to use, and whether this run created it (and so must revoke it). */
+export interface VaultSession {
+  /** The client token. */
+  token: string;
+  /** True when obtained by login: revoke it at the end. */
+  owned: boolean;
+  /** How it was obtained, for messages. */
+  via: string;
+}
+
+/**
+ * The claims of a compact JWT, decoded without checking its signature (Vault checks it).
+ * Decoding is three lines, so the start-up does not load `jose` for it.
+ */
+function decodeClaims(jwt: string): Record<string, unknown> {
+  const parts = jwt.split(".");
+  if (parts.length !== 3) throw new TypeError("not three parts");
+  const bytes = Uint8Array.fromBase64(parts[1], { alphabet: "base64url" });
+  const claims: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  if (typeof claims !== "object" || claims === null || Array.isArray(claims)) {
+    throw new TypeError("the payload is not a JSON object");
+  }
+  return claims as Record<string, unknown>;
+}
+
+/**
+ * Check a JWT locally before any request: it must decode, and must not be expired or not
+ * yet valid. The signature is Vault's to check. Never quotes the token.
+ */
+export function checkJwt(jwt: string, source: string, now = Date.now()): void {
+  let claims: { exp?: unknown; nbf?: unknown };
+  try {
+    claims = decodeClaims(jwt);
+  } catch {
+    throw new ConfigError(
+      `${source} is not a well-formed JWT (three base64url parts with a JSON payload); check the variable the CI system sets`,
+    );
+  }
+  const seconds = Math.floor(now / 1000);
+  if (typeof claims.exp === "number" && claims.exp <= seconds) {
+    throw new AuthError(
+      `the JWT in ${source} expired at ${
+        new Date(claims.exp * 1000).toISOString()
+      }; JWT login was not attempted. Use a fresh token (the job's own, not a cached one)`,
+    );
+  }
+  if (typeof claims.nbf === "number" && claims.nbf > seconds + 60) {
+    throw new AuthError(
+      `the JWT in ${source} is not valid before ${
+        new Date(claims.nbf * 1000).toISOString()
+      }; check the clocks`,
+    );
+  }
+}
+
+async function loginRequest(
+  client: VaultClient,
+  path: string,
+  body: Record<string, string>,
+  what: string,
+): Promise<VaultSession> {
+  const { status, body: answer } = await client.request("POST", path, { body });
+  if (status === 200) {
+    const token = answer?.auth?.client_token;
+    if (typeof token !== "string" || token === "") {
+      throw new BackendError(`${what}: Vault answered without auth.client_token`);
+    }
+    return { token, owned: true, via: what };
+  }
+  if (status === 400 || status === 401 || status === 403) {
+    throw new AuthError(`${what} was refused (HTTP ${status}): ${vaultErrors(answer)}`);
+  }
+  if (status === 404) {
+    throw new ConfigError(
+      `${what}: no such auth method at ${
+        path.replace(/\/login.*$/, "")
+      } (HTTP 404); check the auth mount and the namespace`,
+    );
+  }
+  throw new BackendError(`${what}: unexpected HTTP ${status}`);
+}
+
+/**
+ * Obtain a token: log in (JWT, userpass) or use the supplied token. Every credential is
+ * handed to `sensitive` before any request.
+ */
+export async function authenticate(
+  client: VaultClient,
+  auth: VaultAuth,
+  sensitive: (value: string) => void,
+): Promise<VaultSession> {
+  switch (auth.method) {
+    case "token":
+      sensitive(auth.token);
+      return { token: auth.token, owned: false, via: `the token in ${auth.source}` };
+    case "jwt": {
+      sensitive(auth.jwt);
+      checkJwt(auth.jwt, auth.source);
+      const session = await loginRequest(
+        client,
+        `auth/${auth.mount}/login`,
+        { role: auth.role, jwt: auth.jwt },
+        `JWT login (auth/${auth.mount}, role ${auth.role}, token from ${auth.source})`,
+      );
+      sensitive(session.token);
+      return session;
+    }
+    case "userpass": {
+      sensitive(auth.password);
+      const session = await loginRequest(
+        client,
+        `auth/userpass/login/${encodeURIComponent(auth.username)}`,
+        { password: auth.password },
+        `userpass login for ${auth.username}`,
+      );
+      sensitive(session.token);
+      return session;
+    }
+  }
+}
+
+/**
+ * Revoke a token this run obtained (`auth/token/revoke-self`), by `deadline` (epoch ms; at
+ * least half a second is allowed). Never throws: a failure becomes the returned message,
+ * for a warning line.
+ */
+export async function revokeSession(
+  client: VaultClient,
+  session: VaultSession,
+  deadline: number,
+): Promise<string | undefined> {
+  if (!session.owned) return undefined;
+  try {
+    const { status } = await client.request("POST", "auth/token/revoke-self", {
+      token: session.token,
+      attempts: 3,
+      deadline: Math.max(deadline, Date.now() + 500),
+    });
+    if (status === 204 || status === 200) return undefined;
+    return `revoking the login token failed (HTTP ${status}); it expires with its TTL`;
+  } catch (error) {
+    return `revoking the login token failed (${
+      error instanceof Error ? error.message : error
+    }); it expires with its TTL`;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * HashiCorp Vault configuration: the parameters, and their resolution into one plain
+ * {@linkcode VaultConfig} that the main thread (validation, sandbox) and the Worker (fetch)
+ * both derive from the same settings.
+ *
+ * @module
+ */
+
+import { hostPort, parseHttpUrl, parseWholeNumber } from "../../lib/cli/config.ts";
+import { ConfigError } from "../../lib/kit/errors.ts";
+import type { ParamDoc } from "../../lib/kit/params.ts";
+import type { ProviderSettings } from "../../lib/contract/provider.ts";
+
+/** The HashiCorp Vault backend's parameters. */
+export const hashicorpVaultParams: readonly ParamDoc[] = [
+  {
+    name: "SECRETS_HASHICORP_VAULT_URL",
+    meaning:
+      "`HASHICORP_VAULT`: the Vault address, e.g. `https://vault.example.com:8200` (required; `VAULT_ADDR` as fallback).",
+  },
+  { name: "VAULT_ADDR", meaning: "`HASHICORP_VAULT`: fallback for `SECRETS_HASHICORP_VAULT_URL`." },
+  {
+    name: "SECRETS_HASHICORP_VAULT_NAMESPACE",
+    meaning:
+      "`HASHICORP_VAULT`: namespace (Vault Enterprise, HCP Vault), sent as `X-Vault-Namespace` on every request.",
+  },
+  {
+    name: "VAULT_NAMESPACE",
+    meaning: "`HASHICORP_VAULT`: fallback for `SECRETS_HASHICORP_VAULT_NAMESPACE`.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_KV_VERSION",
+    default: "2",
+    meaning: "`HASHICORP_VAULT`: KV secrets engine version of the selected mounts, `1` or `2`.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_JWT_ROLE",
+    meaning:
+      "`HASHICORP_VAULT`: when set, log in with JWT auth as this role (first of the auth methods).",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_JWT_MOUNT",
+    default: "jwt",
+    meaning: "`HASHICORP_VAULT`: path of the JWT auth method (`auth/MOUNT/login`).",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_JWT",
+    meaning:
+      "`HASHICORP_VAULT`: the JWT for JWT auth; takes precedence over `CI_JOB_JWT` and `VAULT_ID_TOKEN`.",
+  },
+  {
+    name: "CI_JOB_JWT",
+    meaning: "`HASHICORP_VAULT`: the CI job's JWT, used for JWT auth when set.",
+  },
+  {
+    name: "VAULT_ID_TOKEN",
+    meaning:
+      "`HASHICORP_VAULT`: an ID token (e.g. GitLab `id_tokens`) used for JWT auth when the others are unset.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_TOKEN",
+    meaning:
+      "`HASHICORP_VAULT`: a Vault token (second auth method; never revoked by the tool). `VAULT_TOKEN` as fallback.",
+  },
+  {
+    name: "VAULT_TOKEN",
+    meaning: "`HASHICORP_VAULT`: fallback for `SECRETS_HASHICORP_VAULT_TOKEN`.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_USERNAME",
+    meaning: "`HASHICORP_VAULT`: userpass user name (third auth method, with the password).",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_PASSWORD",
+    meaning: "`HASHICORP_VAULT`: userpass password.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_CACERT",
+    meaning:
+      "`HASHICORP_VAULT`: PEM file of a private CA trusted in addition to the default roots (`VAULT_CACERT` as fallback).",
+  },
+  {
+    name: "VAULT_CACERT",
+    meaning: "`HASHICORP_VAULT`: fallback for `SECRETS_HASHICORP_VAULT_CACERT`.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_CONCURRENCY",
+    default: "32",
+    meaning: "`HASHICORP_VAULT`: most requests (lists and reads) in flight at once.",
+  },
+];
+
+/** How this run authenticates. */
+export type VaultAuth =
+  | { method: "jwt"; role: string; mount: string; jwt: string; source: string }
+  | { method: "token"; token: string; source: string }
+  | { method: "userpass"; username: string; password: string };
+
+/** One `MOUNT/PATH` selector. */
+export interface VaultSelector {
+  /** The selector as written. */
+  text: string;
+  /** The mount (first segment). */
+  mount: string;
+  /** The path below the mount, without leading or trailing slashes ("" for the whole mount). */
+  path: string;
+  /** Whether it was written with a trailing slash or names a whole mount (folder only). */
+  folderOnly: boolean;
+}
+
+/** The resolved Vault configuration of one run. */
+export interface VaultConfig {
+  /** Base URL without a trailing slash, e.g. `https://vault:8200`. */
+  url: string;
+  /** `host:port` for the sandbox. */
+  hostPort: string;
+  /** The namespace, or undefined. */
+  namespace?: string;
+  /** KV version of the selected mounts. */
+  kvVersion: 1 | 2;
+  /** The selectors (default: the whole `secret` mount). */
+  selectors: VaultSelector[];
+  /** Authentication. */
+  auth: VaultAuth;
+  /** Absolute path of the CA PEM file, or undefined. */
+  caCert?: string;
+  /** Most requests in flight. */
+  concurrency: number;
+}
+
+function pick(env: Readonly<Record<string, string>>, ...names: string[]): [string, string] | [] {
+  for (const name of names) {
+    const value = env[name]?.trim();
+    if (value) return [name, value];
+  }
+  return [];
+}
+
+/**
+ * Check a mount or namespace path: no whitespace or control characters, no `.`/`..` or
+ * empty segments, none of `?#%\\` (they would change the request's URL or header).
+ */
+function checkVaultPath(name: string, value: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
+  const bad = /[\s\x00-\x1f\x7f?#%\\]/.test(value) ||
+    (value !== "" && value.split("/").some((s) => s === "" || s === "." || s === ".."));
+  if (bad) {
+    throw new ConfigError(
+      `${name}=${
+        JSON.stringify(value.slice(0, 100))
+      } is not a valid Vault path: use names separated by single slashes, without spaces, "." or ".." segments`,
+    );
+  }
+  return value;
+}
+
+/** Parse one `MOUNT/PATH` selector. */
+export function parseSelector(text: string): VaultSelector {
+  const trimmed = text.trim().replace(/^\/+/, "");
+  const parts = trimmed.split("/");
+  const mount = parts[0];
+  if (!mount) {
+    throw new ConfigError(
+      `SECRETS_SELECTION entry ${JSON.stringify(text)} has no mount; write MOUNT or MOUNT/PATH`,
+    );
+  }
+  const path = parts.slice(1).join("/").replace(/\/+$/, "");
+  if (path !== "" && path.split("/").some((segment) => segment === "")) {
+    throw new ConfigError(
+      `SECRETS_SELECTION entry ${JSON.stringify(text)} has an empty path segment (//)`,
+    );
+  }
+  return { text, mount, path, folderOnly: path === "" || trimmed.endsWith("/") };
+}
+
+function parseAuth(env: Readonly<Record<string, string>>): VaultAuth {
+  const role = env.SECRETS_HASHICORP_VAULT_JWT_ROLE?.trim();
+  if (role) {
+    const [source, jwt] = pick(env, "SECRETS_HASHICORP_VAULT_JWT", "CI_JOB_JWT", "VAULT_ID_TOKEN");
+    if (!source || !jwt) {
+      throw new ConfigError(
+        "SECRETS_HASHICORP_VAULT_JWT_ROLE is set but no JWT is: set SECRETS_HASHICORP_VAULT_JWT, CI_JOB_JWT or VAULT_ID_TOKEN (for example from the CI system's id_tokens)",
+      );
+    }
+    const mount = checkVaultPath(
+      "SECRETS_HASHICORP_VAULT_JWT_MOUNT",
+      (env.SECRETS_HASHICORP_VAULT_JWT_MOUNT?.trim() || "jwt").replace(/^\/+|\/+$/g, ""),
+    );
+    return { method: "jwt", role, mount, jwt, source };
+  }
+  const [source, token] = pick(env, "SECRETS_HASHICORP_VAULT_TOKEN", "VAULT_TOKEN");
+  if (source && token) return { method: "token", token, source };
+  const username = env.SECRETS_HASHICORP_VAULT_USERNAME?.trim();
+  const password = env.SECRETS_HASHICORP_VAULT_PASSWORD;
+  if (username && password) return { method: "userpass", username, password };
+  if (username || password) {
+    throw new ConfigError(
+      "userpass auth needs both SECRETS_HASHICORP_VAULT_USERNAME and SECRETS_HASHICORP_VAULT_PASSWORD",
+    );
+  }
+  throw new ConfigError(
+    "SECRETS_MANAGER=HASHICORP_VAULT needs credentials: SECRETS_HASHICORP_VAULT_JWT_ROLE with a JWT, SECRETS_HASHICORP_VAULT_TOKEN (or VAULT_TOKEN), or SECRETS_HASHICORP_VAULT_USERNAME and SECRETS_HASHICORP_VAULT_PASSWORD",
+  );
+}
+
+function parseUrl(env: Readonly<Record<string, string>>): { url: string; hostPort: string } {
+  const [name, text] = pick(env, "SECRETS_HASHICORP_VAULT_URL", "VAULT_ADDR");
+  if (!name || !text) {
+    throw new ConfigError(
+      "SECRETS_MANAGER=HASHICORP_VAULT needs SECRETS_HASHICORP_VAULT_URL (or VAULT_ADDR), e.g. https://vault.example.com:8200",
+    );
+  }
+  const url = parseHttpUrl(name, text);
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError(`${name} must not carry a query, fragment or user info`);
+  }
+  return {
+    url: `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`,
+    hostPort: hostPort(url),
+  };
+}
+
+function absolute(path: string, cwd: string): string {
+  return path.startsWith("/") ? path : `${cwd.replace(/\/+$/, "")}/${path.replace(/^\.\//, "")}`;
+}
+
+/** Resolve and validate the Vault configuration. Throws `ConfigError`. */
+export function vaultConfig(settings: ProviderSettings): VaultConfig {
+  const { env } = settings;
+  const { url, hostPort } = parseUrl(env);
+  const versionText = env.SECRETS_HASHICORP_VAULT_KV_VERSION?.trim() || "2";
+  if (versionText !== "1" && versionText !== "2") {
+    throw new ConfigError(
+      `SECRETS_HASHICORP_VAULT_KV_VERSION=${JSON.stringify(versionText)} must be 1 or 2`,
+    );
+  }
+  const concurrency = parseWholeNumber(
+    "SECRETS_HASHICORP_VAULT_CONCURRENCY",
+    env.SECRETS_HASHICORP_VAULT_CONCURRENCY,
+    32,
+    1,
+    256,
+  );
+  const selectors = (settings.selection.length > 0 ? settings.selection : ["secret"])
+    .map(parseSelector);
+  const [namespaceSource, namespaceText] = pick(
+    env,
+    "SECRETS_HASHICORP_VAULT_NAMESPACE",
+    "VAULT_NAMESPACE",
+  );
+  const namespace = namespaceSource && namespaceText
+    ? checkVaultPath(namespaceSource, namespaceText.replace(/^\/+|\/+$/g, ""))
+    : undefined;
+  const [, caCert] = pick(env, "SECRETS_HASHICORP_VAULT_CACERT", "VAULT_CACERT");
+  return {
+    url,
+    hostPort,
+    namespace: namespace?.replace(/^\/+|\/+$/g, "") || undefined,
+    kvVersion: versionText === "1" ? 1 : 2,
+    selectors,
+    auth: parseAuth(env),
+    caCert: caCert ? absolute(caCert, settings.cwd) : undefined,
+    concurrency,
+  };
+}
