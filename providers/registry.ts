@@ -4,7 +4,7 @@
  * @module
  */
 
-import { ConfigError } from "../lib/kit/errors.ts";
+import { ToolError } from "../lib/kit/errors.ts";
 import { GENERAL_PARAMS, type ParamDoc } from "../lib/kit/params.ts";
 import { awsParameterStoreProvider } from "./aws_parameter_store/mod.ts";
 import { awsSecretsManagerProvider } from "./aws_secrets_manager/mod.ts";
@@ -28,7 +28,8 @@ export const PROVIDERS: Readonly<Record<Manager, Provider>> = {
 export function getProvider(manager: Manager): Provider {
   const provider = PROVIDERS[manager];
   if (!provider) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_MANAGER=${manager} is not available in this build; use one of ${
         Object.keys(PROVIDERS).join(", ")
       }`,

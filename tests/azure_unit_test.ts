@@ -6,11 +6,12 @@ import { clientAssertion, parseClientCertificate } from "../providers/azure/cert
 import { parsePem, toPem } from "../providers/azure/der.ts";
 import { azurePlan, vaultResource } from "../providers/azure/settings.ts";
 import type { FetchContext, FetchedSecret, ProviderSettings } from "../lib/contract/provider.ts";
-import { ConfigError } from "../lib/kit/errors.ts";
+import {} from "../lib/kit/errors.ts";
 import { APP_ID, FULL_ACCESS, MI_ID, startAzure, TENANT } from "./azure_helpers.ts";
 import { makeTestCertificate } from "./fakes/azure_cert.ts";
 import { azureIdentityFake } from "./fakes/azure_identity.ts";
 import { startFake } from "./fakes/server.ts";
+import { kindOf } from "./helpers.ts";
 
 function settings(env: Record<string, string>, extra: Partial<ProviderSettings> = {}) {
   return {
@@ -62,7 +63,7 @@ Deno.test("sandbox: service principals reach the authority; files are readable o
     ),
     { net: ["myvault.vault.azure.net:443", "login.microsoftonline.com:443"], read: [], run: [] },
   );
-  assert.throws(() => azureKeyVaultProvider.sandbox(settings(sp)), ConfigError);
+  assert.throws(() => azureKeyVaultProvider.sandbox(settings(sp)), kindOf("config"));
   const cert = settings({ ...sp, SECRETS_AZURE_CLIENT_CERTIFICATE_PATH: "certs/sp.pem" });
   assert.deepEqual(azureKeyVaultProvider.credentialPaths(cert), []);
   assert.deepEqual(azureKeyVaultProvider.sandbox(cert).read, ["/work/project/certs/sp.pem"]);
@@ -109,7 +110,7 @@ Deno.test("configuration errors: URL, http, ids, concurrency, half an App Servic
   for (const env of bad) {
     assert.throws(
       () => azureKeyVaultProvider.credentialPaths(settings(env)),
-      ConfigError,
+      kindOf("config"),
       JSON.stringify(env),
     );
   }

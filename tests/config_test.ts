@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { parseBool, resolveConfig } from "../lib/cli/config.ts";
-import { ConfigError } from "../lib/kit/errors.ts";
+import { isKind } from "../lib/kit/errors.ts";
 import { allParams } from "../providers/registry.ts";
+import { kindOf } from "./helpers.ts";
 
 const params = allParams();
 
@@ -33,13 +34,13 @@ Deno.test("flags override environment variables", () => {
 
 Deno.test("unknown values are errors listing the accepted ones", () => {
   assert.throws(() => resolveConfig([], { SECRETS_MANAGER: "FOO" }, params), (error: unknown) => {
-    assert.ok(error instanceof ConfigError);
+    assert.ok(isKind(error, "config"));
     assert.match(error.message, /AWS_SECRETS_MANAGER, AWS_PARAMETER_STORE/);
     return true;
   });
   assert.throws(() => parseBool("SECRETS_EXPAND_JSON", "maybe", false), /1, true, yes/);
   for (const word of ["1", "TRUE", "Yes"]) assert.equal(parseBool("X", word, false), true);
-  assert.throws(() => resolveConfig(["--bogus"], {}, params), ConfigError);
+  assert.throws(() => resolveConfig(["--bogus"], {}, params), kindOf("config"));
   assert.throws(() => resolveConfig(["unload"], {}, params), /unknown command/);
   assert.throws(() => resolveConfig([], { SECRETS_TIMEOUT: "-1" }, params), /SECRETS_TIMEOUT/);
 });

@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { derivedForms } from "../lib/output/redact.ts";
+import { type ErrorKind, isKind } from "../lib/kit/errors.ts";
 
 /** The repository root. */
 export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -123,4 +124,9 @@ export function assertOneErrorLine(result: RunResult, pattern: RegExp): void {
   assert.equal(errors.length, 1, `expected one error line, got:\n${result.stderr}`);
   assert.match(errors[0], pattern);
   assert.ok(!/\n\s+at /.test(result.stderr), `stack trace in stderr:\n${result.stderr}`);
+}
+
+/** An `assert.throws` matcher for a {@linkcode ToolError} of `kind`. */
+export function kindOf(kind: ErrorKind): (error: unknown) => boolean {
+  return (error) => isKind(error, kind);
 }

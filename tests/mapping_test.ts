@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConflictError } from "../lib/kit/errors.ts";
+import { isKind } from "../lib/kit/errors.ts";
 import { flatten, mapValue, nameToPath, splitKey, stripPrefix } from "../lib/kit/mapping.ts";
 
 Deno.test("nameToPath converts separators to dots after stripping the prefix", () => {
@@ -20,7 +20,7 @@ Deno.test("nameToPath converts separators to dots after stripping the prefix", (
 Deno.test("splitKey refuses empty segments, naming the key and the secret", () => {
   for (const key of ["", "A..B", ".A", "A."]) {
     assert.throws(() => splitKey(key, "my-secret"), (error: unknown) => {
-      assert.ok(error instanceof ConflictError);
+      assert.ok(isKind(error, "conflict"));
       assert.match(error.message, /my-secret/);
       return true;
     });
@@ -43,7 +43,7 @@ Deno.test("mapValue expands JSON objects only with expandJson, and keeps other v
 Deno.test("malformed JSON under expand is an error naming the secret, never quoting the value", () => {
   const value = '{"PASSWORD": "hunter2-very-secret"';
   assert.throws(() => mapValue(["S"], { name: "db/creds", value }, true), (error: unknown) => {
-    assert.ok(error instanceof ConflictError);
+    assert.ok(isKind(error, "conflict"));
     assert.match(error.message, /db\/creds/);
     assert.ok(!error.message.includes("hunter2"));
     return true;

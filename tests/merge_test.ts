@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConflictError } from "../lib/kit/errors.ts";
+import { isKind } from "../lib/kit/errors.ts";
 import { applyMerge, checkEntries, planMerge } from "../lib/vault/merge.ts";
 import { parseVault, renderVault } from "../lib/vault/file.ts";
 import type { VaultEntry } from "../lib/contract/provider.ts";
@@ -39,7 +39,7 @@ Deno.test("a key that is both a value and a namespace is an error naming both", 
   assert.throws(
     () => checkEntries([entry("A.B", "x", "one"), entry("A.B.C", "y", "two")]),
     (error: unknown) => {
-      assert.ok(error instanceof ConflictError);
+      assert.ok(isKind(error, "conflict"));
       assert.match(error.message, /"A\.B"/);
       assert.match(error.message, /"A\.B\.C"/);
       return true;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { ConflictError } from "../lib/kit/errors.ts";
+import { isKind } from "../lib/kit/errors.ts";
 import { flatten, mapValue, nameToPath } from "../lib/kit/mapping.ts";
 import { applyMerge, checkEntries, planMerge } from "../lib/vault/merge.ts";
 import { parseVault, renderVault } from "../lib/vault/file.ts";
@@ -72,7 +72,7 @@ function secretFor(manager: Manager, name: string, value: string): FetchedSecret
   return manager === "HASHICORP_VAULT" ? { name, value: { VALUE: value } } : { name, value };
 }
 
-Deno.test("every provider's map: any name gives non-empty segments naming the secret, or a ConflictError naming it", () => {
+Deno.test("every provider's map: any name gives non-empty segments naming the secret, or a conflict error naming it", () => {
   for (const manager of MAPPED) {
     const provider = getProvider(manager);
     fc.assert(
@@ -83,7 +83,7 @@ Deno.test("every provider's map: any name gives non-empty segments naming the se
         try {
           entries = provider.map(secretFor(manager, name, value), s);
         } catch (error) {
-          assert.ok(error instanceof ConflictError, `${manager}: ${error}`);
+          assert.ok(isKind(error, "conflict"), `${manager}: ${error}`);
           assert.ok(error.message.includes(`"${name}"`), `${manager} names the secret`);
           assert.ok(!error.message.includes(value), "never the value");
           return;
@@ -137,7 +137,7 @@ Deno.test("expand JSON: any nested object maps leaf for leaf below the secret's 
       try {
         entries = checkEntries(mapValue(["APP", "CONFIG"], secret, true));
       } catch (error) {
-        assert.ok(error instanceof ConflictError, String(error));
+        assert.ok(isKind(error, "conflict"), String(error));
         assert.match(error.message, /"app\/config"/);
         return;
       }
@@ -193,7 +193,7 @@ Deno.test("merge: never loses an unrelated key, never makes a key both value and
         try {
           checked = checkEntries(raw);
         } catch (error) {
-          assert.ok(error instanceof ConflictError);
+          assert.ok(isKind(error, "conflict"));
           const message = error.message;
           const keys = raw.map((e) => e.path.join("."));
           const collision = keys.some((k, i) => keys.indexOf(k) !== i);
@@ -212,7 +212,7 @@ Deno.test("merge: never loses an unrelated key, never makes a key both value and
           planMerge(doc, checked);
         } catch (error) {
           // A value/namespace clash with the existing vault names the secret and the key.
-          assert.ok(error instanceof ConflictError);
+          assert.ok(isKind(error, "conflict"));
           assert.match(error.message, /secret "s\d"/);
           return;
         }
@@ -291,7 +291,7 @@ Deno.test("flatten rejects lists and null naming the key, never the value", () =
       assert.throws(
         () => flatten(["A"], { B: bad }, "src"),
         (error: unknown) =>
-          error instanceof ConflictError && error.message.includes('"A.B"') &&
+          isKind(error, "conflict") && error.message.includes('"A.B"') &&
           !error.message.includes("secret-in-list"),
       );
     }),

@@ -7,8 +7,9 @@ import {
   newSalt,
   parseSalt,
 } from "../lib/vault/crypto.ts";
-import { ConfigError, VaultError } from "../lib/kit/errors.ts";
+import {} from "../lib/kit/errors.ts";
 import { openVaultStore } from "../lib/vault/store.ts";
+import { kindOf } from "./helpers.ts";
 
 const KEY = "unit-test-key-0123456789";
 
@@ -26,7 +27,7 @@ Deno.test("salts: new ones are 20 hex characters; malformed ones are refused", (
   assert.match(salt, /^[0-9a-f]{20}$/);
   assert.notEqual(newSalt(), salt);
   for (const bad of ["", "xyz", "0011", "0011223344556677889", "zz112233445566778899"]) {
-    assert.throws(() => parseSalt(bad, "vault.salt"), VaultError, bad);
+    assert.throws(() => parseSalt(bad, "vault.salt"), kindOf("vault"), bad);
   }
 });
 
@@ -44,12 +45,12 @@ Deno.test("encrypt then decrypt gives the text back; any other key or any flippe
     // skip separators and each segment's last character (it may carry only padding bits)
     if (body[i] === "." || body[i + 1] === "." || i === body.length - 1) continue;
     const flipped = body.slice(0, i) + (body[i] === "A" ? "Q" : "A") + body.slice(i + 1);
-    await assert.rejects(decryptVault(flipped, key, "v"), VaultError, `flip at ${i}`);
+    await assert.rejects(decryptVault(flipped, key, "v"), kindOf("vault"), `flip at ${i}`);
   }
 });
 
 Deno.test("vault keys that are empty or short are refused without quoting them", () => {
-  assert.throws(() => checkVaultKey("   "), ConfigError);
+  assert.throws(() => checkVaultKey("   "), kindOf("config"));
   assert.throws(
     () => checkVaultKey("tiny-key"),
     (error: Error) => !error.message.includes("tiny-key"),

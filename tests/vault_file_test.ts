@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { VaultError } from "../lib/kit/errors.ts";
+import { isKind } from "../lib/kit/errors.ts";
 import { lockVault, parseVault, readVault, writeAtomic } from "../lib/vault/file.ts";
 import { tempVault } from "./helpers.ts";
 
 Deno.test("invalid YAML is an error with the line number", () => {
   assert.throws(() => parseVault("A: 1\nB: [unclosed\nC: 3\n", "v.yml"), (error: unknown) => {
-    assert.ok(error instanceof VaultError);
+    assert.ok(isKind(error, "vault"));
     assert.match(error.message, /line \d+/);
     return true;
   });

@@ -7,7 +7,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { ConfigError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import { FALSE_WORDS, type ParamDoc, TRUE_WORDS } from "../kit/params.ts";
 import type { Verbosity } from "../output/log.ts";
 import type { Manager, ProviderSettings } from "../contract/provider.ts";
@@ -73,7 +73,8 @@ export function parseBool(name: string, value: string | undefined, fallback: boo
   const word = value.trim().toLowerCase();
   if (TRUE_WORDS.includes(word)) return true;
   if (FALSE_WORDS.includes(word)) return false;
-  throw new ConfigError(
+  throw new ToolError(
+    "config",
     `${name}=${JSON.stringify(value)} is not a boolean; use one of ${
       [...TRUE_WORDS, ...FALSE_WORDS.filter(Boolean)].join(", ")
     }`,
@@ -85,7 +86,10 @@ export function parseSeconds(name: string, value: string | undefined, fallback: 
   if (value === undefined || value.trim() === "") return fallback * 1000;
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new ConfigError(`${name}=${JSON.stringify(value)} is not a positive number of seconds`);
+    throw new ToolError(
+      "config",
+      `${name}=${JSON.stringify(value)} is not a positive number of seconds`,
+    );
   }
   return Math.round(seconds * 1000);
 }
@@ -128,7 +132,7 @@ export function resolveConfig(
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new ConfigError(`${message}; see --help`);
+    throw new ToolError("config", `${message}; see --help`);
   }
   const { values, positionals } = parsed;
   const merged: Record<string, string> = { ...env };
@@ -144,14 +148,15 @@ export function resolveConfig(
   const managerText = (merged.SECRETS_MANAGER ?? "").trim() || "AWS_SECRETS_MANAGER";
   const manager = MANAGERS.find((m) => m === managerText.toUpperCase());
   if (!manager) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_MANAGER=${JSON.stringify(managerText)} is not a backend; use one of ${
         MANAGERS.join(", ")
       }`,
     );
   }
   if (values.quiet && values.verbose) {
-    throw new ConfigError("--quiet and --verbose contradict each other; use one");
+    throw new ToolError("config", "--quiet and --verbose contradict each other; use one");
   }
   const secretsDir = merged.DATAOPS_SECRETS_DIR || "/secrets";
   const vaultPath = merged.SECRETS_VAULT_PATH || `${secretsDir.replace(/\/+$/, "")}/vault.yml`;
@@ -206,7 +211,8 @@ export function parseWholeNumber(
   if (!trimmed) return fallback;
   const value = Number(trimmed);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `${name}=${JSON.stringify(trimmed)} is not a whole number from ${min} to ${max}`,
     );
   }
@@ -219,10 +225,13 @@ export function parseHttpUrl(name: string, text: string): URL {
   try {
     url = new URL(text.trim());
   } catch {
-    throw new ConfigError(`${name}=${JSON.stringify(text)} is not a URL`);
+    throw new ToolError("config", `${name}=${JSON.stringify(text)} is not a URL`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ConfigError(`${name}=${JSON.stringify(text)} must be an http:// or https:// URL`);
+    throw new ToolError(
+      "config",
+      `${name}=${JSON.stringify(text)} must be an http:// or https:// URL`,
+    );
   }
   return url;
 }

@@ -7,7 +7,7 @@
  */
 
 import type { Config } from "./config.ts";
-import { ConfigError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { fetchSandboxed } from "../isolation/backend_host.ts";
@@ -52,7 +52,8 @@ export async function prepareLoad(
       const value = getIn(before.doc, path);
       if (value === undefined) continue;
       if (typeof value === "object") {
-        throw new ConfigError(
+        throw new ToolError(
+          "config",
           `vault key ${path} is a namespace, not a credential value; fix the vault or its location setting`,
         );
       }

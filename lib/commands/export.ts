@@ -12,7 +12,7 @@
  * @module
  */
 
-import { ConfigError, ConflictError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import { stringify } from "../vault/yaml.ts";
 import { isTree, leaves, lookup, type VaultLeaf, type VaultTree } from "../vault/tree.ts";
 import { checkPath, missingKey } from "./paths.ts";
@@ -59,20 +59,23 @@ export function exportText(
     const name = variableName(leaf.path, prefix);
     const key = [...base, ...leaf.path].join(".");
     if (shell && !NAME.test(name)) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `vault key ${key} gives the variable name ${name}, which is not a valid one; set --prefix to a name start such as S_`,
       );
     }
     const twin = named.get(name);
     if (twin) {
-      throw new ConflictError(
+      throw new ToolError(
+        "conflict",
         `vault keys ${
           [...base, ...twin.path].join(".")
         } and ${key} both export as ${name}; export a narrower PATH`,
       );
     }
     if (shell && typeof leaf.value === "string" && leaf.value.includes("\0")) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `vault key ${key} holds a NUL character, which no environment variable can hold; use --format json`,
       );
     }

@@ -5,18 +5,19 @@
  * @module
  */
 
-import { ConfigError, VaultError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 
 /** Check a dotted path: no empty segments. */
 export function checkPath(path: string): void {
   if (path === "" || path.split(".").some((segment) => segment === "")) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `"${path}" is not a vault path; use dotted keys such as SNOWFLAKE.TRANSFORM.PASSWORD`,
     );
   }
 }
 
 /** The error for a key the vault does not hold (exit 6). */
-export function missingKey(path: string, vaultPath: string): VaultError {
-  return new VaultError(`vault key ${path} is not in the vault ${vaultPath}`);
+export function missingKey(path: string, vaultPath: string): ToolError {
+  return new ToolError("vault", `vault key ${path} is not in the vault ${vaultPath}`);
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ConfigError, VaultError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import { isTree, leafText, lookup, type VaultTree } from "../vault/tree.ts";
 
 const PATH = String.raw`[A-Za-z0-9_][A-Za-z0-9_.\-]*`;
@@ -30,7 +30,7 @@ interface Problem {
 }
 
 /**
- * Render template text against the vault. Throws a {@linkcode VaultError} listing the
+ * Render template text against the vault. Throws a `vault` {@linkcode ToolError} listing the
  * unresolved references (path and line) when any has no value and no default.
  */
 export function renderTemplate(template: string, tree: VaultTree, file: string): string {
@@ -72,7 +72,8 @@ export function renderTemplate(template: string, tree: VaultTree, file: string):
       : `; also ${more.slice(0, 5).map((p) => `${p.path} (line ${p.line})`).join(", ")}${
         more.length > 5 ? ` and ${more.length - 5} more` : ""
       }`;
-    throw new VaultError(
+    throw new ToolError(
+      "vault",
       `template ${file} line ${first.line}: vault key ${first.path} ${first.why}${rest}; nothing was written`,
     );
   }
@@ -89,6 +90,6 @@ export async function readTemplate(file: string): Promise<string> {
       : error instanceof Error
       ? error.message
       : String(error);
-    throw new ConfigError(`cannot read the template ${file}: ${cause}`);
+    throw new ToolError("config", `cannot read the template ${file}: ${cause}`);
   }
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConfigError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 
 /** The commands the tool runs. */
 export type Command = "load" | "get" | "render" | "export" | "mask";
@@ -48,30 +48,35 @@ export function checkCommand(
 ): Command {
   const names = Object.keys(COMMANDS);
   if (!names.includes(name)) {
-    throw new ConfigError(`unknown command "${name}"; the commands are: ${names.join(", ")}`);
+    throw new ToolError(
+      "config",
+      `unknown command "${name}"; the commands are: ${names.join(", ")}`,
+    );
   }
   const command = name as Command;
   const spec = COMMANDS[command];
   const required = spec.args.filter((arg) => !arg.endsWith("?")).length;
   if (args.length < required) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `${command} needs ${spec.args[args.length]}: secrets-orchestrator ${command} ${
         spec.args.join(" ")
       }`,
     );
   }
   if (args.length > spec.args.length) {
-    throw new ConfigError(`unexpected argument "${args[spec.args.length]}"; see --help`);
+    throw new ToolError("config", `unexpected argument "${args[spec.args.length]}"; see --help`);
   }
   for (const flag of COMMAND_FLAGS) {
     const value = values[flag];
     if (value === undefined) continue;
     const allowed = spec.flags[flag];
     if (allowed === undefined) {
-      throw new ConfigError(`--${flag} does not apply to ${command}; see --help`);
+      throw new ToolError("config", `--${flag} does not apply to ${command}; see --help`);
     }
     if (allowed.length > 0 && !allowed.includes(String(value))) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `--${flag} ${JSON.stringify(String(value))} is not accepted by ${command}; use one of ${
           allowed.join(", ")
         }`,
@@ -79,7 +84,7 @@ export function checkCommand(
     }
   }
   if (command === "export" && values.format === undefined) {
-    throw new ConfigError(`export needs --format, one of ${EXPORT_FORMATS.join(", ")}`);
+    throw new ToolError("config", `export needs --format, one of ${EXPORT_FORMATS.join(", ")}`);
   }
   return command;
 }

@@ -119,13 +119,13 @@ export interface Provider {
   readonly params: readonly ParamDoc[];
   /**
    * Validate the settings and return the dotted vault paths of credentials this run needs
-   * from the existing vault (for example `AWS.DEFAULT.S3_KEY`). Throws `ConfigError`.
+   * from the existing vault (for example `AWS.DEFAULT.S3_KEY`). Throws `ToolError` (config).
    */
   credentialPaths(settings: ProviderSettings): string[];
   /** The hosts, files and programs this run needs, derived from the settings. */
   sandbox(settings: ProviderSettings): SandboxPlan;
   /** List and fetch the selected secrets, handing each to `ctx.emit`. Runs in the Worker. */
   fetch(ctx: FetchContext): Promise<void>;
-  /** Turn one fetched secret into vault entries. Throws `ConflictError` for unusable names. */
+  /** Turn one fetched secret into vault entries. Throws `ToolError` (conflict) for unusable names. */
   map(secret: FetchedSecret, settings: ProviderSettings): VaultEntry[];
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BackendError, type ErrorData, fromErrorData, OrchestratorError } from "../kit/errors.ts";
+import { type ErrorData, fromErrorData, ToolError } from "../kit/errors.ts";
 import type { Logger } from "../output/log.ts";
 import { toWorkerPermissions } from "./permissions.ts";
 import type { Redactor } from "../output/redact.ts";
@@ -70,7 +70,7 @@ export function fetchSandboxed(
       } as WorkerOptions);
     } catch (error) {
       reject(
-        new OrchestratorError(
+        new ToolError(
           "internal",
           `cannot start the backend sandbox: ${error instanceof Error ? error.message : error}`,
         ),
@@ -78,7 +78,7 @@ export function fetchSandboxed(
       return;
     }
     let count = 0;
-    const finish = (error?: OrchestratorError) => {
+    const finish = (error?: ToolError) => {
       clearTimeout(timer);
       worker.terminate();
       log.done();
@@ -87,7 +87,8 @@ export function fetchSandboxed(
     };
     const timer = setTimeout(() => {
       finish(
-        new BackendError(
+        new ToolError(
+          "backend",
           `${request.manager}: the fetch did not finish within ${
             options.timeoutMs / 1000
           }s (SECRETS_TIMEOUT); check the backend's reachability or raise the timeout`,
@@ -122,7 +123,7 @@ export function fetchSandboxed(
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
       finish(
-        new OrchestratorError(
+        new ToolError(
           "internal",
           `the backend sandbox failed: ${redactor.redact(event.message)}`,
         ),

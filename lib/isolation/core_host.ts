@@ -8,7 +8,7 @@
  */
 
 import type { Config } from "../cli/config.ts";
-import { OrchestratorError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import { writeStderr } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { type RunPermissions, toWorkerPermissions } from "./permissions.ts";
@@ -73,7 +73,7 @@ export function startCore(perms: RunPermissions, redactor: Redactor): CoreWorker
     event.preventDefault();
     worker.terminate();
     const cause = redactor.redact(event.message.split("\n")[0]);
-    failure = new OrchestratorError("internal", `the run failed: ${cause}`);
+    failure = new ToolError("internal", `the run failed: ${cause}`);
     settle?.reject(failure);
   };
   const send = (input: CoreInput) => worker.postMessage(input);

@@ -1,13 +1,22 @@
 /**
- * Typed errors. Each kind carries the process exit code documented in the README, and
- * every message says what went wrong and what to do. No message ever carries a secret
- * value: name the secret, the key and the cause instead.
+ * Errors as data: a failure has a kind, the kind decides the exit code, and the message
+ * says what went wrong and what to do. No message ever carries a secret value: name the
+ * secret, the key and the cause instead.
+ *
+ * @example
+ * ```ts
+ * const error = new ToolError("config", "SECRETS_TIMEOUT=\"x\" is not a number of seconds");
+ * error.exitCode; // 2
+ * ```
  *
  * @module
  */
 
-/** Exit codes, as documented in the README. */
-export const ExitCode = {
+/** The kinds of failure the tool distinguishes. */
+export type ErrorKind = "config" | "auth" | "backend" | "conflict" | "vault" | "internal";
+
+/** Exit codes by outcome: 0 for success, then one per {@linkcode ErrorKind}. */
+export const ExitCode: Readonly<Record<"ok" | ErrorKind, number>> = {
   ok: 0,
   internal: 1,
   config: 2,
@@ -15,13 +24,21 @@ export const ExitCode = {
   backend: 4,
   conflict: 5,
   vault: 6,
-} as const;
+};
 
-/** The kinds of failure the tool distinguishes. */
-export type ErrorKind = "config" | "auth" | "backend" | "conflict" | "vault" | "internal";
+/** What each exit code means, for `--help` and the docs. */
+export const EXIT_MEANINGS: Readonly<Record<"ok" | ErrorKind, string>> = {
+  ok: "ok",
+  internal: "unexpected failure (a bug: please report it)",
+  config: "configuration",
+  auth: "authentication",
+  backend: "backend or network",
+  conflict: "conflict",
+  vault: "vault file",
+};
 
-/** Base class of every error the tool raises on purpose. */
-export class OrchestratorError extends Error {
+/** An error the tool raises on purpose. */
+export class ToolError extends Error {
   /** The failure kind, which decides the exit code. */
   readonly kind: ErrorKind;
 
@@ -38,55 +55,22 @@ export class OrchestratorError extends Error {
   }
 }
 
-/** Bad or missing configuration (environment variables, flags, script paths). */
-export class ConfigError extends OrchestratorError {
-  /** Create a configuration error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super("config", message, options);
-  }
+/** Whether `error` is a {@linkcode ToolError} of `kind`. */
+export function isKind(error: unknown, kind: ErrorKind): error is ToolError {
+  return error instanceof ToolError && error.kind === kind;
 }
 
-/** The backend refused our identity or the identity lacks a permission. */
-export class AuthError extends OrchestratorError {
-  /** Create an authentication error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super("auth", message, options);
-  }
-}
-
-/** The backend or the network failed (after retries), or answered something unusable. */
-export class BackendError extends OrchestratorError {
-  /** Create a backend error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super("backend", message, options);
-  }
-}
-
-/** Fetched secrets cannot be merged: collisions, a key both value and namespace, bad keys. */
-export class ConflictError extends OrchestratorError {
-  /** Create a conflict error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super("conflict", message, options);
-  }
-}
-
-/** The vault file cannot be read, parsed, locked or written. */
-export class VaultError extends OrchestratorError {
-  /** Create a vault error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super("vault", message, options);
-  }
-}
-
-/** A plain-data form of an error, for crossing the worker boundary. */
+/** A plain-data form of an error, for crossing a Worker boundary. */
 export interface ErrorData {
+  /** The failure kind. */
   kind: ErrorKind;
+  /** The message (already free of secret values). */
   message: string;
 }
 
 /** Turn any thrown value into plain data. Unknown errors become `internal`. */
 export function toErrorData(error: unknown): ErrorData {
-  if (error instanceof OrchestratorError) return { kind: error.kind, message: error.message };
+  if (error instanceof ToolError) return { kind: error.kind, message: error.message };
   if (error instanceof Error) {
     return { kind: "internal", message: `${error.name}: ${error.message}` };
   }
@@ -94,19 +78,6 @@ export function toErrorData(error: unknown): ErrorData {
 }
 
 /** Rebuild a typed error from its plain-data form. */
-export function fromErrorData(data: ErrorData): OrchestratorError {
-  switch (data.kind) {
-    case "config":
-      return new ConfigError(data.message);
-    case "auth":
-      return new AuthError(data.message);
-    case "backend":
-      return new BackendError(data.message);
-    case "conflict":
-      return new ConflictError(data.message);
-    case "vault":
-      return new VaultError(data.message);
-    default:
-      return new OrchestratorError("internal", data.message);
-  }
+export function fromErrorData(data: ErrorData): ToolError {
+  return new ToolError(data.kind, data.message);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ConflictError } from "./errors.ts";
+import { ToolError } from "./errors.ts";
 import type { FetchedSecret, LeafValue, SecretValue, VaultEntry } from "../contract/provider.ts";
 
 /** Remove `prefix` from the start of `name` when present. */
@@ -27,7 +27,8 @@ export function stripPrefix(name: string, prefix: string | undefined): string {
 export function splitKey(key: string, source: string): string[] {
   const segments = key.split(".");
   if (key === "" || segments.some((segment) => segment === "")) {
-    throw new ConflictError(
+    throw new ToolError(
+      "conflict",
       `secret "${source}" maps to the vault key "${key}", which has an empty segment; rename the secret or its JSON key`,
     );
   }
@@ -71,7 +72,8 @@ export function parseJsonObject(
     parsed = JSON.parse(text);
   } catch (error) {
     const cause = error instanceof SyntaxError ? positionOf(error.message) : "";
-    throw new ConflictError(
+    throw new ToolError(
+      "conflict",
       `secret "${source}" looks like JSON but does not parse${cause}; fix the secret or unset SECRETS_EXPAND_JSON`,
     );
   }
@@ -108,7 +110,8 @@ function toLeaf(value: unknown, path: readonly string[], source: string): LeafVa
   if (typeof value === "string" || typeof value === "boolean") return value;
   if (typeof value === "number" && Number.isFinite(value)) return value;
   const what = value === null ? "null" : Array.isArray(value) ? "a list" : typeof value;
-  throw new ConflictError(
+  throw new ToolError(
+    "conflict",
     `secret "${source}" gives the vault key "${
       path.join(".")
     }" ${what}; only strings, numbers, booleans and mappings can be stored`,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { BackendError, OrchestratorError } from "./errors.ts";
+import { ToolError } from "./errors.ts";
 import { watchdog } from "./watchdog.ts";
 
 /** Thrown by an attempt to ask for another try (throttling, 5xx, a truncated body). */
@@ -61,8 +61,9 @@ export function isNetworkError(error: unknown): boolean {
     error instanceof Deno.errors.TimedOut;
 }
 
-function stoppedAtDeadline(operation: string, lastCause: string): BackendError {
-  return new BackendError(
+function stoppedAtDeadline(operation: string, lastCause: string): ToolError {
+  return new ToolError(
+    "backend",
     `${operation}: stopped at the overall deadline (SECRETS_TIMEOUT); last cause: ${lastCause}`,
   );
 }
@@ -84,7 +85,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 /**
  * Run `attempt` until it succeeds, retrying on {@linkcode RetryableError} and network
- * errors. Any other error (an `AuthError`, a `BackendError` for a 404) ends at once.
+ * errors. Any other error (an `ToolError` (auth), a `ToolError` (backend) for a 404) ends at once.
  * The attempt receives a signal that aborts after the per-attempt timeout.
  *
  * @example
@@ -124,7 +125,7 @@ export async function withRetry<T>(
       return await attempt(controller.signal);
     } catch (error) {
       if (options.signal?.aborted) throw stoppedAtDeadline(options.operation, lastCause);
-      if (error instanceof OrchestratorError) throw error;
+      if (error instanceof ToolError) throw error;
       if (error instanceof RetryableError) {
         lastCause = error.message;
       } else if (isNetworkError(error) || timedOut) {
@@ -151,7 +152,8 @@ export async function withRetry<T>(
       options.signal?.removeEventListener("abort", onAbort);
     }
   }
-  throw new BackendError(
+  throw new ToolError(
+    "backend",
     `${options.operation} failed after retries; last cause: ${lastCause}. Check the backend's health and your network, then run again`,
   );
 }

@@ -4,12 +4,12 @@
  * @module
  */
 
-import { ExitCode, OrchestratorError } from "../kit/errors.ts";
+import { ExitCode, ToolError } from "../kit/errors.ts";
 import type { Logger } from "./log.ts";
 
 /** Report a failure as one line and return its exit code. */
 export function reportFailure(error: unknown, log: Logger): number {
-  if (error instanceof OrchestratorError) {
+  if (error instanceof ToolError) {
     log.error(error.message);
     return error.exitCode;
   }

@@ -2,13 +2,13 @@
  * Encryption of the vault at rest: JWE compact serialization (`dir` + `A256GCM`, with
  * `jose`), the content key derived with HKDF-SHA-256 from `DATAOPS_VAULT_KEY` and the
  * salt file `vault.salt` beside the vault. A wrong key, a wrong salt or a modified file
- * fails authentication: a {@linkcode VaultError}, never garbage. `jose` is loaded on first
+ * fails authentication: a `vault` {@linkcode ToolError}, never garbage. `jose` is loaded on first
  * use, so plain vaults never load it.
  *
  * @module
  */
 
-import { ConfigError, VaultError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 
 /** Characters of a new salt (hex). */
 export const SALT_HEX_LENGTH = 20;
@@ -25,12 +25,14 @@ const HEADER = { alg: "dir", enc: "A256GCM", cty: "application/yaml" } as const;
 /** Check `DATAOPS_VAULT_KEY` (never quoting it): set, not blank, long enough. */
 export function checkVaultKey(key: string): void {
   if (key.trim() === "") {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       "DATAOPS_VAULT_KEY is set but empty; unset it for a plain vault or set a random key (openssl rand -hex 32)",
     );
   }
   if (key.length < MIN_KEY_LENGTH) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `DATAOPS_VAULT_KEY has ${key.length} characters; use at least ${MIN_KEY_LENGTH} random ones (openssl rand -hex 32)`,
     );
   }
@@ -40,7 +42,8 @@ export function checkVaultKey(key: string): void {
 export function parseSalt(text: string, path: string): Uint8Array {
   const hex = text.trim();
   if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length < SALT_HEX_LENGTH || hex.length % 2 !== 0) {
-    throw new VaultError(
+    throw new ToolError(
+      "vault",
       `the salt file ${path} is not ${SALT_HEX_LENGTH} or more hex characters; restore it (a new salt cannot decrypt the existing vault)`,
     );
   }
@@ -83,7 +86,7 @@ export async function encryptVault(text: string, key: Uint8Array): Promise<strin
 
 /**
  * Decrypt an encrypted vault. Only `dir` + `A256GCM` is accepted; failure to
- * authenticate is a {@linkcode VaultError} naming the likely causes.
+ * authenticate is a `vault` {@linkcode ToolError} naming the likely causes.
  */
 export async function decryptVault(jwe: string, key: Uint8Array, path: string): Promise<string> {
   const { compactDecrypt, errors } = await import("jose");
@@ -95,12 +98,14 @@ export async function decryptVault(jwe: string, key: Uint8Array, path: string): 
     }));
   } catch (error) {
     if (error instanceof errors.JWEDecryptionFailed) {
-      throw new VaultError(
+      throw new ToolError(
+        "vault",
         `cannot decrypt the vault ${path}: DATAOPS_VAULT_KEY or vault.salt is not the one it was written with, or the file was modified; nothing was written`,
       );
     }
     if (error instanceof errors.JOSEError) {
-      throw new VaultError(
+      throw new ToolError(
+        "vault",
         `the encrypted vault ${path} is not a valid JWE (${error.code}); it was modified or truncated; restore it, nothing was written`,
       );
     }
@@ -109,6 +114,6 @@ export async function decryptVault(jwe: string, key: Uint8Array, path: string): 
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(plaintext);
   } catch {
-    throw new VaultError(`the decrypted vault ${path} is not UTF-8 text; restore it`);
+    throw new ToolError("vault", `the decrypted vault ${path} is not UTF-8 text; restore it`);
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import { type Document, isMap, isScalar, parseDocument } from "./yaml.ts";
-import { VaultError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import { dirname, tempPathFor } from "./paths.ts";
 
 /** The vault as read: its exact bytes (null when absent) and its parsed document. */
@@ -26,14 +26,18 @@ export function parseVault(text: string, path: string): Document {
     const first = doc.errors[0];
     const line = first.linePos?.[0]?.line;
     const where = line === undefined ? "" : ` at line ${line}`;
-    throw new VaultError(
+    throw new ToolError(
+      "vault",
       `the vault ${path} is not valid YAML${where} (${first.code}); fix or remove the file, nothing was written`,
     );
   }
   const root = doc.contents;
   const empty = root === null || (isScalar(root) && root.value === null);
   if (!empty && !isMap(root)) {
-    throw new VaultError(`the vault ${path} must be a mapping of keys at its top level; fix it`);
+    throw new ToolError(
+      "vault",
+      `the vault ${path} must be a mapping of keys at its top level; fix it`,
+    );
   }
   return doc;
 }
@@ -47,7 +51,7 @@ export async function readVault(path: string): Promise<VaultSnapshot> {
     if (error instanceof Deno.errors.NotFound) {
       text = null;
     } else {
-      throw new VaultError(`cannot read the vault ${path}: ${describe(error)}`);
+      throw new ToolError("vault", `cannot read the vault ${path}: ${describe(error)}`);
     }
   }
   return { path, text, doc: parseVault(text ?? "", path) };
@@ -84,7 +88,8 @@ export async function writeAtomic(path: string, text: string, what = "the vault"
     await Deno.rename(temp, path);
   } catch (error) {
     await Deno.remove(temp).catch(() => {});
-    throw new VaultError(
+    throw new ToolError(
+      "vault",
       `cannot write ${what} ${path}: ${describe(error)}; it was left as it was`,
     );
   }
@@ -131,7 +136,7 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
       return await open();
     });
   } catch (error) {
-    throw new VaultError(`cannot create the vault lock ${lockPath}: ${describe(error)}`);
+    throw new ToolError("vault", `cannot create the vault lock ${lockPath}: ${describe(error)}`);
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((resolve) => {
@@ -140,7 +145,8 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
   const got = await Promise.race([file.lock(true).then(() => "locked" as const), timeout]);
   clearTimeout(timer);
   if (got === "timeout") {
-    throw new VaultError(
+    throw new ToolError(
+      "vault",
       `another run holds the vault lock ${lockPath} after ${
         Math.round(timeoutMs / 1000)
       }s; wait for it to finish or raise SECRETS_LOCK_TIMEOUT`,

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { VaultError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import type { Logger } from "../output/log.ts";
 import { leaves, toTree } from "./tree.ts";
 import { writeAtomic } from "./file.ts";
@@ -98,7 +98,8 @@ async function readManifestText(path: string): Promise<string | null> {
     return await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
-    throw new VaultError(
+    throw new ToolError(
+      "vault",
       `cannot read the manifest ${path}: ${error instanceof Error ? error.message : error}`,
     );
   }

@@ -7,7 +7,7 @@
  */
 
 import { type Document, isMap, isScalar, type Node, Pair, Scalar, YAMLMap } from "./yaml.ts";
-import { ConflictError, VaultError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import type { VaultEntry } from "../contract/provider.ts";
 
 /** Which keys a merge adds, changes and leaves as they are (dotted paths, sorted). */
@@ -36,7 +36,8 @@ export function checkEntries(entries: readonly VaultEntry[]): VaultEntry[] {
   for (const { entry, key } of keyed) {
     const twin = leaves.get(key);
     if (twin) {
-      throw new ConflictError(
+      throw new ToolError(
+        "conflict",
         `secrets "${twin.source}" and "${entry.source}" both map to the vault key "${key}"; rename one of them`,
       );
     }
@@ -48,7 +49,8 @@ export function checkEntries(entries: readonly VaultEntry[]): VaultEntry[] {
       prefix = i === 0 ? entry.path[0] : `${prefix}.${entry.path[i]}`;
       const holder = leaves.get(prefix);
       if (holder) {
-        throw new ConflictError(
+        throw new ToolError(
+          "conflict",
           `vault key "${prefix}" (from secret "${holder.source}") would be both a value and the namespace of "${key}" (from secret "${entry.source}"); a key cannot be both`,
         );
       }
@@ -100,7 +102,10 @@ function rootMap(doc: Document): YAMLMap | undefined {
   if (root === null || root === undefined) return undefined;
   if (isScalar(root) && (root.value === null || root.value === undefined)) return undefined;
   if (isMap(root)) return root;
-  throw new VaultError("the vault's top level is not a mapping of keys; fix the vault file");
+  throw new ToolError(
+    "vault",
+    "the vault's top level is not a mapping of keys; fix the vault file",
+  );
 }
 
 /** Walk the document along `path`: where it ends, and what stands there. */
@@ -140,13 +145,15 @@ export function planMerge(doc: Document, entries: readonly VaultEntry[]): MergeP
         plan.added.push(key);
         break;
       case "blocked":
-        throw new ConflictError(
+        throw new ToolError(
+          "conflict",
           `vault key "${
             dotted(entry.path.slice(0, found.depth))
           }" holds a value in the existing vault, so secret "${entry.source}" cannot add "${key}" below it; remove one of them`,
         );
       case "map":
-        throw new ConflictError(
+        throw new ToolError(
+          "conflict",
           `vault key "${key}" is a namespace in the existing vault, so secret "${entry.source}" cannot store a value there; remove one of them`,
         );
       case "leaf": {

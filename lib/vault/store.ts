@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ConfigError, VaultError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import {
   checkVaultKey,
   decryptVault,
@@ -55,7 +55,7 @@ async function readText(path: string, what: string): Promise<string | null> {
       : error instanceof Error
       ? error.message
       : String(error);
-    throw new VaultError(`cannot read ${what} ${path}: ${cause}`);
+    throw new ToolError("vault", `cannot read ${what} ${path}: ${cause}`);
   }
 }
 
@@ -75,7 +75,8 @@ async function loadSalt(path: string, create: boolean): Promise<Uint8Array | nul
     await Deno.chmod(path, 0o600);
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) {
-      throw new VaultError(
+      throw new ToolError(
+        "vault",
         `cannot create the salt file ${path}: ${error instanceof Error ? error.message : error}`,
       );
     }
@@ -91,7 +92,8 @@ function plainStore(vaultPath: string): VaultStore {
     async read() {
       const enc = encryptedPath(vaultPath);
       if ((await readText(enc, "the encrypted vault")) !== null) {
-        throw new ConfigError(
+        throw new ToolError(
+          "config",
           `the vault is encrypted (${enc} exists) but DATAOPS_VAULT_KEY is not set; set it to read or update the vault`,
         );
       }
@@ -109,7 +111,8 @@ function encryptedStore(vaultPath: string, secret: string): VaultStore {
   const keyFor = async (create: boolean): Promise<Uint8Array> => {
     const bytes = await loadSalt(salt, create);
     if (bytes === null) {
-      throw new VaultError(
+      throw new ToolError(
+        "vault",
         `the encrypted vault ${path} exists but its salt file ${salt} does not; restore the salt file, the vault cannot be decrypted without it`,
       );
     }

@@ -7,7 +7,7 @@
  */
 
 import { hostPort, parseBool, parseHttpUrl, parseWholeNumber } from "../../lib/cli/config.ts";
-import { ConfigError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import type { ParamDoc } from "../../lib/kit/params.ts";
 import type { ProviderSettings, SandboxPlan } from "../../lib/contract/provider.ts";
 
@@ -131,7 +131,8 @@ export function region(settings: ProviderSettings): string {
   const value = settings.env.SECRETS_AWS_REGION?.trim() || settings.env.AWS_REGION?.trim() ||
     DEFAULT_REGION;
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `AWS region ${
         JSON.stringify(value)
       } is not a region name like eu-west-2; fix SECRETS_AWS_REGION or AWS_REGION`,
@@ -193,7 +194,8 @@ function containerUrl(settings: ProviderSettings): string | undefined {
   const loopback = url.hostname === "localhost" || url.hostname.startsWith("127.") ||
     url.hostname === "[::1]";
   if (url.protocol === "http:" && !loopback && !CONTAINER_HOSTS.has(url.hostname)) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       "AWS_CONTAINER_CREDENTIALS_FULL_URI must use https, or http to a loopback address or the ECS/EKS link-local hosts",
     );
   }
@@ -208,7 +210,8 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
     const secretAccessKey = settings.vaultCredentials[secret];
     if (accessKeyId && secretAccessKey) return { kind: "vault", accessKeyId, secretAccessKey };
     if (accessKeyId || secretAccessKey) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `the vault holds ${accessKeyId ? access : secret} but not ${
           accessKeyId ? secret : access
         }; add both AWS keys, or set SECRETS_AWS_USE_ROLE=true`,
@@ -218,7 +221,8 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
   const env = settings.env;
   if (env.AWS_ACCESS_KEY_ID || env.AWS_SECRET_ACCESS_KEY) {
     if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together",
       );
     }
@@ -231,13 +235,15 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
   }
   if (env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_ROLE_ARN) {
     if (!env.AWS_WEB_IDENTITY_TOKEN_FILE || !env.AWS_ROLE_ARN) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         "web identity needs both AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE",
       );
     }
     const roleArn = env.AWS_ROLE_ARN.trim();
     if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(roleArn)) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `AWS_ROLE_ARN=${
           JSON.stringify(roleArn.slice(0, 100))
         } is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
@@ -245,7 +251,8 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
     }
     const sessionName = env.AWS_ROLE_SESSION_NAME?.trim() || "secrets-orchestrator";
     if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `AWS_ROLE_SESSION_NAME=${
           JSON.stringify(sessionName.slice(0, 100))
         } is not valid: 2-64 characters of letters, digits and _+=,.@-`,
@@ -262,7 +269,8 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
   const container = containerUrl(settings);
   // deno-lint-ignore no-control-regex -- control characters are exactly what is refused
   if (container && /[\x00-\x1f\x7f]/.test(env.AWS_CONTAINER_AUTHORIZATION_TOKEN ?? "")) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       "AWS_CONTAINER_AUTHORIZATION_TOKEN contains a control character (CR, LF, ...); it cannot be sent as a header, fix the variable",
     );
   }
@@ -275,7 +283,8 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
     };
   }
   if (parseBool("AWS_EC2_METADATA_DISABLED", env.AWS_EC2_METADATA_DISABLED, false)) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       "no AWS credentials: the vault holds no keys, no AWS_* credentials are set and AWS_EC2_METADATA_DISABLED is true",
     );
   }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AuthError, BackendError, ConfigError } from "../../lib/kit/errors.ts";
+import { isKind, ToolError } from "../../lib/kit/errors.ts";
 import { isNetworkError, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { CredentialSource } from "./config.ts";
@@ -130,18 +130,18 @@ function retryOptions(ctx: FetchContext, operation: string) {
 async function readTokenFile(path: string, what: string): Promise<string> {
   try {
     const token = (await Deno.readTextFile(path)).trim();
-    if (token === "") throw new ConfigError(`${what} ${path} is empty`);
+    if (token === "") throw new ToolError("config", `${what} ${path} is empty`);
     return token;
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`${what} ${path} cannot be read: ${(error as Error).name}`);
+    if (isKind(error, "config")) throw error;
+    throw new ToolError("config", `${what} ${path} cannot be read: ${(error as Error).name}`);
   }
 }
 
 function parseExpiry(text: string | undefined, what: string): number {
   const time = text === undefined ? NaN : Date.parse(text);
   if (Number.isNaN(time)) {
-    throw new BackendError(`${what} returned credentials without a valid Expiration`);
+    throw new ToolError("backend", `${what} returned credentials without a valid Expiration`);
   }
   return time;
 }
@@ -183,7 +183,8 @@ async function webIdentity(
     if (response.status >= 500 || STS_RETRYABLE.has(code)) {
       throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
     }
-    throw new AuthError(
+    throw new ToolError(
+      "auth",
       `${operation} for ${source.roleArn} was refused: ${code}${
         message ? `: ${message.slice(0, 300)}` : ""
       }; check the role's trust policy and the token in AWS_WEB_IDENTITY_TOKEN_FILE`,
@@ -193,7 +194,7 @@ async function webIdentity(
   const secretAccessKey = xmlText(xml, "SecretAccessKey");
   const sessionToken = xmlText(xml, "SessionToken");
   if (!accessKeyId || !secretAccessKey || !sessionToken) {
-    throw new BackendError(`${operation} answered without credentials`);
+    throw new ToolError("backend", `${operation} answered without credentials`);
   }
   return {
     accessKeyId,
@@ -214,10 +215,10 @@ interface JsonCredentials {
 
 function fromJson(json: JsonCredentials, what: string): AwsCredentials {
   if (json.Code !== undefined && json.Code !== "Success") {
-    throw new AuthError(`${what} returned ${json.Code}; check the attached role`);
+    throw new ToolError("auth", `${what} returned ${json.Code}; check the attached role`);
   }
   if (!json.AccessKeyId || !json.SecretAccessKey) {
-    throw new BackendError(`${what} answered without credentials`);
+    throw new ToolError("backend", `${what} answered without credentials`);
   }
   return {
     accessKeyId: json.AccessKeyId,
@@ -246,7 +247,8 @@ async function container(
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableError(`HTTP ${response.status}`, retryAfterMs(response));
     }
-    throw new AuthError(
+    throw new ToolError(
+      "auth",
       `${operation}: the endpoint refused the request (HTTP ${response.status}); check AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`,
     );
   }, retryOptions(ctx, operation));
@@ -281,14 +283,15 @@ async function imds(
       await response.body?.cancel();
       // 403: IMDS disabled for tokens; 404/405: an IMDSv1-only endpoint. Try without a token.
       if (![403, 404, 405].includes(response.status)) {
-        throw new BackendError(
+        throw new ToolError(
+          "backend",
           `${operation}: PUT /latest/api/token answered HTTP ${response.status}`,
         );
       }
       ctx.log.debug(`${operation}: no IMDSv2 token (HTTP ${response.status}), trying IMDSv1`);
     }
   } catch (error) {
-    if (error instanceof BackendError) throw error;
+    if (isKind(error, "backend")) throw error;
     if (ctx.signal.aborted) throw error;
     if (!isNetworkError(error)) throw error;
     tokenTimedOut = true;
@@ -301,34 +304,35 @@ async function imds(
       if (response.ok) return await response.text();
       await response.body?.cancel();
       if (response.status === 401 && tokenTimedOut) {
-        throw new BackendError(`${operation}: ${HOP_LIMIT_HINT}`);
+        throw new ToolError("backend", `${operation}: ${HOP_LIMIT_HINT}`);
       }
       if (response.status === 429 || response.status >= 500) {
         throw new RetryableError(`HTTP ${response.status}`, retryAfterMs(response));
       }
       if (response.status === 404) {
-        throw new AuthError(
+        throw new ToolError(
+          "auth",
           `${operation}: no instance role is attached to this instance (GET ${path} answered 404); attach an instance profile or configure other credentials`,
         );
       }
-      throw new AuthError(`${operation}: GET ${path} answered HTTP ${response.status}`);
+      throw new ToolError("auth", `${operation}: GET ${path} answered HTTP ${response.status}`);
     }, { ...retryOptions(ctx, operation), attempts: tokenTimedOut ? 1 : 4 }).catch((error) => {
-      if (tokenTimedOut && !(error instanceof AuthError)) {
-        throw new BackendError(`${operation}: ${HOP_LIMIT_HINT}`);
+      if (tokenTimedOut && !(isKind(error, "auth"))) {
+        throw new ToolError("backend", `${operation}: ${HOP_LIMIT_HINT}`);
       }
       throw error;
     });
   const roles = await get("/latest/meta-data/iam/security-credentials/");
   const role = roles.split("\n").map((line) => line.trim()).find((line) => line !== "");
   if (!role) {
-    throw new AuthError(`${operation}: no instance role is attached to this instance`);
+    throw new ToolError("auth", `${operation}: no instance role is attached to this instance`);
   }
   const text = await get(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`);
   let json: JsonCredentials;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new BackendError(`${operation}: the credentials of role ${role} are not JSON`);
+    throw new ToolError("backend", `${operation}: the credentials of role ${role} are not JSON`);
   }
   return fromJson(json, `${operation} (role ${role})`);
 }

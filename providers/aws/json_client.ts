@@ -7,7 +7,7 @@
  */
 
 import { AwsV4Signer } from "aws4fetch";
-import { AuthError, BackendError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { createLimiter, type RateGate } from "../../lib/kit/limiters.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
@@ -42,13 +42,13 @@ export const AUTH_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /** An AWS error answer that is neither throttling nor authentication (e.g. not found). */
-export class AwsApiError extends BackendError {
+export class AwsApiError extends ToolError {
   /** The error code from `__type`, e.g. `ResourceNotFoundException`. */
   readonly code: string;
 
   /** Create an API error with its code. */
   constructor(code: string, message: string) {
-    super(message);
+    super("backend", message);
     this.code = code;
   }
 }
@@ -92,13 +92,13 @@ export interface JsonClientOptions {
 }
 
 /** An authentication or permission refusal, with its AWS error code. */
-export class AwsAuthError extends AuthError {
+export class AwsAuthError extends ToolError {
   /** The error code, e.g. `AccessDeniedException`. */
   readonly code: string;
 
   /** Create a refusal with its code. */
   constructor(code: string, message: string) {
-    super(message);
+    super("auth", message);
     this.code = code;
   }
 }

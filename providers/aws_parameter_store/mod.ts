@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ConfigError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import { flatten, nameToPath } from "../../lib/kit/mapping.ts";
 import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
 import {
@@ -211,7 +211,8 @@ async function fetchParameters(ctx: FetchContext): Promise<void> {
       );
       continue;
     }
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_SELECTION entry "${selector}" matches no parameter in AWS SSM Parameter Store (or none visible to these credentials); fix the selection or the region, or set SECRETS_ALLOW_MISSING=1`,
     );
   }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ConfigError, ConflictError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import { flatten, nameToPath } from "../../lib/kit/mapping.ts";
 import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
 import {
@@ -97,7 +97,8 @@ function missing(fetcher: Fetcher, id: string, code: string, message: string): v
       return;
     }
     if (fetcher.selected) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `secret "${id}" in SECRETS_SELECTION does not exist in AWS Secrets Manager in ${fetcher.region} (or is not visible to these credentials); fix the selection or the region`,
       );
     }
@@ -246,7 +247,8 @@ export function mapSecret(secret: FetchedSecret, settings: ProviderSettings): Va
     try {
       parsed = JSON.parse(value);
     } catch {
-      throw new ConflictError(
+      throw new ToolError(
+        "conflict",
         `secret "${secret.name}" looks like JSON but does not parse; fix the secret's value`,
       );
     }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { AuthError, BackendError, ConfigError } from "../../lib/kit/errors.ts";
+import { isKind, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { clientAssertion, JWT_BEARER, parseClientCertificate } from "./certificate.ts";
@@ -112,7 +112,7 @@ function entraCause(body: TokenBody, status: number): string {
 
 function toToken(body: TokenBody, operation: string): AccessToken {
   if (typeof body.access_token !== "string" || body.access_token === "") {
-    throw new BackendError(`${operation}: the answer has no access_token`);
+    throw new ToolError("backend", `${operation}: the answer has no access_token`);
   }
   const now = Date.now();
   const expiresIn = Number(body.expires_in);
@@ -141,16 +141,17 @@ async function tokenResponse(
     );
   }
   if (response.status === 400 || response.status === 401 || response.status === 403) {
-    throw new AuthError(denied(cause));
+    throw new ToolError("auth", denied(cause));
   }
-  throw new BackendError(`${operation}: unexpected HTTP ${response.status} (${cause})`);
+  throw new ToolError("backend", `${operation}: unexpected HTTP ${response.status} (${cause})`);
 }
 
 async function readFile(path: string, what: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (error) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `${what} ${path} cannot be read (${error instanceof Error ? error.name : error})`,
     );
   }
@@ -225,7 +226,8 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
         if (auth.kind === "client_secret") {
           const secret = ctx.settings.vaultCredentials[auth.secretPath];
           if (!secret) {
-            throw new ConfigError(
+            throw new ToolError(
+              "config",
               `the client secret is missing: the vault has no value at ${auth.secretPath} (SECRETS_AZURE_CLIENT_SECRET_LOCATION); store it there, or use a managed identity, a certificate or a federated token`,
             );
           }
@@ -242,7 +244,7 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
         } else {
           const token = (await readFile(auth.path, "AZURE_FEDERATED_TOKEN_FILE")).trim();
           if (token === "") {
-            throw new ConfigError(`AZURE_FEDERATED_TOKEN_FILE ${auth.path} is empty`);
+            throw new ToolError("config", `AZURE_FEDERATED_TOKEN_FILE ${auth.path} is empty`);
           }
           ctx.sensitive(token);
           body.set("client_assertion_type", JWT_BEARER);
@@ -284,8 +286,9 @@ export function tokenCache(plan: AzurePlan, ctx: FetchContext): TokenCache {
           ctx.log.debug(`token request retry ${n} in ${Math.round(delay)}ms: ${cause}`),
       });
     } catch (error) {
-      if (imds && error instanceof BackendError) {
-        throw new BackendError(
+      if (imds && isKind(error, "backend")) {
+        throw new ToolError(
+          "backend",
           `${error.message}. Off Azure VMs and AKS nodes there is no IMDS: set SECRETS_AZURE_USE_MANAGED_IDENTITY=0 and configure a service principal`,
         );
       }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ConfigError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import { parsePem, pkcs1ToPkcs8, toPem } from "./der.ts";
 
 /** The `client_assertion_type` for a JWT client assertion. */
@@ -37,12 +37,14 @@ export async function parseClientCertificate(
   const blocks = parsePem(text);
   const cert = blocks.find((b) => b.label === "CERTIFICATE");
   if (!cert) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_AZURE_CLIENT_CERTIFICATE_PATH ${path} holds no "BEGIN CERTIFICATE" block; it needs the certificate and its private key in PEM`,
     );
   }
   if (blocks.some((b) => b.label === "ENCRYPTED PRIVATE KEY")) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_AZURE_CLIENT_CERTIFICATE_PATH ${path} holds an encrypted private key; store it unencrypted (openssl pkcs8 -topk8 -nocrypt)`,
     );
   }
@@ -52,7 +54,8 @@ export async function parseClientCertificate(
       return rsa ? pkcs1ToPkcs8(rsa.der) : undefined;
     })();
   if (!pkcs8) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_AZURE_CLIENT_CERTIFICATE_PATH ${path} holds no RSA private key ("BEGIN PRIVATE KEY" or "BEGIN RSA PRIVATE KEY")`,
     );
   }
@@ -61,7 +64,8 @@ export async function parseClientCertificate(
   try {
     key = await importPKCS8(toPem("PRIVATE KEY", pkcs8), ASSERTION_ALG);
   } catch {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_AZURE_CLIENT_CERTIFICATE_PATH ${path}: the private key is not a usable RSA key (Microsoft Entra certificates must be RSA)`,
     );
   }

@@ -13,7 +13,7 @@ import {
   parseWholeNumber,
   resolveProjectPath,
 } from "../../lib/cli/config.ts";
-import { ConfigError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import type { ParamDoc } from "../../lib/kit/params.ts";
 import type { ProviderSettings } from "../../lib/contract/provider.ts";
 
@@ -140,14 +140,15 @@ export { hostPort };
 function parseUrl(name: string, text: string, httpAnywhere: boolean): URL {
   const url = parseHttpUrl(name, text);
   if (url.protocol === "http:" && !httpAnywhere && !isLoopback(url)) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `${name}=${
         JSON.stringify(text)
       } uses plain http, which is allowed only for loopback addresses; use https://`,
     );
   }
   if (url.username || url.password) {
-    throw new ConfigError(`${name} must not carry a user name or password`);
+    throw new ToolError("config", `${name} must not carry a user name or password`);
   }
   return url;
 }
@@ -156,13 +157,15 @@ function parseUrl(name: string, text: string, httpAnywhere: boolean): URL {
 export function vaultUrl(env: Readonly<Record<string, string>>): URL {
   const text = env.SECRETS_AZURE_KEY_VAULT_URL?.trim();
   if (!text) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       "SECRETS_MANAGER=AZURE_KEY_VAULT needs SECRETS_AZURE_KEY_VAULT_URL, e.g. https://NAME.vault.azure.net",
     );
   }
   const url = parseUrl("SECRETS_AZURE_KEY_VAULT_URL", text, false);
   if (url.search || url.hash || url.pathname.replace(/\/+$/, "") !== "") {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_AZURE_KEY_VAULT_URL=${
         JSON.stringify(text)
       } must be the vault's base URL only, e.g. https://NAME.vault.azure.net`,
@@ -196,15 +199,16 @@ const ID = /^[0-9A-Za-z][0-9A-Za-z._-]*$/;
 function requireId(value: string | undefined, names: string, what: string): string {
   const id = value?.trim();
   if (!id) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_AZURE_USE_MANAGED_IDENTITY=0 needs ${names}, the ${what} of the service principal`,
     );
   }
-  if (!ID.test(id)) throw new ConfigError(`${names.split(" ")[0]} is not a valid ${what}`);
+  if (!ID.test(id)) throw new ToolError("config", `${names.split(" ")[0]} is not a valid ${what}`);
   return id;
 }
 
-/** Work out the whole plan from the settings; throws `ConfigError` on anything wrong. */
+/** Work out the whole plan from the settings; throws `ToolError` (config) on anything wrong. */
 export function azurePlan(settings: ProviderSettings): AzurePlan {
   const env = settings.env;
   const vault = vaultUrl(env);
@@ -219,13 +223,14 @@ export function azurePlan(settings: ProviderSettings): AzurePlan {
   let auth: AuthPlan;
   if (managed) {
     if (clientIdText !== undefined && !ID.test(clientIdText)) {
-      throw new ConfigError("SECRETS_AZURE_CLIENT_ID is not a valid client id");
+      throw new ToolError("config", "SECRETS_AZURE_CLIENT_ID is not a valid client id");
     }
     const endpoint = env.IDENTITY_ENDPOINT?.trim();
     const header = env.IDENTITY_HEADER?.trim();
     if (endpoint || header) {
       if (!endpoint || !header) {
-        throw new ConfigError(
+        throw new ToolError(
+          "config",
           `${endpoint ? "IDENTITY_ENDPOINT" : "IDENTITY_HEADER"} is set without ${
             endpoint ? "IDENTITY_HEADER" : "IDENTITY_ENDPOINT"
           }; App Service managed identity needs both (Azure Arc is not supported)`,

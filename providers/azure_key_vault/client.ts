@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AuthError, BackendError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import type { AdaptiveLimiter, RateGate, RateLimit } from "../../lib/kit/limiters.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
@@ -123,7 +123,8 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
           retryAfterMs(response),
         );
       }
-      throw new BackendError(
+      throw new ToolError(
+        "backend",
         `Azure Key Vault ${operation} failed: ${describe(error, response.status)}${
           error.message ? ` (${error.message.split(/\r?\n/)[0].slice(0, 200)})` : ""
         }`,
@@ -143,7 +144,8 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
     );
     if (answer.status !== 401) return answer;
     if (pass === 2) {
-      throw new AuthError(
+      throw new ToolError(
+        "auth",
         `Azure Key Vault ${client.vault.host} refused a fresh token for ${operation} (HTTP 401); the identity's token is not valid for this vault: check the tenant and that the vault is in it`,
       );
     }
@@ -153,7 +155,8 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
 }
 
 function denied(client: KeyVaultClient, operation: string, permission: string, error: KvError) {
-  return new AuthError(
+  return new ToolError(
+    "auth",
     `Azure Key Vault ${client.vault.host} denied ${operation} (${
       describe(error, 403)
     }): the identity lacks the secrets ${permission} permission; grant it the "Key Vault Secrets User" role on the vault (RBAC) or an access policy with secret permissions list and get`,
@@ -192,7 +195,8 @@ export async function* listSecrets(client: KeyVaultClient): AsyncGenerator<Secre
     const answer = await call(client, url, `list secrets (page ${n})`);
     if (answer.status === 403) throw denied(client, "listing secrets", "list", answer.error);
     if (answer.status === 404) {
-      throw new BackendError(
+      throw new ToolError(
+        "backend",
         `Azure Key Vault ${client.vault.host} answered 404 to listing secrets (${
           describe(answer.error, 404)
         }); check SECRETS_AZURE_KEY_VAULT_URL`,
@@ -208,7 +212,8 @@ export async function* listSecrets(client: KeyVaultClient): AsyncGenerator<Secre
     if (typeof body.nextLink === "string" && body.nextLink !== "") {
       const next = new URL(body.nextLink);
       if (next.origin !== client.vault.origin) {
-        throw new BackendError(
+        throw new ToolError(
+          "backend",
           `Azure Key Vault ${client.vault.host} sent a nextLink to another host (${next.host}); refusing to send the token there`,
         );
       }
@@ -220,7 +225,8 @@ export async function* listSecrets(client: KeyVaultClient): AsyncGenerator<Secre
       pending = prefetch;
     }
     if (!Array.isArray(body.value)) {
-      throw new BackendError(
+      throw new ToolError(
+        "backend",
         `Azure Key Vault ${client.vault.host}: a list page has no "value" array`,
       );
     }
@@ -228,7 +234,8 @@ export async function* listSecrets(client: KeyVaultClient): AsyncGenerator<Secre
       const id = typeof item?.id === "string" ? item.id : "";
       const name = nameFromId(id);
       if (!name) {
-        throw new BackendError(
+        throw new ToolError(
+          "backend",
           `Azure Key Vault ${client.vault.host}: a listed secret has an unexpected id ${
             JSON.stringify(id.slice(0, 200))
           }`,
@@ -259,7 +266,8 @@ export async function getSecret(client: KeyVaultClient, name: string): Promise<S
     if (answer.error.code === "SecretNotFound" || answer.error.code === undefined) {
       return { kind: "missing" };
     }
-    throw new BackendError(
+    throw new ToolError(
+      "backend",
       `Azure Key Vault ${client.vault.host}: get secret "${name}" answered ${
         describe(answer.error, 404)
       }; check SECRETS_AZURE_KEY_VAULT_URL`,
@@ -272,7 +280,8 @@ export async function getSecret(client: KeyVaultClient, name: string): Promise<S
   }
   const body = answer.body as { value?: unknown; id?: unknown; attributes?: unknown };
   if (typeof body.value !== "string") {
-    throw new BackendError(
+    throw new ToolError(
+      "backend",
       `Azure Key Vault ${client.vault.host}: secret "${name}" came back without a value`,
     );
   }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { ConfigError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import { mapValue, nameToPath } from "../../lib/kit/mapping.ts";
 import {
   createAdaptiveLimiter,
@@ -42,7 +42,8 @@ const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
 function checkSelection(selection: readonly string[]): void {
   for (const name of selection) {
     if (!SECRET_NAME.test(name)) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `SECRETS_SELECTION names "${name}", which is not a Key Vault secret name (1-127 letters, digits and dashes)`,
       );
     }
@@ -146,7 +147,8 @@ async function fetchSelected(ctx: FetchContext, client: KeyVaultClient, limit: n
     ...refused.sort(),
   ];
   if (problems.length > 0) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_SELECTION: in Key Vault ${client.vault.host}, ${
         problems.join(", ")
       }; fix the names in SECRETS_SELECTION or the secrets in the vault`,
@@ -175,7 +177,8 @@ export const azureKeyVaultProvider: Provider = {
         break;
       case "client_secret":
         if (settings.vaultCredentials[auth.secretPath] === undefined) {
-          throw new ConfigError(
+          throw new ToolError(
+            "config",
             `SECRETS_AZURE_USE_MANAGED_IDENTITY=0 with no certificate or federated token needs the client secret in the vault at ${auth.secretPath} (SECRETS_AZURE_CLIENT_SECRET_LOCATION), and it is not there`,
           );
         }

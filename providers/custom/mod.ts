@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ConfigError, ConflictError } from "../../lib/kit/errors.ts";
+import { isKind, ToolError } from "../../lib/kit/errors.ts";
 import { mapValue, splitKey, stripPrefix } from "../../lib/kit/mapping.ts";
 import { parseSeconds, resolveProjectPath } from "../../lib/cli/config.ts";
 import type { ParamDoc } from "../../lib/kit/params.ts";
@@ -99,7 +99,8 @@ export const customParams: readonly ParamDoc[] = [
 export function scriptPath(settings: ProviderSettings): string {
   const script = settings.env.SECRETS_CUSTOM_SCRIPT?.trim();
   if (!script) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       "SECRETS_MANAGER=CUSTOM needs SECRETS_CUSTOM_SCRIPT, the path of a Python file defining get_secrets()",
     );
   }
@@ -117,10 +118,10 @@ async function runScript(ctx: FetchContext): Promise<ScriptResult> {
   const path = scriptPath(settings);
   try {
     const info = await Deno.stat(path);
-    if (!info.isFile) throw new ConfigError(`SECRETS_CUSTOM_SCRIPT ${path} is not a file`);
+    if (!info.isFile) throw new ToolError("config", `SECRETS_CUSTOM_SCRIPT ${path} is not a file`);
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`SECRETS_CUSTOM_SCRIPT ${path} does not exist or cannot be read`);
+    if (isKind(error, "config")) throw error;
+    throw new ToolError("config", `SECRETS_CUSTOM_SCRIPT ${path} does not exist or cannot be read`);
   }
   const timeoutMs = parseSeconds("SECRETS_CUSTOM_TIMEOUT", settings.env.SECRETS_CUSTOM_TIMEOUT, 60);
   const mark = `@@secrets-orchestrator-result-${crypto.randomUUID()}@@`;
@@ -134,8 +135,9 @@ async function runScript(ctx: FetchContext): Promise<ScriptResult> {
       stderr: "piped",
     }).spawn();
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(
+    if (isKind(error, "config")) throw error;
+    throw new ToolError(
+      "config",
       `cannot run ${PYTHON} for the custom script: ${
         error instanceof Error ? error.message : error
       }; install Python 3 and put it on PATH as ${PYTHON}`,
@@ -153,7 +155,8 @@ async function runScript(ctx: FetchContext): Promise<ScriptResult> {
   ]);
   clearTimeout(timer);
   if (timedOut) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `custom script ${path} ran past SECRETS_CUSTOM_TIMEOUT (${
         timeoutMs / 1000
       }s) and was stopped; make it faster or raise the timeout`,
@@ -171,10 +174,11 @@ async function runScript(ctx: FetchContext): Promise<ScriptResult> {
   if (result?.error !== undefined) {
     // No value came back, so nothing the script printed can be matched against one.
     for (const line of noise) ctx.log.debug(`custom script: ${line}`);
-    throw new ConfigError(`custom script ${path} failed: ${oneLine(result.error)}`);
+    throw new ToolError("config", `custom script ${path} failed: ${oneLine(result.error)}`);
   }
   if (!result?.secrets) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `custom script ${path} exited with code ${status.code} before returning a result; run it with python to see why`,
     );
   }
@@ -215,7 +219,10 @@ export const customProvider: Provider = {
   map(secret, settings) {
     const key = stripPrefix(secret.name, settings.stripPrefix);
     if (key === "") {
-      throw new ConflictError(`secret "${secret.name}" is empty after SECRETS_STRIP_PREFIX`);
+      throw new ToolError(
+        "conflict",
+        `secret "${secret.name}" is empty after SECRETS_STRIP_PREFIX`,
+      );
     }
     return mapValue(splitKey(key, secret.name), secret, settings.expandJson);
   },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { AuthError, BackendError, ConfigError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import type { VaultAuth } from "./config.ts";
 import { type VaultClient, vaultErrors } from "./http.ts";
 
@@ -43,20 +43,23 @@ export function checkJwt(jwt: string, source: string, now = Date.now()): void {
   try {
     claims = decodeClaims(jwt);
   } catch {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `${source} is not a well-formed JWT (three base64url parts with a JSON payload); check the variable the CI system sets`,
     );
   }
   const seconds = Math.floor(now / 1000);
   if (typeof claims.exp === "number" && claims.exp <= seconds) {
-    throw new AuthError(
+    throw new ToolError(
+      "auth",
       `the JWT in ${source} expired at ${
         new Date(claims.exp * 1000).toISOString()
       }; JWT login was not attempted. Use a fresh token (the job's own, not a cached one)`,
     );
   }
   if (typeof claims.nbf === "number" && claims.nbf > seconds + 60) {
-    throw new AuthError(
+    throw new ToolError(
+      "auth",
       `the JWT in ${source} is not valid before ${
         new Date(claims.nbf * 1000).toISOString()
       }; check the clocks`,
@@ -74,21 +77,22 @@ async function loginRequest(
   if (status === 200) {
     const token = answer?.auth?.client_token;
     if (typeof token !== "string" || token === "") {
-      throw new BackendError(`${what}: Vault answered without auth.client_token`);
+      throw new ToolError("backend", `${what}: Vault answered without auth.client_token`);
     }
     return { token, owned: true, via: what };
   }
   if (status === 400 || status === 401 || status === 403) {
-    throw new AuthError(`${what} was refused (HTTP ${status}): ${vaultErrors(answer)}`);
+    throw new ToolError("auth", `${what} was refused (HTTP ${status}): ${vaultErrors(answer)}`);
   }
   if (status === 404) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `${what}: no such auth method at ${
         path.replace(/\/login.*$/, "")
       } (HTTP 404); check the auth mount and the namespace`,
     );
   }
-  throw new BackendError(`${what}: unexpected HTTP ${status}`);
+  throw new ToolError("backend", `${what}: unexpected HTTP ${status}`);
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { hostPort, parseHttpUrl, parseWholeNumber } from "../../lib/cli/config.ts";
-import { ConfigError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import type { ParamDoc } from "../../lib/kit/params.ts";
 import type { ProviderSettings } from "../../lib/contract/provider.ts";
 
@@ -145,7 +145,8 @@ function checkVaultPath(name: string, value: string): string {
   const bad = /[\s\x00-\x1f\x7f?#%\\]/.test(value) ||
     (value !== "" && value.split("/").some((s) => s === "" || s === "." || s === ".."));
   if (bad) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `${name}=${
         JSON.stringify(value.slice(0, 100))
       } is not a valid Vault path: use names separated by single slashes, without spaces, "." or ".." segments`,
@@ -160,13 +161,15 @@ export function parseSelector(text: string): VaultSelector {
   const parts = trimmed.split("/");
   const mount = parts[0];
   if (!mount) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_SELECTION entry ${JSON.stringify(text)} has no mount; write MOUNT or MOUNT/PATH`,
     );
   }
   const path = parts.slice(1).join("/").replace(/\/+$/, "");
   if (path !== "" && path.split("/").some((segment) => segment === "")) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_SELECTION entry ${JSON.stringify(text)} has an empty path segment (//)`,
     );
   }
@@ -178,7 +181,8 @@ function parseAuth(env: Readonly<Record<string, string>>): VaultAuth {
   if (role) {
     const [source, jwt] = pick(env, "SECRETS_HASHICORP_VAULT_JWT", "CI_JOB_JWT", "VAULT_ID_TOKEN");
     if (!source || !jwt) {
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         "SECRETS_HASHICORP_VAULT_JWT_ROLE is set but no JWT is: set SECRETS_HASHICORP_VAULT_JWT, CI_JOB_JWT or VAULT_ID_TOKEN (for example from the CI system's id_tokens)",
       );
     }
@@ -194,11 +198,13 @@ function parseAuth(env: Readonly<Record<string, string>>): VaultAuth {
   const password = env.SECRETS_HASHICORP_VAULT_PASSWORD;
   if (username && password) return { method: "userpass", username, password };
   if (username || password) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       "userpass auth needs both SECRETS_HASHICORP_VAULT_USERNAME and SECRETS_HASHICORP_VAULT_PASSWORD",
     );
   }
-  throw new ConfigError(
+  throw new ToolError(
+    "config",
     "SECRETS_MANAGER=HASHICORP_VAULT needs credentials: SECRETS_HASHICORP_VAULT_JWT_ROLE with a JWT, SECRETS_HASHICORP_VAULT_TOKEN (or VAULT_TOKEN), or SECRETS_HASHICORP_VAULT_USERNAME and SECRETS_HASHICORP_VAULT_PASSWORD",
   );
 }
@@ -206,13 +212,14 @@ function parseAuth(env: Readonly<Record<string, string>>): VaultAuth {
 function parseUrl(env: Readonly<Record<string, string>>): { url: string; hostPort: string } {
   const [name, text] = pick(env, "SECRETS_HASHICORP_VAULT_URL", "VAULT_ADDR");
   if (!name || !text) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       "SECRETS_MANAGER=HASHICORP_VAULT needs SECRETS_HASHICORP_VAULT_URL (or VAULT_ADDR), e.g. https://vault.example.com:8200",
     );
   }
   const url = parseHttpUrl(name, text);
   if (url.search || url.hash || url.username || url.password) {
-    throw new ConfigError(`${name} must not carry a query, fragment or user info`);
+    throw new ToolError("config", `${name} must not carry a query, fragment or user info`);
   }
   return {
     url: `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, "")}`,
@@ -224,13 +231,14 @@ function absolute(path: string, cwd: string): string {
   return path.startsWith("/") ? path : `${cwd.replace(/\/+$/, "")}/${path.replace(/^\.\//, "")}`;
 }
 
-/** Resolve and validate the Vault configuration. Throws `ConfigError`. */
+/** Resolve and validate the Vault configuration. Throws `ToolError` (config). */
 export function vaultConfig(settings: ProviderSettings): VaultConfig {
   const { env } = settings;
   const { url, hostPort } = parseUrl(env);
   const versionText = env.SECRETS_HASHICORP_VAULT_KV_VERSION?.trim() || "2";
   if (versionText !== "1" && versionText !== "2") {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `SECRETS_HASHICORP_VAULT_KV_VERSION=${JSON.stringify(versionText)} must be 1 or 2`,
     );
   }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { BackendError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import type { ProviderLog } from "../../lib/contract/provider.ts";
 
@@ -121,7 +121,8 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
           );
         } catch (error) {
           if (isCertificateError(error)) {
-            throw new BackendError(
+            throw new ToolError(
+              "backend",
               options.caPem
                 ? `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified against the system roots or the CA in SECRETS_HASHICORP_VAULT_CACERT (or it does not name this host); check the CA file and the address`
                 : `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT to its PEM file`,
@@ -131,7 +132,8 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         }
         const body = await readBody(response);
         if (response.status === 503 && isSealed(body)) {
-          throw new BackendError(
+          throw new ToolError(
+            "backend",
             `HashiCorp Vault at ${options.url}: vault is sealed; unseal it (vault operator unseal) and run again`,
           );
         }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { AuthError, BackendError, ConfigError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import type { AdaptiveLimiter, Limiter } from "../../lib/kit/limiters.ts";
 import type { FetchedSecret, ProviderLog, SecretValue } from "../../lib/contract/provider.ts";
 import type { VaultSelector } from "./config.ts";
@@ -65,14 +65,16 @@ export function readApiPath(version: 1 | 2, mount: string, path: string): string
   return version === 2 ? `${mount}/data/${encodePath(path)}` : `${mount}/${encodePath(path)}`;
 }
 
-function denied(kv: KvContext, capability: "list" | "read", apiPath: string): AuthError {
-  return new AuthError(
+function denied(kv: KvContext, capability: "list" | "read", apiPath: string): ToolError {
+  return new ToolError(
+    "auth",
     `HashiCorp Vault denied "${capability}" on ${apiPath} (HTTP 403 permission denied): add the "${capability}" capability on this path to the policy of ${kv.via}, or check that the token is valid`,
   );
 }
 
-function unexpected(operation: string, apiPath: string, status: number): BackendError {
-  return new BackendError(
+function unexpected(operation: string, apiPath: string, status: number): ToolError {
+  return new ToolError(
+    "backend",
     `HashiCorp Vault ${operation} ${apiPath} answered HTTP ${status}; check the path and Vault's logs`,
   );
 }
@@ -95,7 +97,10 @@ async function list(kv: KvContext, mount: string, folder: string): Promise<ListR
   if (status !== 200) throw unexpected("LIST", apiPath, status);
   const keys = isRecord(body?.data) ? body.data.keys : undefined;
   if (!Array.isArray(keys) || keys.some((k) => typeof k !== "string")) {
-    throw new BackendError(`HashiCorp Vault LIST ${apiPath}: the answer has no data.keys list`);
+    throw new ToolError(
+      "backend",
+      `HashiCorp Vault LIST ${apiPath}: the answer has no data.keys list`,
+    );
   }
   return { kind: "keys", keys: keys as string[] };
 }
@@ -119,7 +124,10 @@ async function read(kv: KvContext, mount: string, path: string): Promise<ReadRes
     }
     if (status !== 200) throw unexpected("GET", apiPath, status);
     if (!isRecord(data?.data)) {
-      throw new BackendError(`HashiCorp Vault GET ${apiPath}: the answer has no data.data object`);
+      throw new ToolError(
+        "backend",
+        `HashiCorp Vault GET ${apiPath}: the answer has no data.data object`,
+      );
     }
     const created = metadata?.created_time;
     return {
@@ -131,7 +139,9 @@ async function read(kv: KvContext, mount: string, path: string): Promise<ReadRes
   }
   if (status === 404) return { kind: "missing" };
   if (status !== 200) throw unexpected("GET", apiPath, status);
-  if (!data) throw new BackendError(`HashiCorp Vault GET ${apiPath}: the answer has no data`);
+  if (!data) {
+    throw new ToolError("backend", `HashiCorp Vault GET ${apiPath}: the answer has no data`);
+  }
   return { kind: "secret", data: data as Record<string, SecretValue> };
 }
 
@@ -151,13 +161,15 @@ export async function checkMount(kv: KvContext, mount: string): Promise<void> {
   const type = body.data.type;
   const options = isRecord(body.data.options) ? body.data.options : {};
   if (typeof type === "string" && type !== "kv" && type !== "generic") {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `mount "${mount}" is a ${type} secrets engine, not KV; select a KV mount in SECRETS_SELECTION`,
     );
   }
   const actual = String(options.version ?? "1") === "2" ? 2 : 1;
   if (actual !== kv.version) {
-    throw new ConfigError(
+    throw new ToolError(
+      "config",
       `mount "${mount}" is KV version ${actual}, but SECRETS_HASHICORP_VAULT_KV_VERSION is ${kv.version}; set SECRETS_HASHICORP_VAULT_KV_VERSION=${actual}`,
     );
   }
@@ -229,7 +241,10 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
           return;
         }
         if (required) {
-          throw new ConfigError(`SECRETS_SELECTION: ${name} is not a secret in mount ${mount}`);
+          throw new ToolError(
+            "config",
+            `SECRETS_SELECTION: ${name} is not a secret in mount ${mount}`,
+          );
         }
         kv.log.warn(`skipped ${name}: listed but gone when read`);
     }
@@ -295,7 +310,8 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
       const listDenied = listed.kind === "denied";
       const readDenied = single?.kind === "denied";
       if (listDenied && readDenied) {
-        throw new AuthError(
+        throw new ToolError(
+          "auth",
           `HashiCorp Vault denied both "list" on ${
             listApiPath(kv.version, mount, path)
           } and "read" on ${
@@ -306,7 +322,8 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
       if (readDenied) throw denied(kv, "read", readApiPath(kv.version, mount, path));
       if (listDenied) throw denied(kv, "list", listApiPath(kv.version, mount, path));
       if (listed.kind === "missing" && listed.noMount) {
-        throw new ConfigError(
+        throw new ToolError(
+          "config",
           `SECRETS_SELECTION: no secrets engine is mounted at "${mount}/"; check the mount name and the namespace`,
         );
       }
@@ -320,7 +337,8 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
         );
         return;
       }
-      throw new ConfigError(
+      throw new ToolError(
+        "config",
         `SECRETS_SELECTION entry "${selector.text}" matches no secret or folder in mount ${mount} (KV version ${kv.version}); check the path, the namespace and SECRETS_HASHICORP_VAULT_KV_VERSION`,
       );
     });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ConfigError, ConflictError } from "../../lib/kit/errors.ts";
+import { ToolError } from "../../lib/kit/errors.ts";
 import { mapValue, nameToPath, splitKey, stripPrefix } from "../../lib/kit/mapping.ts";
 import { createAdaptiveLimiter } from "../../lib/kit/limiters.ts";
 import { authenticate, checkJwt, revokeSession, type VaultSession } from "./auth.ts";
@@ -46,7 +46,7 @@ export function stripMountedPrefix(name: string, prefix: string | undefined): st
 export function mapVaultSecret(secret: FetchedSecret, settings: ProviderSettings): VaultEntry[] {
   const data = secret.value;
   if (typeof data !== "object" || data === null) {
-    throw new ConflictError(`secret "${secret.name}" has no key/value data`);
+    throw new ToolError("conflict", `secret "${secret.name}" has no key/value data`);
   }
   const below = stripMountedPrefix(secret.name, settings.stripPrefix);
   // A secret stripped to nothing puts its keys at the top level of the vault.
@@ -81,7 +81,8 @@ export const hashicorpVaultProvider: Provider = {
       try {
         caPem = await Deno.readTextFile(config.caCert);
       } catch (error) {
-        throw new ConfigError(
+        throw new ToolError(
+          "config",
           `SECRETS_HASHICORP_VAULT_CACERT ${config.caCert} cannot be read (${
             error instanceof Error ? error.name : error
           })`,
