@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+import {
+  assertNoLeak,
+  assertOneErrorLine,
+  fixedVault,
+  readBytes,
+  runTool,
+  tempVault,
+} from "./helpers.ts";
 import {
   ACCESS_KEY_ID,
   at,
@@ -9,8 +16,8 @@ import {
   vaultWithKeys,
   withFakes,
 } from "./aws_helpers.ts";
-import { awsSandbox } from "../providers/aws/config.ts";
-import type { ProviderSettings } from "../lib/contract/provider.ts";
+import { awsSandbox, type AwsService, configureAws } from "../providers/aws/config.ts";
+import type { ProviderSettings, SandboxPlan } from "../lib/contract/provider.ts";
 import { containerFake } from "./fakes/aws_container.ts";
 import { imdsFake } from "./fakes/aws_imds.ts";
 import { type FakeSecret, secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
@@ -218,34 +225,44 @@ Deno.test("credentials: an IMDSv2 token request that times out names the hop lim
   });
 });
 
-function settings(
-  env: Record<string, string>,
-  vault: Record<string, string> = {},
-): ProviderSettings {
+/** An AWS run's environment and the credentials its vault holds. */
+interface Setup {
+  settings: ProviderSettings;
+  vault: Record<string, string>;
+}
+
+function settings(env: Record<string, string>, vault: Record<string, string> = {}): Setup {
   return {
-    env,
-    selection: [],
-    expandJson: false,
-    vaultCredentials: vault,
-    cwd: "/",
-    requestTimeoutMs: 30_000,
-    deadline: Date.now() + 60_000,
+    settings: {
+      env,
+      selection: [],
+      expandJson: false,
+      cwd: "/",
+      requestTimeoutMs: 30_000,
+      deadline: Date.now() + 60_000,
+    },
+    vault,
   };
 }
 
-Deno.test("sandbox: exactly the hosts and files the configured credential source needs", () => {
+/** The sandbox plan the backend computes for `setup` (configure, then sandbox). */
+async function planFor(setup: Setup, service: AwsService): Promise<SandboxPlan> {
+  return awsSandbox(await configureAws(setup.settings, fixedVault(setup.vault), service));
+}
+
+Deno.test("sandbox: exactly the hosts and files the configured credential source needs", async () => {
   const vaultKeys = { "AWS.DEFAULT.S3_KEY": ACCESS_KEY_ID, "AWS.DEFAULT.S3_SECRET": SECRET_KEY };
-  assert.deepEqual(awsSandbox(settings({}, vaultKeys), "secretsmanager"), {
+  assert.deepEqual(await planFor(settings({}, vaultKeys), "secretsmanager"), {
     net: ["secretsmanager.eu-west-2.amazonaws.com:443"],
     read: [],
     run: [],
   });
-  assert.deepEqual(awsSandbox(settings({ AWS_REGION: "us-east-1" }), "ssm").net, [
+  assert.deepEqual((await planFor(settings({ AWS_REGION: "us-east-1" }), "ssm")).net, [
     "ssm.us-east-1.amazonaws.com:443",
     "169.254.169.254:80",
   ]);
   assert.deepEqual(
-    awsSandbox(
+    await planFor(
       settings({
         SECRETS_AWS_REGION: "eu-central-1",
         AWS_REGION: "us-east-1",
@@ -261,7 +278,7 @@ Deno.test("sandbox: exactly the hosts and files the configured credential source
     },
   );
   assert.deepEqual(
-    awsSandbox(
+    await planFor(
       settings({
         AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "/v2/credentials/x",
         AWS_ENDPOINT_URL: "https://vpce-1.example:8443",
@@ -272,26 +289,32 @@ Deno.test("sandbox: exactly the hosts and files the configured credential source
     { net: ["vpce-1.example:8443", "169.254.170.2:80"], read: ["/t"], run: [] },
   );
   assert.deepEqual(
-    awsSandbox(
+    (await planFor(
       settings({
         AWS_ACCESS_KEY_ID: "AKIA1",
         AWS_SECRET_ACCESS_KEY: "x",
         SECRETS_AWS_USE_ROLE: "yes",
       }, vaultKeys),
       "ssm",
-    ).net,
+    )).net,
     ["ssm.eu-west-2.amazonaws.com:443"],
   );
-  assert.throws(
-    () => awsSandbox(settings({}, { "AWS.DEFAULT.S3_KEY": ACCESS_KEY_ID }), "ssm"),
+  await assert.rejects(
+    async () => await planFor(settings({}, { "AWS.DEFAULT.S3_KEY": ACCESS_KEY_ID }), "ssm"),
     /AWS.DEFAULT.S3_SECRET/,
   );
-  assert.throws(
-    () =>
-      awsSandbox(settings({ AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://evil.example/x" }), "ssm"),
+  await assert.rejects(
+    async () =>
+      await planFor(
+        settings({ AWS_CONTAINER_CREDENTIALS_FULL_URI: "http://evil.example/x" }),
+        "ssm",
+      ),
     /https/,
   );
-  assert.throws(() => awsSandbox(settings({ SECRETS_AWS_REGION: "nowhere" }), "ssm"), /region/);
+  await assert.rejects(
+    async () => await planFor(settings({ SECRETS_AWS_REGION: "nowhere" }), "ssm"),
+    /region/,
+  );
 });
 
 Deno.test("credentials: expired session keys from the environment fail with one clear line", async () => {

@@ -4,21 +4,20 @@ import { azureKeyVaultProvider } from "../providers/azure_key_vault/mod.ts";
 import { createTokenCache } from "../providers/azure/auth.ts";
 import { clientAssertion, parseClientCertificate } from "../providers/azure/certificate.ts";
 import { parsePem, toPem } from "../providers/azure/der.ts";
-import { azurePlan, vaultResource } from "../providers/azure/settings.ts";
+import { type AzurePlan, azurePlan, vaultResource } from "../providers/azure/settings.ts";
+import { fetchSecrets } from "../providers/azure_key_vault/fetch.ts";
 import type { FetchContext, FetchedSecret, ProviderSettings } from "../lib/contract/provider.ts";
-import {} from "../lib/kit/errors.ts";
 import { APP_ID, FULL_ACCESS, MI_ID, startAzure, TENANT } from "./azure_helpers.ts";
 import { makeTestCertificate } from "./fakes/azure_cert.ts";
 import { azureIdentityFake } from "./fakes/azure_identity.ts";
 import { startFake } from "./fakes/server.ts";
-import { kindOf } from "./helpers.ts";
+import { configured, fixedVault, kindOf, sandboxOf } from "./helpers.ts";
 
 function settings(env: Record<string, string>, extra: Partial<ProviderSettings> = {}) {
   return {
     env,
     selection: [],
     expandJson: false,
-    vaultCredentials: {},
     cwd: "/work/project",
     requestTimeoutMs: 5000,
     deadline: Date.now() + 20_000,
@@ -28,66 +27,71 @@ function settings(env: Record<string, string>, extra: Partial<ProviderSettings> 
 
 const VAULT = { SECRETS_AZURE_KEY_VAULT_URL: "https://myvault.vault.azure.net/" };
 
-Deno.test("sandbox: IMDS needs only the vault and 169.254.169.254:80", () => {
-  const plan = azureKeyVaultProvider.sandbox(settings(VAULT));
+Deno.test("sandbox: IMDS needs only the vault and 169.254.169.254:80", async () => {
+  const plan = await sandboxOf(azureKeyVaultProvider, settings(VAULT));
   assert.deepEqual(plan, {
     net: ["myvault.vault.azure.net:443", "169.254.169.254:80"],
     read: [],
     run: [],
   });
-  assert.deepEqual(azureKeyVaultProvider.credentialPaths(settings(VAULT)), []);
+  const vault = fixedVault();
+  await azureKeyVaultProvider.configure(settings(VAULT), vault);
+  assert.deepEqual(vault.asked, []);
 });
 
-Deno.test("sandbox: App Service uses IDENTITY_ENDPOINT's host", () => {
-  const plan = azureKeyVaultProvider.sandbox(settings({
-    ...VAULT,
-    IDENTITY_ENDPOINT: "http://localhost:42356/msi/token",
-    IDENTITY_HEADER: "h",
-  }));
+Deno.test("sandbox: App Service uses IDENTITY_ENDPOINT's host", async () => {
+  const plan = await sandboxOf(
+    azureKeyVaultProvider,
+    settings({
+      ...VAULT,
+      IDENTITY_ENDPOINT: "http://localhost:42356/msi/token",
+      IDENTITY_HEADER: "h",
+    }),
+  );
   assert.deepEqual(plan.net, ["myvault.vault.azure.net:443", "localhost:42356"]);
 });
 
-Deno.test("sandbox: service principals reach the authority; files are readable only when used", () => {
+Deno.test("sandbox: service principals reach the authority; files are readable only when used", async () => {
   const sp = {
     ...VAULT,
     SECRETS_AZURE_USE_MANAGED_IDENTITY: "0",
     SECRETS_AZURE_TENANT_ID: TENANT,
     SECRETS_AZURE_CLIENT_ID: APP_ID,
   };
-  assert.deepEqual(azureKeyVaultProvider.credentialPaths(settings(sp)), [
-    "AZURE.DEFAULT.CLIENT_SECRET",
-  ]);
+  const asked = fixedVault({ "AZURE.DEFAULT.CLIENT_SECRET": "x" });
+  const withSecret = await azureKeyVaultProvider.configure(settings(sp), asked);
+  assert.deepEqual(asked.asked, ["AZURE.DEFAULT.CLIENT_SECRET"]);
   assert.deepEqual(
-    azureKeyVaultProvider.sandbox(
-      settings(sp, { vaultCredentials: { "AZURE.DEFAULT.CLIENT_SECRET": "x" } }),
-    ),
+    azureKeyVaultProvider.sandbox(withSecret),
     { net: ["myvault.vault.azure.net:443", "login.microsoftonline.com:443"], read: [], run: [] },
   );
-  assert.throws(() => azureKeyVaultProvider.sandbox(settings(sp)), kindOf("config"));
+  await assert.rejects(configured(azureKeyVaultProvider, settings(sp)), kindOf("config"));
   const cert = settings({ ...sp, SECRETS_AZURE_CLIENT_CERTIFICATE_PATH: "certs/sp.pem" });
-  assert.deepEqual(azureKeyVaultProvider.credentialPaths(cert), []);
-  assert.deepEqual(azureKeyVaultProvider.sandbox(cert).read, ["/work/project/certs/sp.pem"]);
+  const certVault = fixedVault();
+  const certConfig = await azureKeyVaultProvider.configure(cert, certVault);
+  assert.deepEqual(certVault.asked, []);
+  assert.deepEqual(azureKeyVaultProvider.sandbox(certConfig).read, ["/work/project/certs/sp.pem"]);
   const fed = settings({
     ...sp,
     AZURE_FEDERATED_TOKEN_FILE: "/var/run/secrets/azure/tokens/azure-identity-token",
     AZURE_AUTHORITY_HOST: "https://login.microsoftonline.us/",
   });
-  assert.deepEqual(azureKeyVaultProvider.sandbox(fed), {
+  assert.deepEqual(await sandboxOf(azureKeyVaultProvider, fed), {
     net: ["myvault.vault.azure.net:443", "login.microsoftonline.us:443"],
     read: ["/var/run/secrets/azure/tokens/azure-identity-token"],
     run: [],
   });
-  const plan = azurePlan(fed);
+  const plan = await azurePlan(fed, fixedVault());
   assert.equal(plan.auth.kind, "federated");
   if (plan.auth.kind === "federated") {
     assert.equal(
-      plan.auth.tokenUrl.href,
+      plan.auth.tokenUrl,
       `https://login.microsoftonline.us/${TENANT}/oauth2/v2.0/token`,
     );
   }
 });
 
-Deno.test("configuration errors: URL, http, ids, concurrency, half an App Service setup", () => {
+Deno.test("configuration errors: URL, http, ids, concurrency, half an App Service setup", async () => {
   const bad: Record<string, string>[] = [
     {},
     { SECRETS_AZURE_KEY_VAULT_URL: "myvault" },
@@ -108,18 +112,19 @@ Deno.test("configuration errors: URL, http, ids, concurrency, half an App Servic
     { ...VAULT, IDENTITY_ENDPOINT: "http://localhost:4141/msi/token" },
   ];
   for (const env of bad) {
-    assert.throws(
-      () => azureKeyVaultProvider.credentialPaths(settings(env)),
+    await assert.rejects(
+      async () => await configured(azureKeyVaultProvider, settings(env)),
       kindOf("config"),
       JSON.stringify(env),
     );
   }
-  assert.throws(
-    () => azureKeyVaultProvider.credentialPaths(settings(VAULT, { selection: ["A.B"] })),
+  await assert.rejects(
+    async () => await configured(azureKeyVaultProvider, settings(VAULT, { selection: ["A.B"] })),
     /not a Key Vault secret name/,
   );
   // Loopback may use plain http (tests, local emulators).
-  azureKeyVaultProvider.credentialPaths(
+  await configured(
+    azureKeyVaultProvider,
     settings({ SECRETS_AZURE_KEY_VAULT_URL: "http://127.0.0.1:8443" }),
   );
 });
@@ -348,13 +353,14 @@ Deno.test("identity fakes refuse what Azure refuses: IMDS without Metadata, App 
   }
 });
 
-function context(
+async function context(
   env: Record<string, string>,
   read: FetchedSecret[],
   lines: string[],
-): FetchContext {
+): Promise<FetchContext<AzurePlan>> {
   return {
     settings: settings(env),
+    config: await configured(azureKeyVaultProvider, settings(env)),
     signal: new AbortController().signal,
     log: {
       info: (m) => lines.push(m),
@@ -380,7 +386,7 @@ Deno.test("a nextLink to another host is refused before the token is sent there"
   });
   try {
     const read: FetchedSecret[] = [];
-    const ctx = context(
+    const ctx = await context(
       {
         SECRETS_AZURE_KEY_VAULT_URL: kv.url,
         AZURE_POD_IDENTITY_AUTHORITY_HOST: idServer.url,
@@ -388,7 +394,7 @@ Deno.test("a nextLink to another host is refused before the token is sent there"
       read,
       [],
     );
-    await assert.rejects(azureKeyVaultProvider.fetch(ctx), /nextLink to another host/);
+    await assert.rejects(fetchSecrets(ctx), /nextLink to another host/);
     assert.equal(evil.requests, 0);
   } finally {
     await Promise.all([idServer.close(), evil.close(), kv.close()]);
@@ -407,7 +413,7 @@ Deno.test("IMDS 5xx and network errors are retried; the token is then reused", a
   });
   try {
     const read: FetchedSecret[] = [];
-    const ctx = context(
+    const ctx = await context(
       {
         SECRETS_AZURE_KEY_VAULT_URL: world.kvServer.url,
         AZURE_POD_IDENTITY_AUTHORITY_HOST: idServer.url,
@@ -415,7 +421,7 @@ Deno.test("IMDS 5xx and network errors are retried; the token is then reused", a
       read,
       [],
     );
-    await azureKeyVaultProvider.fetch(ctx);
+    await fetchSecrets(ctx);
     assert.deepEqual(read.map((s) => [s.name, s.value]), [["A", "a-val"]]);
     assert.equal(identity.counters.imds, 1);
     assert.equal(idServer.requests, 3);

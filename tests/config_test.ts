@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import { parseBool, resolveConfig } from "../lib/cli/config.ts";
+import { resolveConfig } from "../lib/cli/config.ts";
+import { parseBool } from "../lib/kit/params.ts";
 import { isKind } from "../lib/kit/errors.ts";
-import { allParams } from "../providers/registry.ts";
+import { allParams } from "../lib/cli/params.ts";
 import { kindOf } from "./helpers.ts";
 
 const params = allParams();
 
 Deno.test("defaults follow the reference tool", () => {
   const config = resolveConfig([], {}, params);
-  assert.equal(config.manager, "AWS_SECRETS_MANAGER");
+  assert.equal(config.backend, "AWS_SECRETS_MANAGER");
   assert.equal(config.vaultPath, "/secrets/vault.yml");
   assert.equal(config.settings.expandJson, false);
   assert.equal(config.command, "load");
@@ -23,11 +24,11 @@ Deno.test("vault path: --vault, then SECRETS_VAULT_PATH, then DATAOPS_SECRETS_DI
 
 Deno.test("flags override environment variables", () => {
   const config = resolveConfig(
-    ["load", "--manager", "NONE", "--selection", "a, b ,,c", "--expand-json"],
+    ["load", "--backend", "NONE", "--selection", "a, b ,,c", "--expand-json"],
     { SECRETS_MANAGER: "CUSTOM", SECRETS_SELECTION: "x" },
     params,
   );
-  assert.equal(config.manager, "NONE");
+  assert.equal(config.backend, "NONE");
   assert.deepEqual(config.settings.selection, ["a", "b", "c"]);
   assert.equal(config.settings.expandJson, true);
 });

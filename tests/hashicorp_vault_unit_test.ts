@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { isKind } from "../lib/kit/errors.ts";
-import { checkJwt } from "../providers/hashicorp_vault/auth.ts";
+import { checkJwt } from "../lib/kit/jwt.ts";
 import { parseSelector, vaultConfig } from "../providers/hashicorp_vault/config.ts";
 import { listApiPath, readApiPath } from "../providers/hashicorp_vault/kv.ts";
 import {
@@ -16,7 +16,7 @@ import {
 import type { ProviderSettings } from "../lib/contract/provider.ts";
 import { policyMatches } from "./fakes/hashicorp_vault.ts";
 import { jwtKeys, signJwt } from "./hashicorp_vault_helpers.ts";
-import { kindOf } from "./helpers.ts";
+import { kindOf, sandboxOf } from "./helpers.ts";
 
 function settings(
   env: Record<string, string>,
@@ -26,7 +26,6 @@ function settings(
     env: { SECRETS_HASHICORP_VAULT_URL: "https://vault.example.com", VAULT_TOKEN: "t0ken", ...env },
     selection: [],
     expandJson: false,
-    vaultCredentials: {},
     cwd: "/work/project",
     requestTimeoutMs: 30_000,
     deadline: Date.now() + 60_000,
@@ -34,7 +33,7 @@ function settings(
   };
 }
 
-Deno.test("config: defaults, fallbacks and the sandbox plan", () => {
+Deno.test("config: defaults, fallbacks and the sandbox plan", async () => {
   const config = vaultConfig(settings({ VAULT_CACERT: "certs/ca.pem", VAULT_NAMESPACE: "/ns1/" }));
   assert.equal(config.url, "https://vault.example.com");
   assert.equal(config.hostPort, "vault.example.com:443");
@@ -45,13 +44,17 @@ Deno.test("config: defaults, fallbacks and the sandbox plan", () => {
   assert.deepEqual(config.selectors.map((s) => [s.mount, s.path]), [["secret", ""]]);
   assert.deepEqual(config.auth, { method: "token", token: "t0ken", source: "VAULT_TOKEN" });
   assert.deepEqual(
-    hashicorpVaultProvider.sandbox(
+    await sandboxOf(
+      hashicorpVaultProvider,
       settings({ SECRETS_HASHICORP_VAULT_URL: "http://10.0.0.5:8200/", VAULT_ADDR: "x" }),
     ),
     { net: ["10.0.0.5:8200"], read: [], run: [] },
   );
   assert.deepEqual(
-    hashicorpVaultProvider.sandbox(settings({ SECRETS_HASHICORP_VAULT_CACERT: "/etc/ca.pem" })),
+    await sandboxOf(
+      hashicorpVaultProvider,
+      settings({ SECRETS_HASHICORP_VAULT_CACERT: "/etc/ca.pem" }),
+    ),
     { net: ["vault.example.com:443"], read: ["/etc/ca.pem"], run: [] },
   );
 });

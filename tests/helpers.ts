@@ -8,6 +8,12 @@
 import assert from "node:assert/strict";
 import { derivedForms } from "../lib/output/redact.ts";
 import { type ErrorKind, isKind } from "../lib/kit/errors.ts";
+import type {
+  Provider,
+  ProviderSettings,
+  SandboxPlan,
+  VaultCredentialReader,
+} from "../lib/contract/provider.ts";
 
 /** The repository root. */
 export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -129,4 +135,36 @@ export function assertOneErrorLine(result: RunResult, pattern: RegExp): void {
 /** An `assert.throws` matcher for a {@linkcode ToolError} of `kind`. */
 export function kindOf(kind: ErrorKind): (error: unknown) => boolean {
   return (error) => isKind(error, kind);
+}
+
+/** A vault credential reader over fixed values that records every path it is asked for. */
+export function fixedVault(
+  values: Readonly<Record<string, string>> = {},
+): VaultCredentialReader & { asked: string[] } {
+  const asked: string[] = [];
+  const reader = (paths: readonly string[]) => {
+    asked.push(...paths);
+    return Promise.resolve(
+      Object.fromEntries(paths.filter((p) => p in values).map((p) => [p, values[p]])),
+    );
+  };
+  return Object.assign(reader, { asked });
+}
+
+/** Configure a backend as the main thread does, with `values` as the vault's credentials. */
+export async function configured<C>(
+  provider: Provider<C>,
+  settings: ProviderSettings,
+  values: Readonly<Record<string, string>> = {},
+): Promise<C> {
+  return await provider.configure(settings, fixedVault(values));
+}
+
+/** A backend's sandbox plan for `settings`, with `values` as the vault's credentials. */
+export async function sandboxOf<C>(
+  provider: Provider<C>,
+  settings: ProviderSettings,
+  values: Readonly<Record<string, string>> = {},
+): Promise<SandboxPlan> {
+  return provider.sandbox(await configured(provider, settings, values));
 }

@@ -5,12 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { resolveConfig } from "../lib/cli/config.ts";
-import { commandPermissions, toWorkerPermissions } from "../lib/isolation/permissions.ts";
-import { workerPermissions } from "../lib/isolation/backend_host.ts";
-import { allParams, PROVIDERS } from "../providers/registry.ts";
-import type { Manager, ProviderSettings, SandboxPlan } from "../lib/contract/provider.ts";
+import {
+  backendPermissions,
+  commandPermissions,
+  toWorkerPermissions,
+} from "../lib/isolation/permissions.ts";
+import { PROVIDERS } from "../providers/registry.ts";
+import { allParams } from "../lib/cli/params.ts";
+import type { Backend, ProviderSettings, SandboxPlan } from "../lib/contract/provider.ts";
 import { startFake } from "./fakes/server.ts";
-import { assertNoLeak, ROOT, RUN_FLAGS, runTool, tempVault } from "./helpers.ts";
+import { assertNoLeak, ROOT, RUN_FLAGS, runTool, sandboxOf, tempVault } from "./helpers.ts";
 import type { ProbeRequest } from "./fixtures/probe_worker.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
@@ -37,7 +41,6 @@ function settings(env: Record<string, string>, cwd = "/work"): ProviderSettings 
     env,
     selection: [],
     expandJson: false,
-    vaultCredentials: {},
     requestTimeoutMs: 1000,
     deadline: Date.now() + 10_000,
     cwd,
@@ -77,8 +80,8 @@ Deno.test("under deno run -P an undocumented variable is unreadable, a documente
 });
 
 /** A typical configuration of each backend, pointing at `endpoint`. */
-function configured(manager: Manager, endpoint: string, dir: string): ProviderSettings {
-  const envs: Record<Manager, Record<string, string>> = {
+function configured(backend: Backend, endpoint: string, dir: string): ProviderSettings {
+  const envs: Record<Backend, Record<string, string>> = {
     AWS_SECRETS_MANAGER: {
       AWS_ENDPOINT_URL: endpoint,
       AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
@@ -98,7 +101,7 @@ function configured(manager: Manager, endpoint: string, dir: string): ProviderSe
     CUSTOM: { SECRETS_CUSTOM_SCRIPT: `${dir}/get_secrets.py` },
     NONE: {},
   };
-  return settings(envs[manager], dir);
+  return settings(envs[backend], dir);
 }
 
 Deno.test("each backend's Worker reaches only its own hosts and reads only its own files", async () => {
@@ -109,10 +112,10 @@ Deno.test("each backend's Worker reaches only its own hosts and reads only its o
   await Deno.writeTextFile(`${dir}/other.py`, "print('not configured')\n");
   try {
     for (
-      const [manager, provider] of Object.entries(PROVIDERS) as [Manager, typeof PROVIDERS.NONE][]
+      const [backend, provider] of Object.entries(PROVIDERS) as [Backend, typeof PROVIDERS.NONE][]
     ) {
-      const plan: SandboxPlan = provider.sandbox(configured(manager, allowed.url, dir));
-      const result = await probe(workerPermissions(plan), {
+      const plan: SandboxPlan = await sandboxOf(provider, configured(backend, allowed.url, dir));
+      const result = await probe(toWorkerPermissions(backendPermissions(plan)), {
         fetch: [
           `${other.url}/`,
           "https://myvault.vault.azure.net/secrets?api-version=7.6",
@@ -124,14 +127,14 @@ Deno.test("each backend's Worker reaches only its own hosts and reads only its o
         env: ["HOME", "SECRETS_MANAGER"],
         run: ["sh"],
       });
-      const where = `${manager}: ${JSON.stringify(result)}`;
+      const where = `${backend}: ${JSON.stringify(result)}`;
       assert.equal(result[`fetch ${other.url}/`], "NotCapable", where);
       assert.equal(
         result["fetch https://myvault.vault.azure.net/secrets?api-version=7.6"],
         "NotCapable",
         where,
       );
-      if (manager !== "AWS_SECRETS_MANAGER") {
+      if (backend !== "AWS_SECRETS_MANAGER") {
         assert.equal(
           result["fetch https://secretsmanager.eu-west-2.amazonaws.com/"],
           "NotCapable",
@@ -156,11 +159,12 @@ Deno.test("each backend's Worker reaches only its own hosts and reads only its o
 });
 
 Deno.test("the AWS default endpoint is allowed to AWS only: Azure, Vault and other regions are refused", async () => {
-  const plan = PROVIDERS.AWS_SECRETS_MANAGER.sandbox(
+  const plan = await sandboxOf(
+    PROVIDERS.AWS_SECRETS_MANAGER,
     settings({ SECRETS_AWS_USE_ROLE: "0", AWS_ACCESS_KEY_ID: "A", AWS_SECRET_ACCESS_KEY: "s" }),
   );
   assert.ok(plan.net.includes("secretsmanager.eu-west-2.amazonaws.com:443"), plan.net.join(","));
-  const result = await probe(workerPermissions(plan), {
+  const result = await probe(toWorkerPermissions(backendPermissions(plan)), {
     fetch: [
       "https://myvault.vault.azure.net/",
       "https://secretsmanager.us-east-1.amazonaws.com/",

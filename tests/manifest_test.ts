@@ -13,7 +13,6 @@ const SETTINGS: ProviderSettings = {
   env: {},
   selection: [],
   expandJson: true,
-  vaultCredentials: {},
   cwd: "/",
   requestTimeoutMs: 1000,
   deadline: Date.now() + 1000,

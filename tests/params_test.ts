@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { allParams } from "../providers/registry.ts";
+import { allParams } from "../lib/cli/params.ts";
 import { ROOT } from "./helpers.ts";
 
 const readme = await Deno.readTextFile(`${ROOT}/README.md`);

@@ -11,11 +11,11 @@ import { isKind } from "../lib/kit/errors.ts";
 import { flatten, mapValue, nameToPath } from "../lib/kit/mapping.ts";
 import { applyMerge, checkEntries, planMerge } from "../lib/vault/merge.ts";
 import { parseVault, renderVault } from "../lib/vault/file.ts";
-import { getProvider } from "../providers/registry.ts";
+import { PROVIDERS } from "../providers/registry.ts";
 import type {
+  Backend,
   FetchedSecret,
   LeafValue,
-  Manager,
   ProviderSettings,
   VaultEntry,
 } from "../lib/contract/provider.ts";
@@ -27,7 +27,6 @@ function settings(extra: Partial<ProviderSettings> = {}): ProviderSettings {
     env: {},
     selection: [],
     expandJson: false,
-    vaultCredentials: {},
     cwd: "/",
     requestTimeoutMs: 1000,
     deadline: Date.now() + 60_000,
@@ -60,7 +59,7 @@ const jsonObjectArb = fc.letrec((tie) => ({
   ),
 })).object as fc.Arbitrary<Record<string, unknown>>;
 
-const MAPPED: Manager[] = [
+const MAPPED: Backend[] = [
   "AWS_SECRETS_MANAGER",
   "AWS_PARAMETER_STORE",
   "AZURE_KEY_VAULT",
@@ -68,23 +67,23 @@ const MAPPED: Manager[] = [
   "CUSTOM",
 ];
 
-function secretFor(manager: Manager, name: string, value: string): FetchedSecret {
-  return manager === "HASHICORP_VAULT" ? { name, value: { VALUE: value } } : { name, value };
+function secretFor(backend: Backend, name: string, value: string): FetchedSecret {
+  return backend === "HASHICORP_VAULT" ? { name, value: { VALUE: value } } : { name, value };
 }
 
 Deno.test("every provider's map: any name gives non-empty segments naming the secret, or a conflict error naming it", () => {
-  for (const manager of MAPPED) {
-    const provider = getProvider(manager);
+  for (const backend of MAPPED) {
+    const provider = PROVIDERS[backend];
     fc.assert(
       fc.property(nameArb, fc.option(nameArb), fc.boolean(), (name, prefix, expand) => {
         const value = "plain-value-not-json";
         const s = settings({ stripPrefix: prefix ?? undefined, expandJson: expand });
         let entries: VaultEntry[];
         try {
-          entries = provider.map(secretFor(manager, name, value), s);
+          entries = provider.map(secretFor(backend, name, value), s);
         } catch (error) {
-          assert.ok(isKind(error, "conflict"), `${manager}: ${error}`);
-          assert.ok(error.message.includes(`"${name}"`), `${manager} names the secret`);
+          assert.ok(isKind(error, "conflict"), `${backend}: ${error}`);
+          assert.ok(error.message.includes(`"${name}"`), `${backend} names the secret`);
           assert.ok(!error.message.includes(value), "never the value");
           return;
         }

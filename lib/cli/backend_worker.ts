@@ -1,30 +1,30 @@
 /**
- * The Worker entry point: runs one provider's `fetch` under the permissions the main
- * thread granted, and reports secrets, log lines and errors as messages. The main thread
- * registers each secret and credential with its redaction layer as the message arrives,
- * before any later log line or error, so one redactor covers everything the Worker says.
+ * The backend Worker's entry point: loads one backend's fetch module and runs it under the
+ * permissions the main thread granted, reporting secrets, log lines and errors as
+ * messages (`lib/isolation/backend_host.ts` is the other side).
  *
  * @module
  */
 
-import { toErrorData } from "../kit/errors.ts";
-import type { WorkerMessage, WorkerRequest } from "../isolation/backend_host.ts";
-import { getProvider } from "../../providers/registry.ts";
 import type { FetchContext } from "../contract/provider.ts";
+import { toErrorData } from "../kit/errors.ts";
+import type { BackendMessage, BackendRequest } from "../isolation/protocol.ts";
+import { PROVIDERS } from "../../providers/registry.ts";
 
 const scope = self as unknown as {
-  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
-  postMessage(message: WorkerMessage): void;
+  onmessage: ((event: MessageEvent<BackendRequest>) => void) | null;
+  postMessage(message: BackendMessage): void;
 };
 
-scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
+scope.onmessage = async (event: MessageEvent<BackendRequest>) => {
   scope.onmessage = null;
-  const { manager, settings } = event.data;
-  const post = (message: WorkerMessage) => scope.postMessage(message);
+  const { backend, settings, config } = event.data;
+  const post = (message: BackendMessage) => scope.postMessage(message);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), Math.max(0, settings.deadline - Date.now()));
   const ctx: FetchContext = {
     settings,
+    config,
     signal: abort.signal,
     log: {
       info: (message) => post({ type: "log", level: "info", message }),
@@ -35,7 +35,8 @@ scope.onmessage = async (event: MessageEvent<WorkerRequest>) => {
     sensitive: (value) => post({ type: "sensitive", value }),
   };
   try {
-    await getProvider(manager).fetch(ctx);
+    const { fetchSecrets } = await PROVIDERS[backend].loadFetch();
+    await fetchSecrets(ctx);
     post({ type: "done" });
   } catch (error) {
     post({ type: "error", error: toErrorData(error) });

@@ -1,16 +1,18 @@
 /**
- * The Worker that runs a command after configuration, with only the permissions this run
- * needs (see `lib/run_plan.ts`): it cannot read environment variables, and it can read,
- * write and reach only the files, hosts and programs its configuration names.
+ * The core Worker's entry point: runs one command with only the permissions this run needs
+ * (see `lib/isolation/permissions.ts`): it cannot read environment variables, and it can
+ * read and write only the files its configuration names. For `load` it takes the fetched
+ * secrets as they arrive and maps them with the backend's descriptor.
  *
  * @module
  */
 
-import type { CoreInput, CoreMessage } from "../isolation/core_host.ts";
+import type { FetchedSecret } from "../contract/provider.ts";
+import { runCommand } from "../commands/run.ts";
+import type { CoreInput, CoreMessage } from "../isolation/protocol.ts";
 import { createLogger } from "../output/log.ts";
 import { Redactor } from "../output/redact.ts";
-import { runCommand } from "../commands/run.ts";
-import type { FetchedSecret } from "../contract/provider.ts";
+import { PROVIDERS } from "../../providers/registry.ts";
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<CoreInput>) => void) | null;
@@ -28,7 +30,9 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   }
   scope.onmessage = null;
   const { config, settings } = input.request;
-  const fetched = settings === null ? null : { settings, secrets };
+  const fetched = settings === null
+    ? null
+    : { settings, secrets, provider: PROVIDERS[config.backend] };
   const redactor = new Redactor();
   if (config.vaultKey) redactor.add(config.vaultKey);
   const terminal = Deno.stderr.isTerminal();

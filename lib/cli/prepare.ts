@@ -1,55 +1,51 @@
 /**
- * The `load` command's first half (main thread): read the credentials the backend keeps
- * in the vault, compute the backend's sandbox plan, and fetch the secrets in that
- * sandbox. The second half, the merge, runs in the core Worker (`load.ts`).
+ * The `load` command's first half (main thread): configure the backend (reading the
+ * credentials it keeps in the vault), compute its sandbox plan, and fetch the secrets in
+ * that sandbox. The second half, the merge, runs in the core Worker
+ * (`lib/commands/load.ts`).
  *
  * @module
  */
 
 import type { Config } from "./config.ts";
+import type {
+  FetchedSecret,
+  Provider,
+  ProviderSettings,
+  SandboxPlan,
+  VaultCredentialReader,
+} from "../contract/provider.ts";
 import { ToolError } from "../kit/errors.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { fetchSandboxed } from "../isolation/backend_host.ts";
-import { getProvider } from "../../providers/registry.ts";
-import type { FetchedSecret, ProviderSettings, SandboxPlan } from "../contract/provider.ts";
 
-/** What `load` needs that only the main thread can compute: the settings and the plan. */
+/** What `load` needs that only the main thread can compute. */
 export interface PreparedLoad {
-  /** The provider's settings, with the credentials read from the existing vault. */
+  /** The backend's settings. */
   settings: ProviderSettings;
+  /** What the backend's `configure` returned (plain data, sent to its Worker). */
+  backendConfig: unknown;
   /** The hosts, files and programs the backend may use in this run. */
   plan: SandboxPlan;
 }
 
 /**
- * Prepare a load in the main thread: validate the backend's settings, read the credentials
- * it needs from the existing vault, and compute its sandbox plan.
+ * The reader of credentials kept in the vault. The vault engine (YAML, and JOSE for an
+ * encrypted vault) is loaded only when a backend asks: most loads start without it.
  */
-export async function prepareLoad(
-  config: Config,
-  cwd: string,
-  redactor: Redactor,
-): Promise<PreparedLoad> {
-  const provider = getProvider(config.manager);
-  const base = {
-    ...config.settings,
-    cwd,
-    vaultCredentials: {},
-    deadline: Date.now() + config.timeoutMs,
-  };
-  const paths = provider.credentialPaths(base);
-  const vaultCredentials: Record<string, string> = {};
-  if (paths.length > 0) {
-    // The vault engine (YAML, and JOSE for an encrypted vault) is loaded only when the
-    // backend keeps credentials in the vault: most loads start without it.
-    const [{ openVaultStore }, { getIn }] = await Promise.all([
+function vaultCredentialReader(config: Config, redactor: Redactor): VaultCredentialReader {
+  return async (paths) => {
+    const found: Record<string, string> = {};
+    if (paths.length === 0) return found;
+    const [{ openVaultStore }, { lookup, toTree }] = await Promise.all([
       import("../vault/store.ts"),
-      import("../vault/query.ts"),
+      import("../vault/tree.ts"),
     ]);
     const before = await openVaultStore(config.vaultPath, config.vaultKey).read();
+    const tree = toTree(before.doc);
     for (const path of paths) {
-      const value = getIn(before.doc, path);
+      const value = lookup(tree, path);
       if (value === undefined) continue;
       if (typeof value === "object") {
         throw new ToolError(
@@ -57,12 +53,33 @@ export async function prepareLoad(
           `vault key ${path} is a namespace, not a credential value; fix the vault or its location setting`,
         );
       }
-      vaultCredentials[path] = String(value);
+      found[path] = String(value);
       redactor.add(String(value));
     }
-  }
-  const settings: ProviderSettings = { ...base, vaultCredentials };
-  return { settings, plan: provider.sandbox(settings) };
+    return found;
+  };
+}
+
+/**
+ * Prepare a load in the main thread: configure the backend once (validating its
+ * parameters and reading the credentials it keeps in the vault) and compute its sandbox.
+ */
+export async function prepareLoad(
+  config: Config,
+  provider: Provider,
+  cwd: string,
+  redactor: Redactor,
+): Promise<PreparedLoad> {
+  const settings: ProviderSettings = {
+    ...config.settings,
+    cwd,
+    deadline: Date.now() + config.timeoutMs,
+  };
+  const backendConfig = await provider.configure(
+    settings,
+    vaultCredentialReader(config, redactor),
+  );
+  return { settings, backendConfig, plan: provider.sandbox(backendConfig) };
 }
 
 /**
@@ -77,17 +94,22 @@ export async function fetchSecrets(
   redactor: Redactor,
   onSecret: (secret: FetchedSecret) => void,
 ): Promise<number> {
-  const { settings, plan } = prepared;
-  log.info(`fetching from ${config.manager}`);
+  const { settings, plan, backendConfig } = prepared;
+  log.info(`fetching from ${config.backend}`);
   log.debug(
     `backend sandbox: net=[${plan.net.join(",")}] read=[${plan.read.join(",")}] run=[${
       plan.run.join(",")
     }]`,
   );
-  return await fetchSandboxed({ manager: config.manager, settings }, plan, {
-    log,
-    redactor,
-    onSecret,
-    timeoutMs: config.timeoutMs,
-  });
+  return await fetchSandboxed(
+    { backend: config.backend, settings, config: backendConfig },
+    plan,
+    {
+      entry: new URL("./backend_worker.ts", import.meta.url),
+      log,
+      redactor,
+      onSecret,
+      timeoutMs: config.timeoutMs,
+    },
+  );
 }

@@ -1,12 +1,13 @@
 /**
  * The `load` command's second half (core Worker): map the fetched secrets to vault keys
  * and merge them into the vault under its lock. All or nothing: any failure leaves the
- * vault byte-for-byte as it was. The first half, in the main thread, is `prepare.ts`.
+ * vault byte-for-byte as it was. The first half, in the main thread, is
+ * `lib/cli/prepare.ts`.
  *
  * @module
  */
 
-import type { Config } from "../cli/config.ts";
+import type { Config } from "./config.ts";
 import type { Logger } from "../output/log.ts";
 import { applyMerge, checkEntries, type MergePlan, planMerge } from "../vault/merge.ts";
 import { lockVault, removeStaleTemps, renderVault } from "../vault/file.ts";
@@ -19,8 +20,7 @@ import {
   mapWithProvenance,
   readMatchingManifest,
 } from "../vault/manifest.ts";
-import { getProvider } from "../../providers/registry.ts";
-import type { FetchedSecret, ProviderSettings } from "../contract/provider.ts";
+import type { Fetched } from "./run.ts";
 
 /** What a load did (or, for a dry run, would do). */
 export interface LoadResult {
@@ -43,11 +43,10 @@ export interface LoadResult {
  */
 export async function mergeSecrets(
   config: Config,
-  settings: ProviderSettings,
-  secrets: readonly FetchedSecret[],
+  fetched: Fetched,
   log: Logger,
 ): Promise<LoadResult> {
-  const provider = getProvider(config.manager);
+  const { provider, settings, secrets } = fetched;
   const store = openVaultStore(config.vaultPath, config.vaultKey);
   const before = await store.read();
   await warnPlainLeftover(store, before, log);
@@ -82,7 +81,7 @@ export async function mergeSecrets(
       vault: current,
       text,
       fetched: provenance,
-      backend: config.manager,
+      backend: config.backend,
       log,
     });
     log.info(

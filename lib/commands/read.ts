@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Config } from "../cli/config.ts";
+import type { Config } from "./config.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { writeStdout } from "../output/write.ts";

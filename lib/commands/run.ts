@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Config } from "../cli/config.ts";
+import type { Config } from "./config.ts";
 import { runReadCommand } from "./read.ts";
 import { dryRunLines } from "./dry_run.ts";
 import { ExitCode } from "../kit/errors.ts";
@@ -15,14 +15,16 @@ import { mergeSecrets } from "./load.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { writeStdout } from "../output/write.ts";
-import type { FetchedSecret, ProviderSettings } from "../contract/provider.ts";
+import type { FetchedSecret, Provider, ProviderSettings } from "../contract/provider.ts";
 
 /** The fetched half of a load, handed to the core Worker. */
 export interface Fetched {
-  /** The provider's settings (for mapping names to keys). */
+  /** The backend's settings (for mapping names to keys). */
   settings: ProviderSettings;
   /** The secrets the backend returned. */
   secrets: FetchedSecret[];
+  /** The backend's descriptor: its name and how it maps secrets to vault keys. */
+  provider: Pick<Provider, "backend" | "map">;
 }
 
 /** Run the configured command; returns the exit code. `fetched` is required for `load`. */
@@ -38,7 +40,7 @@ export async function runCommand(
       return ExitCode.ok;
     }
     if (fetched === null) throw new Error("load has no fetched secrets");
-    const result = await mergeSecrets(config, fetched.settings, fetched.secrets, log);
+    const result = await mergeSecrets(config, fetched, log);
     if (config.dryRun) {
       const lines = dryRunLines(result.plan, result.provenance, result.previous);
       if (lines.length > 0) writeStdout(`${lines.join("\n")}\n`);

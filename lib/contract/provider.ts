@@ -1,21 +1,32 @@
 /**
- * The contract every backend implements. A backend is one module in `providers/` that
- * exports a {@linkcode Provider}; registering it in `providers/mod.ts` is the only other
- * change needed.
+ * The contract between the core and the backends: the {@linkcode Provider} descriptor every
+ * backend exports, and the data that crosses between them. Both sides import it; it
+ * imports nothing.
  *
- * The load runs in two places. `credentialPaths`, `sandbox` and `map` run in the main
- * thread, which reads the configuration and owns the vault. `fetch` runs in a Worker whose
- * Deno permissions are exactly the {@linkcode SandboxPlan} computed for this run: the
- * backend cannot read environment variables, write files, or reach hosts its
- * configuration does not name.
+ * A backend's descriptor (`providers/NAME/mod.ts`) is registered in `providers/registry.ts`.
+ * Its `configure` and `sandbox` run in the main thread, which reads the configuration; its
+ * fetch module runs in a Worker whose Deno permissions are exactly the
+ * {@linkcode SandboxPlan} of this run (it cannot read environment variables, write files,
+ * or reach hosts its configuration does not name); its `map` runs in the core Worker,
+ * which owns the vault.
  *
  * @module
  */
 
-import type { ParamDoc } from "../kit/params.ts";
+/** One documented parameter (an environment variable). */
+export interface ParamDoc {
+  /** The environment variable's name. */
+  name: string;
+  /** The default, as text, or undefined when there is none. */
+  default?: string;
+  /** What it means, in one sentence. */
+  meaning: string;
+  /** The command-line flag that overrides it, if any (without the leading dashes). */
+  flag?: string;
+}
 
 /** The backends, as spelled in `SECRETS_MANAGER`. */
-export type Manager =
+export type Backend =
   | "AWS_SECRETS_MANAGER"
   | "AWS_PARAMETER_STORE"
   | "AZURE_KEY_VAULT"
@@ -57,8 +68,6 @@ export interface ProviderSettings {
   expandJson: boolean;
   /** `SECRETS_ALLOW_MISSING`: skip (with a warning) selectors naming no existing secret. */
   allowMissing?: boolean;
-  /** Values found in the existing vault at the provider's `credentialPaths`, by dotted path. */
-  vaultCredentials: Readonly<Record<string, string>>;
   /** The working folder the tool was started in (absolute). */
   cwd: string;
   /** Per-request timeout in milliseconds (`SECRETS_REQUEST_TIMEOUT`). */
@@ -88,9 +97,11 @@ export interface ProviderLog {
 }
 
 /** What `fetch` is given. */
-export interface FetchContext {
+export interface FetchContext<C = unknown> {
   /** This run's settings. */
   settings: ProviderSettings;
+  /** What the backend's `configure` returned. */
+  config: C;
   /** Log lines (redacted before they are printed). */
   log: ProviderLog;
   /** Hand over one fetched secret. Its value is registered for redaction at once. */
@@ -111,21 +122,53 @@ export interface VaultEntry {
   source: string;
 }
 
-/** A backend. */
-export interface Provider {
+/**
+ * Reads the credentials a backend keeps in the existing vault (for example
+ * `AWS.DEFAULT.S3_KEY`): the values found, by dotted path; absent paths are left out. Each
+ * value is registered for redaction before it is returned.
+ */
+export type VaultCredentialReader = (
+  paths: readonly string[],
+) => Promise<Readonly<Record<string, string>>>;
+
+/**
+ * A backend's fetch module: the network or process code that only the backend's Worker
+ * loads, so the main thread and the core Worker never load HTTP clients, SigV4 or JOSE.
+ */
+export interface FetchModule<C> {
+  /** List and fetch the selected secrets, handing each to `ctx.emit`. */
+  fetchSecrets(ctx: FetchContext<C>): Promise<void>;
+}
+
+/**
+ * A backend's descriptor: light enough to load in every isolate. Its steps run in order:
+ * `configure` (main thread) validates the settings once and returns plain data; `sandbox`
+ * (main thread) derives the hosts, files and programs of this run from that data; the
+ * fetch module (backend Worker) gets the same data; `map` (core Worker) turns
+ * each fetched secret into vault entries.
+ *
+ * @example
+ * ```ts ignore
+ * const config = await provider.configure(settings, readVaultCredentials);
+ * const plan = provider.sandbox(config);
+ * const { fetchSecrets } = await provider.loadFetch(); // in the backend Worker only
+ * ```
+ */
+export interface Provider<C = unknown> {
   /** Its `SECRETS_MANAGER` value. */
-  readonly manager: Manager;
-  /** The environment variables it reads, for the README and the permission list. */
+  readonly backend: Backend;
+  /** The environment variables it reads, for the docs and the permission list. */
   readonly params: readonly ParamDoc[];
   /**
-   * Validate the settings and return the dotted vault paths of credentials this run needs
-   * from the existing vault (for example `AWS.DEFAULT.S3_KEY`). Throws `ToolError` (config).
+   * Validate the settings and resolve this run's configuration as plain, structured-clone
+   * safe data (it crosses into the Worker). Credentials kept in the vault are asked for
+   * through `vault`. Throws a `config` {@linkcode ToolError} naming what is wrong.
    */
-  credentialPaths(settings: ProviderSettings): string[];
-  /** The hosts, files and programs this run needs, derived from the settings. */
-  sandbox(settings: ProviderSettings): SandboxPlan;
-  /** List and fetch the selected secrets, handing each to `ctx.emit`. Runs in the Worker. */
-  fetch(ctx: FetchContext): Promise<void>;
-  /** Turn one fetched secret into vault entries. Throws `ToolError` (conflict) for unusable names. */
+  configure(settings: ProviderSettings, vault: VaultCredentialReader): Promise<C> | C;
+  /** The hosts, files and programs this run needs. */
+  sandbox(config: C): SandboxPlan;
+  /** Load the fetch module (a dynamic import, so it is bundled yet loaded only when used). */
+  loadFetch(): Promise<FetchModule<C>>;
+  /** Turn one fetched secret into vault entries. Throws a `conflict` error for unusable names. */
   map(secret: FetchedSecret, settings: ProviderSettings): VaultEntry[];
 }

@@ -1,35 +1,18 @@
 /**
- * Runs a command in the core Worker under the permissions computed for this run, and
- * returns its exit code. The Worker starts before the backend's fetch and receives the
- * secrets as they arrive, so its start-up (thread, module loading) overlaps the fetch and
- * the main thread never holds the fetched set.
+ * The main thread's side of the core Worker, which runs a command under the permissions
+ * computed for this run and returns its exit code. The Worker starts before the backend's
+ * fetch and receives the secrets as they arrive, so its start-up (thread, module loading)
+ * overlaps the fetch and the main thread never holds the fetched set.
  *
  * @module
  */
 
-import type { Config } from "../cli/config.ts";
-import { ToolError } from "../kit/errors.ts";
-import { writeStderr } from "../output/log.ts";
+import type { FetchedSecret } from "../contract/provider.ts";
 import type { Redactor } from "../output/redact.ts";
-import { type RunPermissions, toWorkerPermissions } from "./permissions.ts";
-import type { FetchedSecret, ProviderSettings } from "../contract/provider.ts";
-
-/** The request that runs the command, sent after every fetched secret. */
-export interface CoreRequest {
-  /** The resolved configuration. */
-  config: Config;
-  /** For `load`: the provider's settings (for mapping names to keys); null otherwise. */
-  settings: ProviderSettings | null;
-}
-
-/** A message to the core Worker: one fetched secret, or the request that runs the command. */
-export type CoreInput = { type: "secret"; secret: FetchedSecret } | {
-  type: "run";
-  request: CoreRequest;
-};
-
-/** A message from the core Worker: a stderr line to redact and print, or the exit code. */
-export type CoreMessage = { type: "stderr"; text: string } | { type: "exit"; code: number };
+import { writeStderr } from "../output/write.ts";
+import type { RunPermissions } from "./permissions.ts";
+import type { CoreInput, CoreMessage, CoreRequest } from "./protocol.ts";
+import { spawnWorker } from "./spawn.ts";
 
 /** A started core Worker, waiting for its one request. */
 export interface CoreWorker {
@@ -42,40 +25,38 @@ export interface CoreWorker {
 }
 
 /**
- * Start a Worker limited to `perms` that will run one command. Its stderr lines pass
- * through `redactor` here, when they are printed, so values the redactor learns after the
- * start (the fetched secrets) are still masked.
+ * Start the core Worker (`entry`) limited to `perms`; it will run one command. Its stderr
+ * lines pass through `redactor` here, when they are printed, so values the redactor learns
+ * after the start (the fetched secrets) are still masked.
  *
  * @example
  * ```ts ignore
- * const core = startCore(commandPermissions(config, cwd), redactor);
+ * const core = startCore(entry, commandPermissions(config, cwd), redactor);
  * await fetchSecrets(config, prepared, log, redactor, (secret) => core.add(secret));
  * const code = await core.run({ config, settings: prepared.settings });
  * ```
  */
-export function startCore(perms: RunPermissions, redactor: Redactor): CoreWorker {
-  const worker = new Worker(new URL("../cli/core_worker.ts", import.meta.url).href, {
-    type: "module",
-    deno: { permissions: toWorkerPermissions(perms) },
-  } as WorkerOptions);
+export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor): CoreWorker {
   let settle: { resolve(code: number): void; reject(error: unknown): void } | undefined;
   let failure: unknown;
-  worker.onmessage = (event: MessageEvent<CoreMessage>) => {
-    const message = event.data;
-    if (message.type === "stderr") {
-      writeStderr(redactor.redact(message.text));
-      return;
-    }
-    worker.terminate();
-    settle?.resolve(message.code);
-  };
-  worker.onerror = (event: ErrorEvent) => {
-    event.preventDefault();
-    worker.terminate();
-    const cause = redactor.redact(event.message.split("\n")[0]);
-    failure = new ToolError("internal", `the run failed: ${cause}`);
-    settle?.reject(failure);
-  };
+  const worker = spawnWorker<CoreMessage>({
+    url: entry,
+    permissions: perms,
+    role: "the run",
+    redactor,
+    onMessage(message) {
+      if (message.type === "stderr") {
+        writeStderr(redactor.redact(message.text));
+        return;
+      }
+      worker.terminate();
+      settle?.resolve(message.code);
+    },
+    onFailure(error) {
+      failure = error;
+      settle?.reject(error);
+    },
+  });
   const send = (input: CoreInput) => worker.postMessage(input);
   return {
     add(secret) {

@@ -6,7 +6,8 @@
  * @module
  */
 
-import type { Config } from "../cli/config.ts";
+import type { Config } from "../commands/config.ts";
+import type { SandboxPlan } from "../contract/provider.ts";
 import { dirname, encryptedPath, manifestPath, saltPath, tempPathFor } from "../vault/paths.ts";
 
 /** The permissions of one run (absolute paths, `host:port` pairs, program names). */
@@ -93,4 +94,9 @@ export function toWorkerPermissions(perms: RunPermissions): Deno.PermissionOptio
     ffi: false,
     import: false,
   };
+}
+
+/** The permissions of the backend's Worker: only what its plan names; it never writes. */
+export function backendPermissions(plan: SandboxPlan): RunPermissions {
+  return { read: plan.read, write: [], net: plan.net, run: plan.run };
 }

@@ -1,103 +1,112 @@
 /**
- * The documented parameters. Every environment variable the tool reads is listed here or
- * in a provider's `params`; the README table and the `env` permission in `deno.json` are
- * checked against this list by the tests.
+ * Parsing parameter values: booleans, seconds, whole numbers, lists, URLs, and the paths
+ * and `host:port` pairs derived from them. Every bad value is a `config` error naming the
+ * parameter and what it accepts.
  *
  * @module
  */
 
-/** One documented parameter (an environment variable). */
-export interface ParamDoc {
-  /** The environment variable's name. */
-  name: string;
-  /** The default, as text, or undefined when there is none. */
-  default?: string;
-  /** What it means, in one sentence. */
-  meaning: string;
-  /** The command-line flag that overrides it, if any (without the leading dashes). */
-  flag?: string;
-}
+import { ToolError } from "./errors.ts";
+import type { ProviderSettings } from "../contract/provider.ts";
 
 /** Accepted spellings of true and false in boolean parameters (any case). */
 export const TRUE_WORDS: readonly string[] = ["1", "true", "yes", "on"];
 /** Accepted spellings of false in boolean parameters (any case). */
 export const FALSE_WORDS: readonly string[] = ["0", "false", "no", "off", ""];
 
-/** Parameters shared by every backend. */
-export const GENERAL_PARAMS: readonly ParamDoc[] = [
-  {
-    name: "SECRETS_MANAGER",
-    default: "AWS_SECRETS_MANAGER",
-    meaning:
-      "Backend: `AWS_SECRETS_MANAGER`, `AWS_PARAMETER_STORE`, `AZURE_KEY_VAULT`, `HASHICORP_VAULT`, `CUSTOM` or `NONE`.",
-    flag: "manager",
-  },
-  {
-    name: "SECRETS_SELECTION",
-    meaning:
-      "Comma-separated selectors: secret names (AWS Secrets Manager, Azure), path prefixes (SSM), `MOUNT/PATH` (Vault). Unset: every secret.",
-    flag: "selection",
-  },
-  {
-    name: "SECRETS_SELECTION_FILTER",
-    meaning: "Keep only secrets whose name contains this string.",
-    flag: "filter",
-  },
-  {
-    name: "SECRETS_STRIP_PREFIX",
-    meaning: "Removed from the start of secret names before they are mapped to vault keys.",
-    flag: "strip-prefix",
-  },
-  {
-    name: "SECRETS_EXPAND_JSON",
-    default: "false",
-    meaning:
-      "`1`/`true`/`yes` (any case): a value that is a JSON object is merged below the secret's vault path.",
-    flag: "expand-json",
-  },
-  {
-    name: "SECRETS_ALLOW_MISSING",
-    default: "false",
-    meaning:
-      "`1`/`true`/`yes` (any case): a selector in `SECRETS_SELECTION` that names no existing secret is skipped with a warning instead of failing the run.",
-  },
-  {
-    name: "SECRETS_VAULT_PATH",
-    default: "`$DATAOPS_SECRETS_DIR/vault.yml`",
-    meaning: "The vault file to merge into.",
-    flag: "vault",
-  },
-  {
-    name: "DATAOPS_SECRETS_DIR",
-    default: "/secrets",
-    meaning: "Folder of the vault when `SECRETS_VAULT_PATH` is unset.",
-  },
-  {
-    name: "SECRETS_LOCK_TIMEOUT",
-    default: "60",
-    meaning: "Seconds to wait for another run's lock on the vault before giving up.",
-  },
-  {
-    name: "SECRETS_TIMEOUT",
-    default: "300",
-    meaning: "Seconds the whole fetch may take before the run fails (nothing is written).",
-  },
-  {
-    name: "SECRETS_REQUEST_TIMEOUT",
-    default: "30",
-    meaning: "Seconds one request to the backend may take before it is retried or fails.",
-  },
-  {
-    name: "CI_PROJECT_DIR",
-    meaning: "Project root: relative `SECRETS_CUSTOM_SCRIPT` paths are resolved against it.",
-  },
-  {
-    name: "DATAOPS_VAULT_KEY",
-    meaning:
-      "When set, the vault is stored encrypted in `vault.yml.enc` (JWE, key derived with HKDF-SHA-256 and `vault.salt`); use 16+ random characters.",
-  },
-  {
-    name: "NO_COLOR",
-    meaning: "When set (to anything), output has no colour.",
-  },
-];
+/** Parse a boolean parameter (`1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`, any case). */
+export function parseBool(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  const word = value.trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw new ToolError(
+    "config",
+    `${name}=${JSON.stringify(value)} is not a boolean; use one of ${
+      [...TRUE_WORDS, ...FALSE_WORDS.filter(Boolean)].join(", ")
+    }`,
+  );
+}
+
+/** Parse a positive number of seconds into milliseconds. */
+export function parseSeconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === "") return fallback * 1000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new ToolError(
+      "config",
+      `${name}=${JSON.stringify(value)} is not a positive number of seconds`,
+    );
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** Split a comma-separated list, trimming items and dropping empty ones. */
+export function splitList(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(",").map((item) => item.trim()).filter((item) => item !== "");
+}
+
+/**
+ * Parse a whole-number parameter between `min` and `max`; unset or empty gives `fallback`.
+ *
+ * @example
+ * ```ts
+ * parseWholeNumber("SECRETS_AWS_CONCURRENCY", "16", 8, 1, 64); // 16
+ * ```
+ */
+export function parseWholeNumber(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const trimmed = text?.trim();
+  if (!trimmed) return fallback;
+  const value = Number(trimmed);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ToolError(
+      "config",
+      `${name}=${JSON.stringify(trimmed)} is not a whole number from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+/** Parse an `http://` or `https://` URL parameter; anything else is an error naming it. */
+export function parseHttpUrl(name: string, text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ToolError("config", `${name}=${JSON.stringify(text)} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new ToolError(
+      "config",
+      `${name}=${JSON.stringify(text)} must be an http:// or https:// URL`,
+    );
+  }
+  return url;
+}
+
+/** The `host:port` a URL connects to, as Deno's net permission spells it. */
+export function hostPort(url: URL | string): string {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  const port = parsed.port || (parsed.protocol === "https:" ? "443" : "80");
+  return `${parsed.hostname}:${port}`;
+}
+
+/**
+ * Resolve a configured file path: absolute as it is, else relative to `CI_PROJECT_DIR`
+ * when set, else to the working folder.
+ */
+export function resolveProjectPath(
+  settings: Pick<ProviderSettings, "env" | "cwd">,
+  path: string,
+): string {
+  if (path.startsWith("/")) return path;
+  const base = settings.env.CI_PROJECT_DIR || settings.cwd;
+  return `${base.replace(/\/+$/, "")}/${path.replace(/^\.\//, "")}`;
+}

@@ -6,6 +6,7 @@
  */
 
 import type { Redactor } from "./redact.ts";
+import { writeStderr } from "./write.ts";
 
 /** How much to print. */
 export type Verbosity = "quiet" | "normal" | "verbose";
@@ -38,15 +39,6 @@ export interface Logger {
   progress(message: string): void;
   /** Clear the progress line. */
   done(): void;
-}
-
-const encoder = new TextEncoder();
-
-/** Write `text` to stderr completely (no newline is added). */
-export function writeStderr(text: string): void {
-  const bytes = encoder.encode(text);
-  let written = 0;
-  while (written < bytes.length) written += Deno.stderr.writeSync(bytes.subarray(written));
 }
 
 /** Create a logger. */

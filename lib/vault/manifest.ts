@@ -19,8 +19,8 @@ import { writeAtomic } from "./file.ts";
 import { basename, manifestPath } from "./paths.ts";
 import type { StoredVault, VaultStore } from "./store.ts";
 import type {
+  Backend,
   FetchedSecret,
-  Manager,
   Provider,
   ProviderSettings,
   VaultEntry,
@@ -32,7 +32,7 @@ export const MANIFEST_FORMAT = 1;
 /** Where one vault key came from. */
 export interface KeyProvenance {
   /** The backend (`SECRETS_MANAGER`). */
-  backend: Manager;
+  backend: Backend;
   /** The backend secret's name. */
   source: string;
   /** The backend's version id, when it reports one. */
@@ -56,7 +56,7 @@ export interface Manifest {
   /** When the last load finished (ISO 8601). */
   loaded: string;
   /** The backend of the last load. */
-  backend: Manager;
+  backend: Backend;
   /** Provenance per dotted vault key, sorted. Keys not loaded from a backend are absent. */
   keys: Record<string, KeyProvenance>;
 }
@@ -69,7 +69,7 @@ export async function sha256Hex(text: string): Promise<string> {
 
 /** Map fetched secrets to vault entries, recording each entry's provenance by dotted key. */
 export function mapWithProvenance(
-  provider: Provider,
+  provider: Pick<Provider, "backend" | "map">,
   secrets: readonly FetchedSecret[],
   settings: ProviderSettings,
   fetched: Date,
@@ -80,7 +80,7 @@ export function mapWithProvenance(
     for (const entry of provider.map(secret, settings)) {
       entries.push(entry);
       const record: KeyProvenance = {
-        backend: provider.manager,
+        backend: provider.backend,
         source: entry.source,
         ...(secret.version === undefined ? {} : { version: String(secret.version) }),
         ...(secret.updated === undefined ? {} : { updated: String(secret.updated) }),
@@ -173,7 +173,7 @@ export function buildManifest(options: {
   vault: StoredVault;
   store: VaultStore;
   vaultSha256: string | null;
-  backend: Manager;
+  backend: Backend;
   loaded: Date;
 }): Manifest {
   const keys: Record<string, KeyProvenance> = {};
@@ -203,7 +203,7 @@ export async function commitLoad(options: {
   vault: StoredVault;
   text: string | null;
   fetched: ReadonlyMap<string, KeyProvenance>;
-  backend: Manager;
+  backend: Backend;
   log: Logger;
 }): Promise<void> {
   const { store, vault, text, log } = options;

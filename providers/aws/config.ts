@@ -6,10 +6,14 @@
  * @module
  */
 
-import { hostPort, parseBool, parseHttpUrl, parseWholeNumber } from "../../lib/cli/config.ts";
+import { hostPort, parseBool, parseHttpUrl, parseWholeNumber } from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
-import type { ParamDoc } from "../../lib/kit/params.ts";
-import type { ProviderSettings, SandboxPlan } from "../../lib/contract/provider.ts";
+import type {
+  ParamDoc,
+  ProviderSettings,
+  SandboxPlan,
+  VaultCredentialReader,
+} from "../../lib/contract/provider.ts";
 
 /** The default region when neither `SECRETS_AWS_REGION` nor `AWS_REGION` is set. */
 export const DEFAULT_REGION = "eu-west-2";
@@ -203,11 +207,14 @@ function containerUrl(settings: ProviderSettings): string | undefined {
 }
 
 /** Decide where credentials come from, from the configuration alone (no network). */
-export function credentialSource(settings: ProviderSettings): CredentialSource {
+export function credentialSource(
+  settings: ProviderSettings,
+  vaultCredentials: Readonly<Record<string, string>>,
+): CredentialSource {
   if (!useRole(settings)) {
     const { access, secret } = keyLocations(settings);
-    const accessKeyId = settings.vaultCredentials[access];
-    const secretAccessKey = settings.vaultCredentials[secret];
+    const accessKeyId = vaultCredentials[access];
+    const secretAccessKey = vaultCredentials[secret];
     if (accessKeyId && secretAccessKey) return { kind: "vault", accessKeyId, secretAccessKey };
     if (accessKeyId || secretAccessKey) {
       throw new ToolError(
@@ -295,11 +302,45 @@ export function credentialSource(settings: ProviderSettings): CredentialSource {
   };
 }
 
+/** An AWS backend's configuration for one run: plain data, resolved once. */
+export interface AwsConfig {
+  /** The region. */
+  region: string;
+  /** Most requests in flight at once. */
+  concurrency: number;
+  /** The service's endpoint URL. */
+  endpoint: string;
+  /** Where the credentials come from. */
+  source: CredentialSource;
+}
+
+/**
+ * Resolve an AWS backend's configuration: region, concurrency and endpoint, then the
+ * credential source (the vault's keys unless `SECRETS_AWS_USE_ROLE`, else the chain).
+ */
+export async function configureAws(
+  settings: ProviderSettings,
+  vault: VaultCredentialReader,
+  service: AwsService,
+): Promise<AwsConfig> {
+  const config = {
+    region: region(settings),
+    concurrency: concurrency(settings),
+    endpoint: endpoint(settings, service),
+  };
+  let credentials: Readonly<Record<string, string>> = {};
+  if (!useRole(settings)) {
+    const { access, secret } = keyLocations(settings);
+    credentials = await vault([access, secret]);
+  }
+  return { ...config, source: credentialSource(settings, credentials) };
+}
+
 /** The sandbox of an AWS run: the service endpoint plus what the credential source needs. */
-export function awsSandbox(settings: ProviderSettings, service: AwsService): SandboxPlan {
-  const net = [hostPort(endpoint(settings, service))];
+export function awsSandbox(config: AwsConfig): SandboxPlan {
+  const net = [hostPort(config.endpoint)];
   const read: string[] = [];
-  const source = credentialSource(settings);
+  const { source } = config;
   switch (source.kind) {
     case "web-identity":
       net.push(hostPort(source.sts));
@@ -314,13 +355,4 @@ export function awsSandbox(settings: ProviderSettings, service: AwsService): San
       break;
   }
   return { net: [...new Set(net)], read, run: [] };
-}
-
-/** Validate everything an AWS run needs; returns the vault credential paths to read. */
-export function awsCredentialPaths(settings: ProviderSettings): string[] {
-  region(settings);
-  concurrency(settings);
-  if (useRole(settings)) return [];
-  const { access, secret } = keyLocations(settings);
-  return [access, secret];
 }

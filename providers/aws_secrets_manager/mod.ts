@@ -1,239 +1,19 @@
 /**
- * The `AWS_SECRETS_MANAGER` backend: lists secrets with `ListSecrets` (pages of 100) and
- * fetches values with `BatchGetSecretValue` (20 ids a call) concurrently while listing
- * continues, falling back to `GetSecretValue` per secret where the batch call is denied.
- * `SECRETS_SELECTION` names secrets (names or ARNs) fetched exactly.
+ * The `AWS_SECRETS_MANAGER` backend: its descriptor and how secret names and values map to
+ * vault keys; the requests are in `fetch.ts`.
  *
  * @module
  */
 
-import { ToolError } from "../../lib/kit/errors.ts";
-import { flatten, nameToPath } from "../../lib/kit/mapping.ts";
-import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
-import {
-  AWS_PARAMS,
-  awsCredentialPaths,
-  awsSandbox,
-  concurrency,
-  credentialSource,
-  endpoint,
-  region,
-} from "../aws/config.ts";
-import { credentialProvider } from "../aws/credentials.ts";
-import { isoFromEpoch } from "../aws/epoch.ts";
-import { quotaGates, SECRETS_MANAGER_QUOTAS } from "../aws/quotas.ts";
-import { AwsApiError, AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
 import type {
-  FetchContext,
   FetchedSecret,
   Provider,
   ProviderSettings,
   VaultEntry,
 } from "../../lib/contract/provider.ts";
-
-/** Most ids in one `BatchGetSecretValue` call (the API's limit). */
-export const BATCH_SIZE = 20;
-/** Page size of `ListSecrets` (the API's maximum). */
-export const LIST_PAGE_SIZE = 100;
-
-interface ListSecretsOutput {
-  SecretList?: { Name?: string; ARN?: string; DeletedDate?: number }[];
-  NextToken?: string;
-}
-
-interface SecretValueEntry {
-  ARN?: string;
-  Name?: string;
-  VersionId?: string;
-  SecretString?: string;
-  SecretBinary?: string;
-  CreatedDate?: number;
-}
-
-interface BatchOutput {
-  SecretValues?: SecretValueEntry[];
-  Errors?: { SecretId?: string; ErrorCode?: string; Message?: string }[];
-}
-
-/** What fetching one group of secret ids needs. */
-interface Fetcher {
-  ctx: FetchContext;
-  client: JsonClient;
-  limiter: Limiter;
-  /** Whether the ids came from `SECRETS_SELECTION` (a missing one is then an error). */
-  selected: boolean;
-  /** Set once `BatchGetSecretValue` is denied: every later group uses `GetSecretValue`. */
-  batchDenied: boolean;
-  /** Set at the first failure: queued groups then skip their calls. */
-  stopped: boolean;
-  region: string;
-}
-
-function emitValue(fetcher: Fetcher, entry: SecretValueEntry, id: string): void {
-  const name = entry.Name ?? id;
-  const base = { name, version: entry.VersionId, updated: isoFromEpoch(entry.CreatedDate) };
-  if (entry.SecretString !== undefined) {
-    fetcher.ctx.emit({ ...base, value: entry.SecretString });
-  } else if (entry.SecretBinary !== undefined) {
-    fetcher.ctx.log.warn(
-      `secret "${name}" is binary (SecretBinary); it is stored base64-encoded under its name`,
-    );
-    fetcher.ctx.emit({ ...base, value: entry.SecretBinary, encoding: "base64" });
-  } else {
-    fetcher.ctx.log.warn(`secret "${name}" has no value in its current version; skipped`);
-  }
-}
-
-function missing(fetcher: Fetcher, id: string, code: string, message: string): void {
-  if (code === "InvalidRequestException" && /deletion|deleted/i.test(message)) {
-    fetcher.ctx.log.warn(`secret "${id}" is scheduled for deletion; skipped`);
-    return;
-  }
-  if (code === "ResourceNotFoundException") {
-    if (fetcher.selected && fetcher.ctx.settings.allowMissing) {
-      fetcher.ctx.log.warn(
-        `secret "${id}" in SECRETS_SELECTION does not exist in AWS Secrets Manager in ${fetcher.region}; skipped (SECRETS_ALLOW_MISSING)`,
-      );
-      return;
-    }
-    if (fetcher.selected) {
-      throw new ToolError(
-        "config",
-        `secret "${id}" in SECRETS_SELECTION does not exist in AWS Secrets Manager in ${fetcher.region} (or is not visible to these credentials); fix the selection or the region`,
-      );
-    }
-    fetcher.ctx.log.warn(`secret "${id}" disappeared after it was listed; skipped`);
-    return;
-  }
-  if (code === "AccessDeniedException" || code === "DecryptionFailure") {
-    throw new AwsAuthError(
-      code,
-      `AWS Secrets Manager GetSecretValue for "${id}" was refused: ${code}${
-        message ? `: ${message.slice(0, 300)}` : ""
-      }; the identity needs secretsmanager:GetSecretValue on it (and kms:Decrypt on its key)`,
-    );
-  }
-  throw new AwsApiError(
-    code,
-    `AWS Secrets Manager could not read secret "${id}": ${code}${
-      message ? `: ${message.slice(0, 300)}` : ""
-    }`,
-  );
-}
-
-async function getOne(fetcher: Fetcher, id: string): Promise<void> {
-  try {
-    const entry = await fetcher.limiter.run(() =>
-      fetcher.stopped
-        ? Promise.resolve(undefined)
-        : fetcher.client.call<SecretValueEntry>("GetSecretValue", { SecretId: id }, `"${id}"`)
-    );
-    if (entry) emitValue(fetcher, entry, id);
-  } catch (error) {
-    const gone = error instanceof AwsApiError &&
-      (error.code === "ResourceNotFoundException" || error.code === "InvalidRequestException");
-    if (gone) return missing(fetcher, id, error.code, error.message);
-    throw error;
-  }
-}
-
-async function fetchGroup(fetcher: Fetcher, ids: string[]): Promise<void> {
-  if (!fetcher.batchDenied) {
-    try {
-      const out = await fetcher.limiter.run(() =>
-        fetcher.stopped ? Promise.resolve({} as BatchOutput) : fetcher.client.call<BatchOutput>(
-          "BatchGetSecretValue",
-          { SecretIdList: ids },
-          `${ids.length} secrets from "${ids[0]}"`,
-        )
-      );
-      for (const entry of out.SecretValues ?? []) emitValue(fetcher, entry, entry.Name ?? "");
-      for (const error of out.Errors ?? []) {
-        missing(fetcher, error.SecretId ?? "?", error.ErrorCode ?? "unknown", error.Message ?? "");
-      }
-      return;
-    } catch (error) {
-      if (!(error instanceof AwsAuthError && error.code === "AccessDeniedException")) throw error;
-      if (!fetcher.batchDenied) {
-        fetcher.batchDenied = true;
-        fetcher.ctx.log.info(
-          "AWS Secrets Manager: BatchGetSecretValue is denied; fetching each secret with GetSecretValue",
-        );
-      }
-    }
-  }
-  await Promise.all(ids.map((id) => getOne(fetcher, id)));
-}
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-async function fetchSecrets(ctx: FetchContext): Promise<void> {
-  const { settings } = ctx;
-  const source = credentialSource(settings);
-  const limiter = createAdaptiveLimiter(concurrency(settings));
-  const fetcher: Fetcher = {
-    ctx,
-    client: jsonClient({
-      endpoint: endpoint(settings, "secretsmanager"),
-      service: "secretsmanager",
-      targetPrefix: "secretsmanager",
-      label: "AWS Secrets Manager",
-      region: region(settings),
-      credentials: credentialProvider(source, ctx),
-      ctx,
-      ...quotaGates(SECRETS_MANAGER_QUOTAS, (operation) => operation, limiter),
-    }),
-    limiter,
-    selected: settings.selection.length > 0,
-    batchDenied: false,
-    stopped: false,
-    region: region(settings),
-  };
-  const keep = (name: string) => !settings.filter || name.includes(settings.filter);
-  const tasks: Promise<void>[] = [];
-  let failure: { error: unknown } | undefined;
-  const start = (ids: string[]) => {
-    for (const group of chunks(ids, BATCH_SIZE)) {
-      tasks.push(
-        fetchGroup(fetcher, group).catch((error) => {
-          failure ??= { error };
-        }),
-      );
-    }
-  };
-  if (fetcher.selected) {
-    start([...new Set(settings.selection)].filter(keep));
-  } else {
-    let listed = 0;
-    // Listing runs outside the limiter so it never queues behind the value fetches, and
-    // each next page is requested before the current page's batches are started, so the
-    // sequential chain of pages (the floor of a load) never waits for their signing.
-    const list = (token?: string) =>
-      fetcher.client.call<ListSecretsOutput>("ListSecrets", {
-        MaxResults: LIST_PAGE_SIZE,
-        ...(token ? { NextToken: token } : {}),
-      });
-    let pending: Promise<ListSecretsOutput> | undefined = list();
-    while (pending) {
-      const page: ListSecretsOutput = await pending;
-      const token = page.NextToken || undefined;
-      pending = token && !failure ? list(token) : undefined;
-      pending?.catch(() => {}); // rethrown when awaited
-      const names = (page.SecretList ?? [])
-        .filter((s) => s.Name !== undefined && s.DeletedDate === undefined)
-        .map((s) => s.Name!);
-      listed += names.length;
-      start(names.filter(keep));
-    }
-    ctx.log.debug(`AWS Secrets Manager: listed ${listed} secrets`);
-  }
-  await Promise.all(tasks);
-  if (failure) throw failure.error;
-}
+import { ToolError } from "../../lib/kit/errors.ts";
+import { flatten, nameToPath } from "../../lib/kit/mapping.ts";
+import { AWS_PARAMS, type AwsConfig, awsSandbox, configureAws } from "../aws/config.ts";
 
 /** Map a secret: a JSON object gives one key per JSON key (or, expanded, keys below its name). */
 export function mapSecret(secret: FetchedSecret, settings: ProviderSettings): VaultEntry[] {
@@ -261,15 +41,12 @@ export function mapSecret(secret: FetchedSecret, settings: ProviderSettings): Va
   return flatten(path(), value, secret.name);
 }
 
-/** The AWS Secrets Manager backend's parameters (shared with SSM). */
-export const awsSecretsManagerParams = AWS_PARAMS;
-
 /** The `AWS_SECRETS_MANAGER` provider. */
-export const awsSecretsManagerProvider: Provider = {
-  manager: "AWS_SECRETS_MANAGER",
+export const awsSecretsManagerProvider: Provider<AwsConfig> = {
+  backend: "AWS_SECRETS_MANAGER",
   params: AWS_PARAMS,
-  credentialPaths: awsCredentialPaths,
-  sandbox: (settings) => awsSandbox(settings, "secretsmanager"),
-  fetch: fetchSecrets,
+  configure: (settings, vault) => configureAws(settings, vault, "secretsmanager"),
+  sandbox: awsSandbox,
+  loadFetch: () => import("./fetch.ts"),
   map: mapSecret,
 };

@@ -168,7 +168,7 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
         url.searchParams.set("api-version", IMDS_API_VERSION);
         url.searchParams.set("resource", resource);
         if (auth.clientId) url.searchParams.set("client_id", auth.clientId);
-        const op = `managed identity token from IMDS ${auth.endpoint.host}`;
+        const op = `managed identity token from IMDS ${new URL(auth.endpoint).host}`;
         const response = await fetch(url, { headers: { Metadata: "true" }, signal });
         // IMDS answers 404 and 410 while it starts up; Microsoft asks clients to retry them.
         if (response.status === 404 || response.status === 410) {
@@ -191,7 +191,7 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
         url.searchParams.set("api-version", APP_SERVICE_API_VERSION);
         url.searchParams.set("resource", resource);
         if (auth.clientId) url.searchParams.set("client_id", auth.clientId);
-        const op = `managed identity token from IDENTITY_ENDPOINT ${auth.endpoint.host}`;
+        const op = `managed identity token from IDENTITY_ENDPOINT ${new URL(auth.endpoint).host}`;
         const response = await fetch(url, {
           headers: { "X-IDENTITY-HEADER": auth.header },
           signal,
@@ -208,7 +208,7 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
     case "client_secret":
     case "certificate":
     case "federated": {
-      const op = `Microsoft Entra token for ${auth.clientId} from ${auth.tokenUrl.host}`;
+      const op = `Microsoft Entra token for ${auth.clientId} from ${new URL(auth.tokenUrl).host}`;
       const denied = (cause: string) =>
         `${op} was refused (${cause}); check the tenant id, client id and the ${
           auth.kind === "client_secret"
@@ -224,20 +224,14 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
           scope: `${resource}/.default`,
         });
         if (auth.kind === "client_secret") {
-          const secret = ctx.settings.vaultCredentials[auth.secretPath];
-          if (!secret) {
-            throw new ToolError(
-              "config",
-              `the client secret is missing: the vault has no value at ${auth.secretPath} (SECRETS_AZURE_CLIENT_SECRET_LOCATION); store it there, or use a managed identity, a certificate or a federated token`,
-            );
-          }
+          const { secret } = auth;
           ctx.sensitive(secret);
           body.set("client_secret", secret);
         } else if (auth.kind === "certificate") {
           const pem = await readFile(auth.path, "SECRETS_AZURE_CLIENT_CERTIFICATE_PATH");
           ctx.sensitive(pem); // the private key's lines, should any ever reach a message
           const cert = await parseClientCertificate(pem, auth.path);
-          const assertion = await clientAssertion(cert, auth.clientId, auth.tokenUrl.href);
+          const assertion = await clientAssertion(cert, auth.clientId, auth.tokenUrl);
           ctx.sensitive(assertion);
           body.set("client_assertion_type", JWT_BEARER);
           body.set("client_assertion", assertion);

@@ -12,10 +12,10 @@ import {
   parseHttpUrl,
   parseWholeNumber,
   resolveProjectPath,
-} from "../../lib/cli/config.ts";
+} from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
-import type { ParamDoc } from "../../lib/kit/params.ts";
-import type { ProviderSettings } from "../../lib/contract/provider.ts";
+import type { ParamDoc } from "../../lib/contract/provider.ts";
+import type { ProviderSettings, VaultCredentialReader } from "../../lib/contract/provider.ts";
 
 /** The Key Vault data-plane REST API version this backend speaks (stable since 2025). */
 export const KEY_VAULT_API_VERSION = "7.6";
@@ -110,16 +110,24 @@ export const azureParams: readonly ParamDoc[] = [
 
 /** How this run gets its Entra token. */
 export type AuthPlan =
-  | { kind: "imds"; endpoint: URL; clientId?: string }
-  | { kind: "app_service"; endpoint: URL; header: string; clientId?: string }
-  | { kind: "client_secret"; tokenUrl: URL; tenant: string; clientId: string; secretPath: string }
-  | { kind: "certificate"; tokenUrl: URL; tenant: string; clientId: string; path: string }
-  | { kind: "federated"; tokenUrl: URL; tenant: string; clientId: string; path: string };
+  | { kind: "imds"; endpoint: string; clientId?: string }
+  | { kind: "app_service"; endpoint: string; header: string; clientId?: string }
+  | {
+    kind: "client_secret";
+    tokenUrl: string;
+    tenant: string;
+    clientId: string;
+    secretPath: string;
+    /** The client secret read from the vault at `secretPath`. */
+    secret: string;
+  }
+  | { kind: "certificate"; tokenUrl: string; tenant: string; clientId: string; path: string }
+  | { kind: "federated"; tokenUrl: string; tenant: string; clientId: string; path: string };
 
-/** Everything the backend derives from its parameters. */
+/** Everything the backend derives from its parameters: plain data (URLs as text). */
 export interface AzurePlan {
-  /** The vault's base URL, without a trailing slash. */
-  vault: URL;
+  /** The vault's origin, e.g. `https://NAME.vault.azure.net`. */
+  vault: string;
   /** The token resource, e.g. `https://vault.azure.net` (the scope adds `/.default`). */
   resource: string;
   /** The authentication path. */
@@ -208,11 +216,17 @@ function requireId(value: string | undefined, names: string, what: string): stri
   return id;
 }
 
-/** Work out the whole plan from the settings; throws `ToolError` (config) on anything wrong. */
-export function azurePlan(settings: ProviderSettings): AzurePlan {
+/**
+ * Work out the whole plan from the settings, reading a service principal's client secret
+ * from the vault through `vault`; throws a `config` {@linkcode ToolError} on anything wrong.
+ */
+export async function azurePlan(
+  settings: ProviderSettings,
+  vault: VaultCredentialReader,
+): Promise<AzurePlan> {
   const env = settings.env;
-  const vault = vaultUrl(env);
-  const resource = vaultResource(vault);
+  const vaultOrigin = vaultUrl(env);
+  const resource = vaultResource(vaultOrigin);
   const managed = parseBool(
     "SECRETS_AZURE_USE_MANAGED_IDENTITY",
     env.SECRETS_AZURE_USE_MANAGED_IDENTITY,
@@ -238,7 +252,7 @@ export function azurePlan(settings: ProviderSettings): AzurePlan {
       }
       auth = {
         kind: "app_service",
-        endpoint: parseUrl("IDENTITY_ENDPOINT", endpoint, true),
+        endpoint: parseUrl("IDENTITY_ENDPOINT", endpoint, true).href,
         header,
         clientId: clientIdText,
       };
@@ -252,7 +266,7 @@ export function azurePlan(settings: ProviderSettings): AzurePlan {
         kind: "imds",
         endpoint: new URL(
           `${base.origin}${base.pathname.replace(/\/+$/, "")}/metadata/identity/oauth2/token`,
-        ),
+        ).href,
         clientId: clientIdText,
       };
     }
@@ -274,7 +288,7 @@ export function azurePlan(settings: ProviderSettings): AzurePlan {
     );
     const tokenUrl = new URL(
       `${authority.origin}${authority.pathname.replace(/\/+$/, "")}/${tenant}/oauth2/v2.0/token`,
-    );
+    ).href;
     const certificate = env.SECRETS_AZURE_CLIENT_CERTIFICATE_PATH?.trim();
     const federated = env.AZURE_FEDERATED_TOKEN_FILE?.trim();
     if (certificate) {
@@ -296,10 +310,17 @@ export function azurePlan(settings: ProviderSettings): AzurePlan {
     } else {
       const secretPath = env.SECRETS_AZURE_CLIENT_SECRET_LOCATION?.trim() ||
         DEFAULT_SECRET_LOCATION;
-      auth = { kind: "client_secret", tokenUrl, tenant, clientId, secretPath };
+      const secret = (await vault([secretPath]))[secretPath];
+      if (!secret) {
+        throw new ToolError(
+          "config",
+          `SECRETS_AZURE_USE_MANAGED_IDENTITY=0 with no certificate or federated token needs the client secret in the vault at ${secretPath} (SECRETS_AZURE_CLIENT_SECRET_LOCATION), and it is not there`,
+        );
+      }
+      auth = { kind: "client_secret", tokenUrl, tenant, clientId, secretPath, secret };
     }
   }
-  return { vault, resource, auth, concurrency: concurrency(env) };
+  return { vault: vaultOrigin.origin, resource, auth, concurrency: concurrency(env) };
 }
 
 /** A short description of the authentication path, for progress lines. */

@@ -1,7 +1,6 @@
 /**
- * The `AZURE_KEY_VAULT` backend: lists and reads secrets through the Key Vault REST API
- * (data-plane api-version {@linkcode KEY_VAULT_API_VERSION}) with a Microsoft Entra token
- * from a managed identity or a service principal. No Azure SDK.
+ * The `AZURE_KEY_VAULT` backend: its descriptor. Secrets are read through the Key Vault
+ * REST API with a Microsoft Entra token (`fetch.ts`).
  *
  * Names map to vault keys with dashes as separators (`SNOWFLAKE-TRANSFORM-USERNAME` →
  * `SNOWFLAKE.TRANSFORM.USERNAME`); keys with other characters are reached through JSON
@@ -10,31 +9,10 @@
  * @module
  */
 
+import type { Provider } from "../../lib/contract/provider.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
 import { mapValue, nameToPath } from "../../lib/kit/mapping.ts";
-import {
-  createAdaptiveLimiter,
-  createRateGate,
-  forEachConcurrent,
-  readAhead,
-} from "../../lib/kit/limiters.ts";
-import { tokenCache } from "../azure/auth.ts";
-import {
-  getSecret,
-  KEY_VAULT_QUOTA,
-  type KeyVaultClient,
-  listSecrets,
-  type SecretAttributes,
-  type SecretItem,
-} from "./client.ts";
-import {
-  azureParams,
-  azurePlan,
-  describeAuth,
-  hostPort,
-  KEY_VAULT_API_VERSION,
-} from "../azure/settings.ts";
-import type { FetchContext, Provider } from "../../lib/contract/provider.ts";
+import { azureParams, type AzurePlan, azurePlan, hostPort } from "../azure/settings.ts";
 
 /** Key Vault secret names: 1-127 letters, digits and dashes. */
 const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
@@ -50,123 +28,15 @@ function checkSelection(selection: readonly string[]): void {
   }
 }
 
-function isoTime(seconds: number | undefined): string | undefined {
-  return seconds === undefined ? undefined : new Date(seconds * 1000).toISOString();
-}
-
-function warnExpired(ctx: FetchContext, name: string, attributes: SecretAttributes): void {
-  if (attributes.exp !== undefined && attributes.exp * 1000 < Date.now()) {
-    ctx.log.warn(
-      `secret "${name}" expired at ${isoTime(attributes.exp)}; loading it anyway, rotate it`,
-    );
-  }
-}
-
-/** Read one value through the client's adaptive limiter. */
-function read(client: KeyVaultClient, name: string) {
-  return client.limiter
-    ? client.limiter.run(() => getSecret(client, name))
-    : getSecret(client, name);
-}
-
-async function fetchAll(ctx: FetchContext, client: KeyVaultClient, limit: number) {
-  const { filter } = ctx.settings;
-  let listed = 0;
-  let skipped = 0;
-  async function* enabled(): AsyncGenerator<SecretItem> {
-    for await (const item of listSecrets(client)) {
-      listed++;
-      if (filter && !item.name.includes(filter)) continue;
-      if (item.attributes.enabled === false) {
-        skipped++;
-        ctx.log.warn(`secret "${item.name}" is disabled in Key Vault; skipped`);
-        continue;
-      }
-      warnExpired(ctx, item.name, item.attributes);
-      yield item;
-    }
-  }
-  let fetched = 0;
-  // The list pages run ahead of the reads (up to four rounds of them), so the chain of
-  // pages, the floor of a load, never waits for a free read slot.
-  await forEachConcurrent(readAhead(enabled(), 4 * limit), limit, async (item) => {
-    const result = await read(client, item.name);
-    if (result.kind === "missing") {
-      ctx.log.warn(`secret "${item.name}" was deleted while loading; skipped`);
-      return;
-    }
-    if (result.kind === "refused") {
-      skipped++;
-      ctx.log.warn(`secret "${item.name}" ${result.reason} in Key Vault; skipped`);
-      return;
-    }
-    fetched++;
-    ctx.emit({
-      name: item.name,
-      value: result.value,
-      version: result.version,
-      updated: isoTime(result.attributes.updated),
-    });
-  });
-  ctx.log.debug(`listed ${listed} secrets, fetched ${fetched}, skipped ${skipped} unreadable`);
-}
-
-async function fetchSelected(ctx: FetchContext, client: KeyVaultClient, limit: number) {
-  const { filter, selection } = ctx.settings;
-  const names = [...new Set(selection)].filter((name) => !filter || name.includes(filter));
-  const missing: string[] = [];
-  const refused: string[] = [];
-  await forEachConcurrent(names, limit, async (name) => {
-    const result = await read(client, name);
-    if (result.kind === "missing") {
-      missing.push(name);
-      return;
-    }
-    if (result.kind === "refused") {
-      refused.push(`"${name}" ${result.reason}`);
-      return;
-    }
-    warnExpired(ctx, name, result.attributes);
-    ctx.emit({
-      name,
-      value: result.value,
-      version: result.version,
-      updated: isoTime(result.attributes.updated),
-    });
-  });
-  if (ctx.settings.allowMissing) {
-    for (const name of missing.sort()) {
-      ctx.log.warn(
-        `secret "${name}" in SECRETS_SELECTION does not exist in Key Vault ${client.vault.host}; skipped (SECRETS_ALLOW_MISSING)`,
-      );
-    }
-    missing.length = 0;
-  }
-  const problems = [
-    ...missing.sort().map((name) => `"${name}" does not exist`),
-    ...refused.sort(),
-  ];
-  if (problems.length > 0) {
-    throw new ToolError(
-      "config",
-      `SECRETS_SELECTION: in Key Vault ${client.vault.host}, ${
-        problems.join(", ")
-      }; fix the names in SECRETS_SELECTION or the secrets in the vault`,
-    );
-  }
-}
-
 /** The `AZURE_KEY_VAULT` provider. */
-export const azureKeyVaultProvider: Provider = {
-  manager: "AZURE_KEY_VAULT",
+export const azureKeyVaultProvider: Provider<AzurePlan> = {
+  backend: "AZURE_KEY_VAULT",
   params: azureParams,
-  credentialPaths(settings) {
+  configure(settings, vault) {
     checkSelection(settings.selection);
-    const plan = azurePlan(settings);
-    return plan.auth.kind === "client_secret" ? [plan.auth.secretPath] : [];
+    return azurePlan(settings, vault);
   },
-  sandbox(settings) {
-    const plan = azurePlan(settings);
+  sandbox(plan) {
     const { auth } = plan;
     const net = [hostPort(plan.vault)];
     const read: string[] = [];
@@ -176,12 +46,6 @@ export const azureKeyVaultProvider: Provider = {
         net.push(hostPort(auth.endpoint));
         break;
       case "client_secret":
-        if (settings.vaultCredentials[auth.secretPath] === undefined) {
-          throw new ToolError(
-            "config",
-            `SECRETS_AZURE_USE_MANAGED_IDENTITY=0 with no certificate or federated token needs the client secret in the vault at ${auth.secretPath} (SECRETS_AZURE_CLIENT_SECRET_LOCATION), and it is not there`,
-          );
-        }
         net.push(hostPort(auth.tokenUrl));
         break;
       case "certificate":
@@ -192,28 +56,7 @@ export const azureKeyVaultProvider: Provider = {
     }
     return { net, read, run: [] };
   },
-  async fetch(ctx) {
-    const plan = azurePlan(ctx.settings);
-    const tokens = tokenCache(plan, ctx);
-    const client: KeyVaultClient = {
-      vault: plan.vault,
-      tokens,
-      ctx,
-      gate: createRateGate(KEY_VAULT_QUOTA),
-      limiter: createAdaptiveLimiter(plan.concurrency),
-    };
-    ctx.log.info(
-      `Azure Key Vault ${plan.vault.host} (api-version ${KEY_VAULT_API_VERSION}) as ${
-        describeAuth(plan.auth)
-      }`,
-    );
-    if (ctx.settings.selection.length > 0) {
-      await fetchSelected(ctx, client, plan.concurrency);
-    } else {
-      await fetchAll(ctx, client, plan.concurrency);
-    }
-    ctx.log.debug(`Azure tokens requested: ${tokens.requests}`);
-  },
+  loadFetch: () => import("./fetch.ts"),
   map(secret, settings) {
     const path = nameToPath(secret.name, "-", settings.stripPrefix);
     return mapValue(path, secret, settings.expandJson);

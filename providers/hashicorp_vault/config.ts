@@ -6,9 +6,9 @@
  * @module
  */
 
-import { hostPort, parseHttpUrl, parseWholeNumber } from "../../lib/cli/config.ts";
+import { hostPort, parseHttpUrl, parseWholeNumber } from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
-import type { ParamDoc } from "../../lib/kit/params.ts";
+import type { ParamDoc } from "../../lib/contract/provider.ts";
 import type { ProviderSettings } from "../../lib/contract/provider.ts";
 
 /** The HashiCorp Vault backend's parameters. */

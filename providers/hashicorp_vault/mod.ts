@@ -8,11 +8,8 @@
 
 import { ToolError } from "../../lib/kit/errors.ts";
 import { mapValue, nameToPath, splitKey, stripPrefix } from "../../lib/kit/mapping.ts";
-import { createAdaptiveLimiter } from "../../lib/kit/limiters.ts";
-import { authenticate, checkJwt, revokeSession, type VaultSession } from "./auth.ts";
-import { hashicorpVaultParams, vaultConfig } from "./config.ts";
-import { createVaultClient } from "./http.ts";
-import { checkMount, type KvContext, walkSelectors } from "./kv.ts";
+import { checkJwt } from "../../lib/kit/jwt.ts";
+import { hashicorpVaultParams, type VaultConfig, vaultConfig } from "./config.ts";
 import type {
   FetchedSecret,
   Provider,
@@ -60,85 +57,20 @@ export function mapVaultSecret(secret: FetchedSecret, settings: ProviderSettings
 }
 
 /** The `HASHICORP_VAULT` provider. */
-export const hashicorpVaultProvider: Provider = {
-  manager: "HASHICORP_VAULT",
+export const hashicorpVaultProvider: Provider<VaultConfig> = {
+  backend: "HASHICORP_VAULT",
   params: hashicorpVaultParams,
-  credentialPaths(settings) {
+  configure(settings) {
     const config = vaultConfig(settings);
     // Fail before any network call when the JWT is malformed or expired.
     if (config.auth.method === "jwt") checkJwt(config.auth.jwt, config.auth.source);
-    return [];
+    return config;
   },
-  sandbox(settings) {
-    const config = vaultConfig(settings);
-    return { net: [config.hostPort], read: config.caCert ? [config.caCert] : [], run: [] };
-  },
-  async fetch(ctx) {
-    const { settings, log } = ctx;
-    const config = vaultConfig(settings);
-    let caPem: string | undefined;
-    if (config.caCert) {
-      try {
-        caPem = await Deno.readTextFile(config.caCert);
-      } catch (error) {
-        throw new ToolError(
-          "config",
-          `SECRETS_HASHICORP_VAULT_CACERT ${config.caCert} cannot be read (${
-            error instanceof Error ? error.name : error
-          })`,
-        );
-      }
-    }
-    // The work stops a little before the overall deadline, so that a login token can
-    // still be revoked when the run times out.
-    const reserve = Math.min(2000, Math.max(0, settings.deadline - Date.now()) * 0.2);
-    const workDeadline = settings.deadline - reserve;
-    const stop = new AbortController();
-    const stopTimer = setTimeout(() => stop.abort(), Math.max(0, workDeadline - Date.now()));
-    const limiter = createAdaptiveLimiter(config.concurrency);
-    const client = createVaultClient({
-      url: config.url,
-      namespace: config.namespace,
-      caPem,
-      deadline: workDeadline,
-      timeoutMs: settings.requestTimeoutMs,
-      signal: AbortSignal.any([ctx.signal, stop.signal]),
-      log,
-      onThrottle: () => limiter.throttled(),
-    });
-    let session: VaultSession | undefined;
-    try {
-      session = await authenticate(client, config.auth, ctx.sensitive);
-      log.debug(`authenticated with ${session.via}`);
-      const kv: KvContext = {
-        client,
-        token: session.token,
-        via: session.via,
-        version: config.kvVersion,
-        limiter,
-        log,
-        filter: settings.filter,
-        allowMissing: settings.allowMissing,
-        emit: ctx.emit,
-      };
-      const mounts = [...new Set(config.selectors.map((s) => s.mount))];
-      // The mount checks and the walk start together (one round trip less); a check's
-      // error (wrong engine or KV version) still wins over what the walk then hits.
-      const checks = Promise.all(mounts.map((mount) => checkMount(kv, mount)));
-      const walk = walkSelectors(kv, config.selectors);
-      walk.catch(() => {}); // rethrown below, after the checks
-      await checks;
-      const count = await walk;
-      log.debug(`read ${count} secrets from ${mounts.join(", ")}`);
-    } finally {
-      clearTimeout(stopTimer);
-      if (session?.owned) {
-        const problem = await revokeSession(client, session, settings.deadline);
-        if (problem) log.warn(problem);
-        else log.debug("revoked the login token");
-      }
-      client.close();
-    }
-  },
+  sandbox: (config) => ({
+    net: [config.hostPort],
+    read: config.caCert ? [config.caCert] : [],
+    run: [],
+  }),
+  loadFetch: () => import("./fetch.ts"),
   map: mapVaultSecret,
 };

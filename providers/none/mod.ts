@@ -7,11 +7,11 @@
 import type { Provider } from "../../lib/contract/provider.ts";
 
 /** The `NONE` provider. */
-export const noneProvider: Provider = {
-  manager: "NONE",
+export const noneProvider: Provider<null> = {
+  backend: "NONE",
   params: [],
-  credentialPaths: () => [],
+  configure: () => null,
   sandbox: () => ({ net: [], read: [], run: [] }),
-  fetch: () => Promise.resolve(),
+  loadFetch: () => Promise.resolve({ fetchSecrets: () => Promise.resolve() }),
   map: () => [],
 };

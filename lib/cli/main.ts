@@ -1,0 +1,84 @@
+/**
+ * The composition root: reads the documented environment, resolves the configuration,
+ * and wires the chosen backend into the core. A read-back command runs in the core Worker
+ * alone; a load configures the backend here, fetches in the backend Worker, and merges in
+ * the core Worker, which starts alongside the fetch.
+ *
+ * @module
+ */
+
+import { resolveConfig } from "./config.ts";
+import { helpText } from "./help.ts";
+import { allParams } from "./params.ts";
+import { fetchSecrets, prepareLoad } from "./prepare.ts";
+import { ExitCode } from "../kit/errors.ts";
+import { startCore } from "../isolation/core_host.ts";
+import { absolute, commandPermissions } from "../isolation/permissions.ts";
+import { createLogger } from "../output/log.ts";
+import { Redactor } from "../output/redact.ts";
+import { reportFailure } from "../output/report.ts";
+import { writeStdout } from "../output/write.ts";
+import { PROVIDERS } from "../../providers/registry.ts";
+
+const CORE_ENTRY = new URL("./core_worker.ts", import.meta.url);
+
+/** Run the tool with `args`; returns the exit code. */
+export async function main(args: readonly string[], version: string): Promise<number> {
+  const params = allParams();
+  if (args.includes("--help") || args.includes("-h")) {
+    writeStdout(`${helpText(version, params)}\n`);
+    return ExitCode.ok;
+  }
+  if (args.includes("--version") || args.includes("-V")) {
+    writeStdout(`secrets-orchestrator ${version}\n`);
+    return ExitCode.ok;
+  }
+  const redactor = new Redactor();
+  const env: Record<string, string> = {};
+  for (const { name } of params) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
+  let log = createLogger({
+    verbosity: args.includes("--quiet") || args.includes("-q") ? "quiet" : "normal",
+    color: env.NO_COLOR === undefined && Deno.stderr.isTerminal(),
+    redactor,
+  });
+  try {
+    const cwd = Deno.cwd();
+    const resolved = resolveConfig(args, env, params);
+    const config = { ...resolved, vaultPath: absolute(resolved.vaultPath, cwd) };
+    log = createLogger({
+      verbosity: config.verbosity,
+      color: config.color && Deno.stderr.isTerminal(),
+      redactor,
+      progress: Deno.stderr.isTerminal(),
+    });
+    const perms = commandPermissions(config, cwd);
+    log.debug(
+      `run permissions: read=[${perms.read.join(",")}] write=[${perms.write.join(",")}] net=[${
+        perms.net.join(",")
+      }] run=[${perms.run.join(",")}] env=none`,
+    );
+    if (config.command !== "load") {
+      return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
+    }
+    const prepared = await prepareLoad(config, PROVIDERS[config.backend], cwd, redactor);
+    // The backend's Worker starts first (it is on the critical path); the core Worker
+    // starts right after it, loads its modules while the backend fetches, and takes each
+    // secret as it arrives (after the redactor has learnt its value). Secrets arrive as
+    // messages, so the callback never runs before `core` below is initialised.
+    const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => core.add(secret));
+    const core = startCore(CORE_ENTRY, perms, redactor);
+    try {
+      await fetching;
+    } catch (error) {
+      core.terminate();
+      throw error;
+    }
+    return await core.run({ config, settings: prepared.settings });
+  } catch (error) {
+    return reportFailure(error, log);
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The `CUSTOM` backend's fetch: runs the script as its own Python process with the job's
+ * environment. The runner (`runner.py`, passed with `-c`) imports it, sends everything the
+ * script prints to stderr, and writes the result as JSON on the original stdout, so noise
+ * cannot corrupt the result.
+ *
+ * @module
+ */
+
+import type { FetchContext, SecretValue } from "../../lib/contract/provider.ts";
+import { isKind, ToolError } from "../../lib/kit/errors.ts";
+import { type CustomConfig, PYTHON } from "./mod.ts";
+import RUNNER from "./runner.py" with { type: "text" };
+
+/** What the script gave: its secrets, and the lines it printed (shown with `--verbose`). */
+interface ScriptResult {
+  secrets: Record<string, SecretValue>;
+  noise: string[];
+}
+
+async function runScript(ctx: FetchContext<CustomConfig>): Promise<ScriptResult> {
+  const { script: path, timeoutMs, cwd } = ctx.config;
+  try {
+    const info = await Deno.stat(path);
+    if (!info.isFile) throw new ToolError("config", `SECRETS_CUSTOM_SCRIPT ${path} is not a file`);
+  } catch (error) {
+    if (isKind(error, "config")) throw error;
+    throw new ToolError("config", `SECRETS_CUSTOM_SCRIPT ${path} does not exist or cannot be read`);
+  }
+  const mark = `@@secrets-orchestrator-result-${crypto.randomUUID()}@@`;
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(PYTHON, {
+      args: ["-B", "-c", RUNNER, path, mark],
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (isKind(error, "config")) throw error;
+    throw new ToolError(
+      "config",
+      `cannot run ${PYTHON} for the custom script: ${
+        error instanceof Error ? error.message : error
+      }; install Python 3 and put it on PATH as ${PYTHON}`,
+    );
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
+  const [status, stdout, stderr] = await Promise.all([
+    child.status,
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    throw new ToolError(
+      "config",
+      `custom script ${path} ran past SECRETS_CUSTOM_TIMEOUT (${
+        timeoutMs / 1000
+      }s) and was stopped; make it faster or raise the timeout`,
+    );
+  }
+  const at = stdout.lastIndexOf(mark);
+  const payload = at < 0 ? undefined : stdout.slice(at + mark.length).trim();
+  let result: { secrets?: Record<string, SecretValue>; error?: string } | undefined;
+  try {
+    result = payload ? JSON.parse(payload) : undefined;
+  } catch {
+    result = undefined;
+  }
+  const noise = stderr.split("\n").filter((line) => line.trim() !== "");
+  if (result?.error !== undefined) {
+    // No value came back, so nothing the script printed can be matched against one.
+    for (const line of noise) ctx.log.debug(`custom script: ${line}`);
+    throw new ToolError("config", `custom script ${path} failed: ${oneLine(result.error)}`);
+  }
+  if (!result?.secrets) {
+    throw new ToolError(
+      "config",
+      `custom script ${path} exited with code ${status.code} before returning a result; run it with python to see why`,
+    );
+  }
+  return { secrets: result.secrets, noise };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").slice(0, 500);
+}
+
+/** Run the script and emit what `get_secrets()` returned. */
+export async function fetchSecrets(ctx: FetchContext<CustomConfig>): Promise<void> {
+  const { secrets, noise } = await runScript(ctx);
+  const { filter } = ctx.settings;
+  let kept = 0;
+  for (const [name, value] of Object.entries(secrets)) {
+    if (filter && !name.includes(filter)) {
+      // Not loaded, but still a secret: keep it out of the script's printed lines.
+      ctx.sensitive(typeof value === "object" ? JSON.stringify(value) : String(value));
+      continue;
+    }
+    ctx.emit({ name, value });
+    kept++;
+  }
+  // Every value is registered for redaction by now, so the script's own lines can follow.
+  for (const line of noise) ctx.log.debug(`custom script: ${line}`);
+  ctx.log.debug(`custom script returned ${Object.keys(secrets).length} keys, ${kept} kept`);
+}
