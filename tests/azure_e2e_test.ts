@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { generateKeyPair, SignJWT } from "jose";
 import { parse } from "yaml";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
 import {
   APP_ID,
   FULL_ACCESS,
@@ -12,7 +14,7 @@ import {
   startAzure,
   TENANT,
   USER_MI_ID,
-} from "./azure_helpers.ts";
+} from "./support/azure.ts";
 import { makeTestCertificate } from "./fakes/azure_cert.ts";
 import { FEDERATION_AUDIENCE } from "./fakes/azure_identity.ts";
 

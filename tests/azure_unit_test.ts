@@ -7,11 +7,11 @@ import { parsePem, toPem } from "../providers/azure/der.ts";
 import { azurePlan, vaultResource } from "../providers/azure/settings.ts";
 import type { FetchContext, FetchedSecret, ProviderSettings } from "../lib/contract/provider.ts";
 import {} from "../lib/kit/errors.ts";
-import { APP_ID, FULL_ACCESS, MI_ID, startAzure, TENANT } from "./azure_helpers.ts";
+import { APP_ID, FULL_ACCESS, MI_ID, startAzure, TENANT } from "./support/azure.ts";
 import { makeTestCertificate } from "./fakes/azure_cert.ts";
 import { azureIdentityFake } from "./fakes/azure_identity.ts";
 import { startFake } from "./fakes/server.ts";
-import { kindOf } from "./helpers.ts";
+import { kindOf } from "./support/assertions.ts";
 
 function settings(env: Record<string, string>, extra: Partial<ProviderSettings> = {}) {
   return {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { parseBool, resolveConfig } from "../lib/cli/config.ts";
 import { isKind } from "../lib/kit/errors.ts";
 import { allParams } from "../providers/registry.ts";
-import { kindOf } from "./helpers.ts";
+import { kindOf } from "./support/assertions.ts";
 
 const params = allParams();
 

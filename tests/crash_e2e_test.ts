@@ -5,8 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { readBytes, ROOT, RUN_FLAGS, runTool, tempVault } from "./helpers.ts";
-import { customEnv, customSource } from "./custom_source.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { ROOT, RUN_FLAGS, runTool } from "./support/run_tool.ts";
+import { customEnv, customSource } from "./support/custom_source.ts";
 import { seededRandom } from "./fakes/faults.ts";
 
 const KEYS = 4000;

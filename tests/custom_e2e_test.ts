@@ -4,14 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { parseDocument } from "../lib/vault/yaml.ts";
-import {
-  assertNoLeak,
-  assertOneErrorLine,
-  readBytes,
-  type RunResult,
-  runTool,
-  tempVault,
-} from "./helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { type RunResult, runTool } from "./support/run_tool.ts";
 
 const PASSWORD = "s3cr3t-transform-password";
 const INGEST = "ingest-pa55word-value";

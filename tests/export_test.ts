@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { exportText, shellQuote, variableName } from "../lib/commands/export.ts";
-import { sh } from "./custom_source.ts";
+import { sh } from "./support/custom_source.ts";
 
 Deno.test("shell quoting survives sh for arbitrary text (one sh run for all samples)", async () => {
   const samples = fc.sample(

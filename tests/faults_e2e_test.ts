@@ -7,15 +7,10 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  assertNoLeak,
-  assertOneErrorLine,
-  readBytes,
-  type RunResult,
-  runTool,
-  tempVault,
-} from "./helpers.ts";
-import { type World, type WorldFaults, WORLDS } from "./fault_worlds.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { type RunResult, runTool } from "./support/run_tool.ts";
+import { type World, type WorldFaults, WORLDS } from "./support/fault_worlds.ts";
 import { FAULT_KINDS, type FaultKind } from "./fakes/faults.ts";
 
 async function runWorld(

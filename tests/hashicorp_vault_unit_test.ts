@@ -15,8 +15,8 @@ import {
 } from "../providers/hashicorp_vault/mod.ts";
 import type { ProviderSettings } from "../lib/contract/provider.ts";
 import { policyMatches } from "./fakes/hashicorp_vault.ts";
-import { jwtKeys, signJwt } from "./hashicorp_vault_helpers.ts";
-import { kindOf } from "./helpers.ts";
+import { jwtKeys, signJwt } from "./support/hashicorp_vault.ts";
+import { kindOf } from "./support/assertions.ts";
 
 function settings(
   env: Record<string, string>,

@@ -6,14 +6,16 @@
 
 import assert from "node:assert/strict";
 import { parse } from "yaml";
-import { assertNoLeak, runTool, tempVault } from "./helpers.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { runTool } from "./support/run_tool.ts";
+import { tempVault } from "./support/temp.ts";
 import { startFake } from "./fakes/server.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
-import { testKeys, vaultWithKeys } from "./aws_helpers.ts";
+import { testKeys, vaultWithKeys } from "./support/aws.ts";
 import { fakeVault } from "./fakes/hashicorp_vault.ts";
-import { ROOT_TOKEN, seed, vaultEnv } from "./hashicorp_vault_helpers.ts";
-import { FULL_ACCESS, imdsEnv, startAzure } from "./azure_helpers.ts";
-import { customEnv, customSource } from "./custom_source.ts";
+import { ROOT_TOKEN, seed, vaultEnv } from "./support/hashicorp_vault.ts";
+import { FULL_ACCESS, imdsEnv, startAzure } from "./support/azure.ts";
+import { customEnv, customSource } from "./support/custom_source.ts";
 
 /** Every value must come back exactly. */
 const HOSTILE: string[] = [

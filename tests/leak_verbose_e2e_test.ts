@@ -6,12 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { assertNoLeak, runTool, tempVault } from "./helpers.ts";
-import { WORLDS } from "./fault_worlds.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { runTool } from "./support/run_tool.ts";
+import { tempVault } from "./support/temp.ts";
+import { WORLDS } from "./support/fault_worlds.ts";
 import { startFake } from "./fakes/server.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
-import { ACCESS_KEY_ID, SECRET_KEY, testKeys } from "./aws_helpers.ts";
-import { APP_ID, FULL_ACCESS, principalEnv, startAzure } from "./azure_helpers.ts";
+import { ACCESS_KEY_ID, SECRET_KEY, testKeys } from "./support/aws.ts";
+import { APP_ID, FULL_ACCESS, principalEnv, startAzure } from "./support/azure.ts";
 import {
   ALL_VALUES,
   CREDENTIALS,
@@ -21,8 +23,8 @@ import {
   signJwt,
   startVault,
   vaultEnv,
-} from "./hashicorp_vault_helpers.ts";
-import { customEnv, customSource } from "./custom_source.ts";
+} from "./support/hashicorp_vault.ts";
+import { customEnv, customSource } from "./support/custom_source.ts";
 
 for (const spec of WORLDS) {
   Deno.test(`--verbose leaks nothing: ${spec.name} under 20% faults`, async () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { allParams } from "../providers/registry.ts";
-import { ROOT } from "./helpers.ts";
+import { ROOT } from "./support/run_tool.ts";
 
 const readme = await Deno.readTextFile(`${ROOT}/README.md`);
 const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));

@@ -6,19 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  assertNoLeak,
-  assertOneErrorLine,
-  readBytes,
-  type RunResult,
-  runTool,
-  tempVault,
-} from "./helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { type RunResult, runTool } from "./support/run_tool.ts";
 import { type FakeHandler, startFake } from "./fakes/server.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
 import { ssmFake } from "./fakes/aws_ssm.ts";
-import { SECRET_KEY, testKeys, vaultWithKeys } from "./aws_helpers.ts";
-import { FULL_ACCESS, imdsEnv, MI_ID, startAzure } from "./azure_helpers.ts";
+import { SECRET_KEY, testKeys, vaultWithKeys } from "./support/aws.ts";
+import { FULL_ACCESS, imdsEnv, MI_ID, startAzure } from "./support/azure.ts";
 import {
   ALL_VALUES,
   CREDENTIALS,
@@ -28,7 +23,7 @@ import {
   startVault,
   VALUES,
   vaultEnv,
-} from "./hashicorp_vault_helpers.ts";
+} from "./support/hashicorp_vault.ts";
 
 /** Count requests by `METHOD path` plus the AWS target, if any. */
 function tally(handler: FakeHandler): { handler: FakeHandler; seen: Map<string, number> } {

@@ -9,7 +9,7 @@ import {
 } from "../lib/vault/crypto.ts";
 import {} from "../lib/kit/errors.ts";
 import { openVaultStore } from "../lib/vault/store.ts";
-import { kindOf } from "./helpers.ts";
+import { kindOf } from "./support/assertions.ts";
 
 const KEY = "unit-test-key-0123456789";
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import { customEnv, customSource, sh } from "./custom_source.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { customEnv, customSource, sh } from "./support/custom_source.ts";
 import { derivedForms } from "../lib/output/redact.ts";
 
 const KEY = "k3y-for-tests-0123456789abcdef";

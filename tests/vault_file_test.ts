@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { isKind } from "../lib/kit/errors.ts";
 import { lockVault, parseVault, readVault, writeAtomic } from "../lib/vault/file.ts";
-import { tempVault } from "./helpers.ts";
+import { tempVault } from "./support/temp.ts";
 
 Deno.test("invalid YAML is an error with the line number", () => {
   assert.throws(() => parseVault("A: 1\nB: [unclosed\nC: 3\n", "v.yml"), (error: unknown) => {

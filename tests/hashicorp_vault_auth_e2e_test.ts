@@ -18,8 +18,10 @@ import {
   VALUES,
   vaultEnv,
   WEAK_PASSWORD,
-} from "./hashicorp_vault_helpers.ts";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+} from "./support/hashicorp_vault.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
 
 const LEAKABLE = [...ALL_VALUES, ...CREDENTIALS];
 const EXISTING = "EXISTING:\n  KEY: keep-me\n";

@@ -15,8 +15,10 @@ import {
   TEAM_TOKEN,
   VALUES,
   vaultEnv,
-} from "./hashicorp_vault_helpers.ts";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+} from "./support/hashicorp_vault.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
 
 const LEAKABLE = [...ALL_VALUES, ...CREDENTIALS];
 const EXISTING = "# kept comment\nEXISTING:\n  KEY: keep-me\n";

@@ -10,7 +10,9 @@ import { workerPermissions } from "../lib/isolation/backend_host.ts";
 import { allParams, PROVIDERS } from "../providers/registry.ts";
 import type { Manager, ProviderSettings, SandboxPlan } from "../lib/contract/provider.ts";
 import { startFake } from "./fakes/server.ts";
-import { assertNoLeak, ROOT, RUN_FLAGS, runTool, tempVault } from "./helpers.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { ROOT, RUN_FLAGS, runTool } from "./support/run_tool.ts";
+import { tempVault } from "./support/temp.ts";
 import type { ProbeRequest } from "./fixtures/probe_worker.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));

@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import {
-  ACCESS_KEY_ID,
-  at,
-  readVaultDoc,
-  SECRET_KEY,
-  testKeys,
-  vaultWithKeys,
-  withFakes,
-} from "./aws_helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { ACCESS_KEY_ID, SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts";
+import { at, readVaultDoc } from "./support/vault.ts";
 import { awsSandbox } from "../providers/aws/config.ts";
 import type { ProviderSettings } from "../lib/contract/provider.ts";
 import { containerFake } from "./fakes/aws_container.ts";

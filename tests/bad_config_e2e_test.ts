@@ -5,8 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import { vaultWithKeys } from "./aws_helpers.ts";
+import { assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { vaultWithKeys } from "./support/aws.ts";
 
 /** One bad configuration. */
 interface Row {
@@ -561,7 +563,7 @@ const ROWS: Row[] = [
     what: "custom script is not a Python module",
     env: {
       SECRETS_MANAGER: "CUSTOM",
-      SECRETS_CUSTOM_SCRIPT: `${Deno.cwd()}/tests/custom_source.ts`,
+      SECRETS_CUSTOM_SCRIPT: `${Deno.cwd()}/tests/support/custom_source.ts`,
     },
     code: 2,
     line: /custom_source\.ts failed: ImportError: cannot load it as a Python module/,

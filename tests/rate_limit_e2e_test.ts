@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, runTool, tempVault } from "./helpers.ts";
-import { at, readVaultDoc, SECRET_KEY, testKeys, vaultWithKeys } from "./aws_helpers.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { runTool } from "./support/run_tool.ts";
+import { tempVault } from "./support/temp.ts";
+import { at, readVaultDoc } from "./support/vault.ts";
+import { SECRET_KEY, testKeys, vaultWithKeys } from "./support/aws.ts";
 import { ssmFake } from "./fakes/aws_ssm.ts";
 import {
   awsOperation,

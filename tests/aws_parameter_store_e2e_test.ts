@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import { at, readVaultDoc, SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./aws_helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { at, readVaultDoc } from "./support/vault.ts";
+import { SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts";
 import { type FakeParameter, ssmFake } from "./fakes/aws_ssm.ts";
 
 const BASE = { SECRETS_MANAGER: "AWS_PARAMETER_STORE" };
