@@ -27,7 +27,8 @@ Deno.test("SSM: path selection with strip prefix, SecureString decrypted over se
   ];
   const ssm = ssmFake(parameters, testKeys());
   await withFakes([ssm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -60,7 +61,8 @@ Deno.test("SSM: no selection reads every parameter, hierarchical and flat names 
   ];
   const ssm = ssmFake(parameters, testKeys(), { region: "ap-southeast-2" });
   await withFakes([ssm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -86,7 +88,8 @@ Deno.test("SSM: DescribeParameters denied falls back to paging GetParametersByPa
     { status: 400, type: "RequestLimitExceeded" },
   );
   await withFakes([ssm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -109,7 +112,8 @@ Deno.test("SSM: GetParameters denied (no kms:Decrypt or ssm:GetParameters) fails
   const secure = dataopsParameters(3);
   const ssm = ssmFake(secure, testKeys(), { deny: ["GetParameters"] });
   await withFakes([ssm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys("KEEP: 1\n"));
+    await using tmp = await tempVault(vaultWithKeys("KEEP: 1\n"));
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...BASE,

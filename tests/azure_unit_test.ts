@@ -12,18 +12,16 @@ import { makeTestCertificate } from "./fakes/azure_cert.ts";
 import { azureIdentityFake } from "./fakes/azure_identity.ts";
 import { startFake } from "./fakes/server.ts";
 import { kindOf } from "./support/assertions.ts";
+import { testSettings } from "./support/settings.ts";
 
 function settings(env: Record<string, string>, extra: Partial<ProviderSettings> = {}) {
-  return {
+  return testSettings({
     env,
-    selection: [],
-    expandJson: false,
-    vaultCredentials: {},
     cwd: "/work/project",
     requestTimeoutMs: 5000,
-    deadline: Date.now() + 20_000,
+    deadlineInMs: 20_000,
     ...extra,
-  } satisfies ProviderSettings;
+  });
 }
 
 const VAULT = { SECRETS_AZURE_KEY_VAULT_URL: "https://myvault.vault.azure.net/" };

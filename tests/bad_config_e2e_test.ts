@@ -586,7 +586,8 @@ Deno.test(`${ROWS.length} bad configurations: one clear line each, the documente
   const queue = [...ROWS];
   const worker = async () => {
     for (let row = queue.shift(); row; row = queue.shift()) {
-      const { vault } = await tempVault(row.vault ?? vaultWithKeys());
+      await using tmp = await tempVault(row.vault ?? vaultWithKeys());
+      const { vault } = tmp;
       const before = await readBytes(vault);
       const result = await runTool(row.args ?? [], { ...row.env, SECRETS_VAULT_PATH: vault });
       try {

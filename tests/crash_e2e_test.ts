@@ -71,13 +71,14 @@ async function killDuringWrite(
 }
 
 Deno.test("SIGKILL at random points of a large load leaves the old vault or the new one, never a mix", async () => {
-  const oldSource = await customSource(secrets("old"));
-  const { dir, vault } = await tempVault();
+  await using oldSource = await customSource(secrets("old"));
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   // The old vault, and the new vault a complete run writes over it.
   let result = await runTool([], customEnv(oldSource.script, vault));
   assert.equal(result.code, 0, result.stderr);
   const oldBytes = (await readBytes(vault))!;
-  const newSource = await customSource(secrets("new"));
+  await using newSource = await customSource(secrets("new"));
   const started = Date.now();
   result = await runTool([], customEnv(newSource.script, vault));
   const full = Date.now() - started;
@@ -120,8 +121,9 @@ Deno.test("SIGKILL at random points of a large load leaves the old vault or the 
 });
 
 Deno.test("a stale lock from a killed process is taken over; a live holder makes the run wait and fail clearly", async () => {
-  const source = await customSource({ "APP.KEY": "lock-test-value" });
-  const { vault } = await tempVault("A: b\n");
+  await using source = await customSource({ "APP.KEY": "lock-test-value" });
+  await using tmp = await tempVault("A: b\n");
+  const { vault } = tmp;
   // A process that takes the flock on vault.yml.lock and sleeps, killed with SIGKILL.
   const holder = (ready: string) =>
     new Deno.Command(Deno.execPath(), {

@@ -16,10 +16,11 @@ import { FAULT_KINDS, type FaultKind } from "./fakes/faults.ts";
 async function runWorld(
   world: World,
   extra: Record<string, string> = {},
-): Promise<{ result: RunResult; vault: string }> {
-  const { vault } = await tempVault(world.vault);
+): Promise<{ result: RunResult; vault: string } & AsyncDisposable> {
+  const tmp = await tempVault(world.vault);
+  const { vault } = tmp;
   const result = await runTool([], { ...world.env, SECRETS_VAULT_PATH: vault, ...extra });
-  return { result, vault };
+  return { result, vault, [Symbol.asyncDispose]: tmp[Symbol.asyncDispose] };
 }
 
 async function withWorld<T>(
@@ -45,12 +46,14 @@ const PERSISTENT: Record<string, FaultKind> = {
 for (const spec of WORLDS) {
   Deno.test(`${spec.name}: 20% transient faults, then every kind in a row, same vault as without faults`, async () => {
     const clean = await withWorld(spec.start, undefined, async (world) => {
-      const { result, vault } = await runWorld(world);
+      await using run = await runWorld(world);
+      const { result, vault } = run;
       assert.equal(result.code, 0, result.stderr);
       return { bytes: await readBytes(vault), served: world.served() };
     });
     await withWorld(spec.start, { seed: 20260, rate: 0.2 }, async (world) => {
-      const { result, vault } = await runWorld(world);
+      await using run = await runWorld(world);
+      const { result, vault } = run;
       assert.equal(result.code, 0, result.stderr);
       assertNoLeak(result, world.secrets());
       const injected = totals(world);
@@ -59,7 +62,8 @@ for (const spec of WORLDS) {
     });
     // The first request meets each kind once, in a row: 6 failures, then success.
     await withWorld(spec.start, { seed: 1, rate: 0, sequence: FAULT_KINDS }, async (world) => {
-      const { result, vault } = await runWorld(world);
+      await using run = await runWorld(world);
+      const { result, vault } = run;
       assert.equal(result.code, 0, result.stderr);
       assertNoLeak(result, world.secrets());
       for (const kind of FAULT_KINDS) {
@@ -83,7 +87,8 @@ for (const spec of WORLDS) {
       spec.start,
       { seed: 1, rate: 1, kinds: [kind], mainOnly: true },
       async (world) => {
-        const { vault } = await tempVault(world.vault);
+        await using tmp = await tempVault(world.vault);
+        const { vault } = tmp;
         const before = await readBytes(vault);
         const started = Date.now();
         const result = await runTool([], {

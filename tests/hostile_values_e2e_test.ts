@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { parse } from "yaml";
+import { readVaultDoc } from "./support/vault.ts";
 import { assertNoLeak } from "./support/assertions.ts";
 import { runTool } from "./support/run_tool.ts";
 import { tempVault } from "./support/temp.ts";
@@ -85,14 +85,15 @@ Deno.test("hostile values round-trip exactly: AWS Secrets Manager over HTTP", as
   );
   const server = startFake(sm.handler);
   try {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
       AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
       SECRETS_VAULT_PATH: vault,
     });
     assert.equal(result.code, 0, result.stderr);
-    const doc = parse(await Deno.readTextFile(vault)) as { h: Record<string, unknown> };
+    const doc = await readVaultDoc(vault) as { h: Record<string, unknown> };
     check(doc, (i) => doc.h[`v${String(i).padStart(2, "0")}`]);
     assertNoLeak(result, SCANNED);
   } finally {
@@ -111,7 +112,8 @@ Deno.test("hostile values round-trip exactly: HashiCorp Vault KV data and Azure 
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     let result = await runTool(
       [],
       vaultEnv(server.url, vault, { SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN }),
@@ -119,7 +121,7 @@ Deno.test("hostile values round-trip exactly: HashiCorp Vault KV data and Azure 
     assert.equal(result.code, 0, result.stderr);
     result = await runTool([], imdsEnv(world, vault));
     assert.equal(result.code, 0, result.stderr);
-    const doc = parse(await Deno.readTextFile(vault)) as Record<string, Record<string, unknown>>;
+    const doc = await readVaultDoc(vault) as Record<string, Record<string, unknown>>;
     check(doc, (i) => doc.hostile[`V${i}`]);
     check(doc, (i) => doc.H[`V${i}`]);
     assertNoLeak(result, SCANNED);
@@ -130,13 +132,14 @@ Deno.test("hostile values round-trip exactly: HashiCorp Vault KV data and Azure 
 });
 
 Deno.test("hostile values round-trip exactly: custom script, and `get` prints the exact bytes", async () => {
-  const source = await customSource(
+  await using source = await customSource(
     Object.fromEntries(HOSTILE.map((value, i) => [`H.V${i}`, value])),
   );
-  const { vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   const result = await runTool([], customEnv(source.script, vault));
   assert.equal(result.code, 0, result.stderr);
-  const doc = parse(await Deno.readTextFile(vault)) as { H: Record<string, unknown> };
+  const doc = await readVaultDoc(vault) as { H: Record<string, unknown> };
   check(doc, (i) => doc.H[`V${i}`]);
   assertNoLeak(result, SCANNED);
   for (const i of [13, 14, 15, 18, 19, 25, 32, 33]) {

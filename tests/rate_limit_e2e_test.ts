@@ -78,7 +78,8 @@ Deno.test("SSM: 60 GetParameters calls stay within the documented 40/s, with no 
     throttled: awsThrottled,
   });
   const server = startFake(limited.handler, { latencyMs: 1 });
-  const { dir, vault } = await tempVault(vaultWithKeys());
+  await using tmp = await tempVault(vaultWithKeys());
+  const { dir, vault } = tmp;
   try {
     const start = performance.now();
     const result = await runTool([], {
@@ -110,7 +111,8 @@ Deno.test("SSM: a quota lower than documented (shared with other clients) is met
     throttled: awsThrottled,
   });
   const server = startFake(limited.handler, { latencyMs: 1 });
-  const { dir, vault } = await tempVault(vaultWithKeys());
+  await using tmp = await tempVault(vaultWithKeys());
+  const { dir, vault } = tmp;
   try {
     const result = await runTool(["--verbose"], {
       SECRETS_MANAGER: "AWS_PARAMETER_STORE",

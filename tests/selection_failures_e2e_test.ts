@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { at, readVaultDoc } from "./support/vault.ts";
 import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
 import { readBytes, tempVault } from "./support/temp.ts";
 import { type RunResult, runTool } from "./support/run_tool.ts";
@@ -162,17 +163,10 @@ const CASES: Case[] = [
   },
 ];
 
-function lookup(doc: unknown, dotted: string): unknown {
-  let node = doc;
-  for (const part of dotted.split(".")) {
-    node = (node as Record<string, unknown> | undefined)?.[part];
-  }
-  return node;
-}
-
 for (const c of CASES) {
   Deno.test(`${c.backend}: a missing selector fails the whole load (nothing written); SECRETS_ALLOW_MISSING skips it with a warning`, async () => {
-    const { vault } = await tempVault(c.vaultText);
+    await using tmp = await tempVault(c.vaultText);
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const strict = await c.run(vault, {});
     assert.equal(strict.result.code, 2, strict.result.stderr);
@@ -190,11 +184,10 @@ for (const c of CASES) {
       lenient.result.stderr.split("\n").find((l) => l.includes("warning")) ?? "",
       new RegExp(c.missing.replace(/^\/|\/$/g, "")),
     );
-    const { parse } = await import("yaml");
-    const doc = parse(await Deno.readTextFile(vault));
+    const doc = await readVaultDoc(vault);
     const key = c.found.key.replaceAll("/", ".");
-    assert.equal(lookup(doc, key), c.found.value);
-    assert.equal(lookup(doc, "KEEP") ?? "me", "me");
+    assert.equal(at(doc, key), c.found.value);
+    assert.equal(at(doc, "KEEP") ?? "me", "me");
     assertNoLeak(lenient.result, c.leaks);
   });
 }
@@ -207,7 +200,8 @@ Deno.test("not allowed is never retried: one request per refused call on every b
     });
     const counted = tally(sm.handler);
     const server = startFake(counted.handler);
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
       AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
@@ -222,7 +216,8 @@ Deno.test("not allowed is never retried: one request per refused call on every b
     const ssm = ssmFake([{ name: "/a/b", type: "String", value: "ssm-x-value" }], testKeys());
     const counted = tally(ssm.handler);
     const server = startFake(counted.handler);
-    const { vault } = await tempVault(vaultWithKeys("", "AKIAUNKNOWNKEY000000", SECRET_KEY));
+    await using tmp2 = await tempVault(vaultWithKeys("", "AKIAUNKNOWNKEY000000", SECRET_KEY));
+    const { vault } = tmp2;
     const result = await runTool([], {
       SECRETS_MANAGER: "AWS_PARAMETER_STORE",
       AWS_ENDPOINT_URL_SSM: server.url,
@@ -240,7 +235,8 @@ Deno.test("not allowed is never retried: one request per refused call on every b
     });
     const counted = tally(world.kv.handler);
     const server = startFake(counted.handler);
-    const { vault } = await tempVault();
+    await using tmp3 = await tempVault();
+    const { vault } = tmp3;
     const result = await runTool([], {
       ...imdsEnv(world, vault),
       SECRETS_AZURE_KEY_VAULT_URL: server.url,
@@ -257,7 +253,8 @@ Deno.test("not allowed is never retried: one request per refused call on every b
     const { vault: fake } = startVault(seed());
     const counted = tally(fake.handler);
     const server = startFake(counted.handler);
-    const { vault } = await tempVault();
+    await using tmp4 = await tempVault();
+    const { vault } = tmp4;
     const result = await runTool([], {
       ...vaultEnv(server.url, vault, { SECRETS_HASHICORP_VAULT_TOKEN: LIST_ONLY_TOKEN }),
       SECRETS_SELECTION: "secret/SNOWFLAKE/TRANSFORM",

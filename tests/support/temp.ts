@@ -49,3 +49,10 @@ export async function readBytes(path: string): Promise<Uint8Array | null> {
     throw error;
   }
 }
+
+/** A dispose function disposing `resources` in reverse order (for fixtures holding several). */
+export function disposeAll(...resources: AsyncDisposable[]): () => Promise<void> {
+  return async () => {
+    for (const resource of [...resources].reverse()) await resource[Symbol.asyncDispose]();
+  };
+}
