@@ -6,7 +6,8 @@
 
 import assert from "node:assert/strict";
 import { readBytes, tempVault } from "./support/temp.ts";
-import { ROOT, RUN_FLAGS, runTool } from "./support/run_tool.ts";
+import { runTool, spawnTool } from "./support/run_tool.ts";
+import { assertCleanFailure, snapshot } from "./support/failure.ts";
 import { customEnv, customSource } from "./support/custom_source.ts";
 import { seededRandom } from "./fakes/faults.ts";
 
@@ -36,20 +37,7 @@ async function killDuringWrite(
   dir: string,
   delayMs: number,
 ): Promise<void> {
-  const base: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-  for (const name of ["PATH", "HOME", "DENO_DIR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) base[name] = value;
-  }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...RUN_FLAGS, `${ROOT}/main.ts`],
-    cwd: ROOT,
-    env: { ...base, ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = spawnTool([], env, { stdout: "null", stderr: "null" });
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -150,14 +138,16 @@ Deno.test("a stale lock from a killed process is taken over; a live holder makes
 
   const live = holder(ready);
   await waitReady();
-  const before = await readBytes(vault);
+  const snap = await snapshot(vault);
   const blocked = await runTool([], {
     ...customEnv(source.script, vault),
     SECRETS_LOCK_TIMEOUT: "0.5",
   });
-  assert.equal(blocked.code, 6, blocked.stderr);
-  assert.match(blocked.stderr, /another run holds the vault lock/);
-  assert.deepEqual(await readBytes(vault), before);
+  await assertCleanFailure(blocked, snap, {
+    code: 6,
+    line: /another run holds the vault lock/,
+    secrets: ["lock-test-value"],
+  });
 
   live.kill("SIGKILL");
   await live.status;

@@ -7,7 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { assertCleanFailure, snapshot } from "./support/failure.ts";
 import { readBytes, tempVault } from "./support/temp.ts";
 import { type RunResult, runTool } from "./support/run_tool.ts";
 import { type World, type WorldFaults, WORLDS } from "./support/fault_worlds.ts";
@@ -28,12 +29,8 @@ async function withWorld<T>(
   faults: WorldFaults | undefined,
   body: (world: World) => Promise<T>,
 ): Promise<T> {
-  const world = start(faults);
-  try {
-    return await body(world);
-  } finally {
-    await world.close();
-  }
+  await using world = start(faults);
+  return await body(world);
 }
 
 const PERSISTENT: Record<string, FaultKind> = {
@@ -89,7 +86,7 @@ for (const spec of WORLDS) {
       async (world) => {
         await using tmp = await tempVault(world.vault);
         const { vault } = tmp;
-        const before = await readBytes(vault);
+        const snap = await snapshot(vault);
         const started = Date.now();
         const result = await runTool([], {
           ...world.env,
@@ -98,11 +95,12 @@ for (const spec of WORLDS) {
           SECRETS_REQUEST_TIMEOUT: "0.5",
         });
         const took = Date.now() - started;
-        assert.equal(result.code, 4, result.stderr);
-        assertOneErrorLine(result, causeOf(world.label, kind));
+        await assertCleanFailure(result, snap, {
+          code: 4,
+          line: causeOf(world.label, kind),
+          secrets: world.secrets(),
+        });
         assert.ok(took < 2000 + 2500, `failed within the deadline (+ start-up): ${took} ms`);
-        assert.deepEqual(await readBytes(vault), before);
-        assertNoLeak(result, world.secrets());
       },
     );
   });

@@ -267,19 +267,14 @@ Deno.test({
       `${dir}/get_secrets.py`,
       "def get_secrets():\n    return {'APP.TOKEN': 'bin-tok-88c1d2'}\n",
     );
-    const run = await new Deno.Command(`${out}/secrets-orchestrator`, {
-      env: {
-        SECRETS_MANAGER: "CUSTOM",
-        SECRETS_CUSTOM_SCRIPT: `${dir}/get_secrets.py`,
-        SECRETS_VAULT_PATH: vault,
-      },
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(run.stderr);
-    assert.equal(run.code, 0, stderr);
-    assert.ok(!stderr.includes("bin-tok-88c1d2"));
+    const run = await runTool([], {
+      SECRETS_MANAGER: "CUSTOM",
+      SECRETS_CUSTOM_SCRIPT: `${dir}/get_secrets.py`,
+      SECRETS_VAULT_PATH: vault,
+    }, { bin: `${out}/secrets-orchestrator` });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!run.stderr.includes("bin-tok-88c1d2"));
+    assertNoLeak(run, ["bin-tok-88c1d2"]);
     assert.match(await Deno.readTextFile(vault), /TOKEN: bin-tok-88c1d2/);
   },
 });

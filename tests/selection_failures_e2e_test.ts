@@ -7,8 +7,10 @@
 
 import assert from "node:assert/strict";
 import { at, readVaultDoc } from "./support/vault.ts";
-import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
-import { readBytes, tempVault } from "./support/temp.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { assertCleanFailure, snapshot } from "./support/failure.ts";
+import { tempVault } from "./support/temp.ts";
+import { fakesWorld } from "./support/world.ts";
 import { type RunResult, runTool } from "./support/run_tool.ts";
 import { type FakeHandler, startFake } from "./fakes/server.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
@@ -117,24 +119,20 @@ const CASES: Case[] = [
     once: ["GET /secrets/NOPE-GONE"],
     leaks: ["found-azure-value"],
     async run(vault, extra) {
-      const world = startAzure({}, {
+      await using world = startAzure({}, {
         secrets: [{ name: "A-ONE", value: "found-azure-value" }],
         access: FULL_ACCESS,
       });
       const counted = tally(world.kv.handler);
-      const server = startFake(counted.handler);
-      try {
-        const result = await runTool([], {
-          ...imdsEnv(world, vault),
-          SECRETS_AZURE_KEY_VAULT_URL: server.url,
-          SECRETS_SELECTION: "A-ONE,NOPE-GONE",
-          ...extra,
-        });
-        return { result, seen: counted.seen };
-      } finally {
-        await server.close();
-        await world.close();
-      }
+      await using _server = fakesWorld([counted.handler]);
+      const [server] = _server.fakes;
+      const result = await runTool([], {
+        ...imdsEnv(world, vault),
+        SECRETS_AZURE_KEY_VAULT_URL: server.url,
+        SECRETS_SELECTION: "A-ONE,NOPE-GONE",
+        ...extra,
+      });
+      return { result, seen: counted.seen };
     },
   },
   {
@@ -145,20 +143,17 @@ const CASES: Case[] = [
     once: ["GET /v1/secret/data/nope/gone"],
     leaks: [...ALL_VALUES, ...CREDENTIALS],
     async run(vault, extra) {
-      const { vault: fake } = startVault(seed());
-      const counted = tally(fake.handler);
-      const server = startFake(counted.handler);
-      try {
-        const result = await runTool([], {
-          ...vaultEnv(server.url, vault, { SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN }),
-          SECRETS_SELECTION: "secret/SNOWFLAKE/TRANSFORM,secret/nope/gone",
-          SECRETS_STRIP_PREFIX: "",
-          ...extra,
-        });
-        return { result, seen: counted.seen };
-      } finally {
-        await server.close();
-      }
+      await using running = startVault(seed());
+      const counted = tally(running.vault.handler);
+      await using _server = fakesWorld([counted.handler]);
+      const [server] = _server.fakes;
+      const result = await runTool([], {
+        ...vaultEnv(server.url, vault, { SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN }),
+        SECRETS_SELECTION: "secret/SNOWFLAKE/TRANSFORM,secret/nope/gone",
+        SECRETS_STRIP_PREFIX: "",
+        ...extra,
+      });
+      return { result, seen: counted.seen };
     },
   },
 ];
@@ -167,15 +162,17 @@ for (const c of CASES) {
   Deno.test(`${c.backend}: a missing selector fails the whole load (nothing written); SECRETS_ALLOW_MISSING skips it with a warning`, async () => {
     await using tmp = await tempVault(c.vaultText);
     const { vault } = tmp;
-    const before = await readBytes(vault);
+    const snap = await snapshot(vault);
     const strict = await c.run(vault, {});
-    assert.equal(strict.result.code, 2, strict.result.stderr);
-    assertOneErrorLine(strict.result, new RegExp(c.missing.replace(/^\/|\/$/g, "")));
-    assert.deepEqual(await readBytes(vault), before, "nothing written, not even what was found");
+    // Nothing written, not even what was found.
+    await assertCleanFailure(strict.result, snap, {
+      code: 2,
+      line: new RegExp(c.missing.replace(/^\/|\/$/g, "")),
+      secrets: c.leaks,
+    });
     for (const request of c.once) {
       assert.equal(strict.seen.get(request), 1, `${request} asked once, never retried`);
     }
-    assertNoLeak(strict.result, c.leaks);
 
     const lenient = await c.run(vault, { SECRETS_ALLOW_MISSING: "yes" });
     assert.equal(lenient.result.code, 0, lenient.result.stderr);
@@ -229,7 +226,7 @@ Deno.test("not allowed is never retried: one request per refused call on every b
   }
   // Azure: get denied (403) for each selected secret, asked once each.
   {
-    const world = startAzure({}, {
+    await using world = startAzure({}, {
       secrets: [{ name: "A-ONE", value: "azure-denied-value" }],
       access: { [MI_ID]: { list: true, get: false } },
     });
@@ -250,8 +247,8 @@ Deno.test("not allowed is never retried: one request per refused call on every b
   }
   // Vault: read denied (403) once for the selected secret.
   {
-    const { vault: fake } = startVault(seed());
-    const counted = tally(fake.handler);
+    await using running = startVault(seed());
+    const counted = tally(running.vault.handler);
     const server = startFake(counted.handler);
     await using tmp4 = await tempVault();
     const { vault } = tmp4;
