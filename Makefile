@@ -17,7 +17,7 @@ endif
 export DENO_NO_UPDATE_CHECK := 1
 export NO_COLOR := 1
 
-# The flags `deno run` and `deno compile` share (tests/helpers.ts RUN_FLAGS must match).
+# The flags `deno run` and `deno compile` share (tests/support/run_tool.ts RUN_FLAGS must match).
 RUN_FLAGS := -P --no-prompt --v8-flags=--max-semi-space-size=1
 TARGET ?=
 OUT ?= dist/secrets-orchestrator

@@ -8,7 +8,7 @@
  */
 
 import { AwsClient } from "aws4fetch";
-import { ACCESS_KEY_ID, SECRET_KEY, testKeys, vaultWithKeys } from "../tests/aws_helpers.ts";
+import { ACCESS_KEY_ID, SECRET_KEY, testKeys, vaultWithKeys } from "../tests/support/aws.ts";
 import { azureIdentityFake } from "../tests/fakes/azure_identity.ts";
 import { azureKeyVaultFake } from "../tests/fakes/azure_key_vault.ts";
 import { secretsManagerFake } from "../tests/fakes/aws_secrets_manager.ts";
@@ -24,8 +24,8 @@ import {
   withRateLimit,
 } from "../tests/fakes/limits.ts";
 import { type Fake, startFake } from "../tests/fakes/server.ts";
-import { customSource } from "../tests/custom_source.ts";
-import { MI_ID, TENANT } from "../tests/azure_helpers.ts";
+import { customSource } from "../tests/support/custom_source.ts";
+import { MI_ID, TENANT } from "../tests/support/azure.ts";
 import {
   customFloor,
   type Floor,

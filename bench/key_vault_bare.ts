@@ -13,7 +13,7 @@
  */
 
 import { BACKENDS } from "./backends.ts";
-import { ROOT } from "../tests/helpers.ts";
+import { ROOT } from "../tests/support/run_tool.ts";
 
 /** The bare client (runs in its own process): `client BASE IDENTITY MODE`. */
 async function client(base: string, identity: string, mode: string): Promise<string> {

@@ -14,7 +14,7 @@
  */
 
 import { parse } from "yaml";
-import { ROOT } from "../tests/helpers.ts";
+import { ROOT } from "../tests/support/run_tool.ts";
 import { type Backend, BACKENDS, networkMs } from "./backends.ts";
 import { median, RSS_METHOD, runTool } from "./tool.ts";
 import { calibrate, type Calibration } from "./calibrate.ts";

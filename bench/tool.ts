@@ -1,13 +1,16 @@
 /**
- * Runs the tool as users do (`deno run -P main.ts`, production permissions, exactly the
- * environment given) and measures its wall time and peak RSS. RSS comes from
- * `/usr/bin/time -v` when present (the whole `deno` process, Worker included), else from
- * polling `VmHWM` in `/proc/PID/status`.
+ * Runs the tool as users do, through the tests' one runner (`tests/support/run_tool.ts`:
+ * `deno run -P main.ts`, production permissions, exactly the environment given, or
+ * `SECRETS_ORCHESTRATOR_BIN` when set) and measures its wall time and peak RSS. RSS comes
+ * from `/usr/bin/time -v` when present (the whole `deno` process, Worker included), else
+ * from polling `VmHWM` in `/proc/PID/status`.
  *
  * @module
  */
 
-import { ROOT, RUN_FLAGS } from "../tests/helpers.ts";
+import { runTool as run } from "../tests/support/run_tool.ts";
+
+export { RSS_METHOD } from "../tests/support/run_tool.ts";
 
 /** One run of the tool. */
 export interface ToolRun {
@@ -21,70 +24,10 @@ export interface ToolRun {
   stderr: string;
 }
 
-const TIME = "/usr/bin/time";
-const hasTime = (() => {
-  try {
-    return Deno.statSync(TIME).isFile;
-  } catch {
-    return false;
-  }
-})();
-
-/** How RSS is measured on this machine. */
-export const RSS_METHOD: string = hasTime
-  ? "/usr/bin/time -v (Maximum resident set size of the deno process, Worker included)"
-  : "VmHWM of /proc/PID/status, polled";
-
-/** Run `deno run -P main.ts ARGS` with exactly `env` (plus PATH, HOME, DENO_DIR). */
+/** Run the tool with ARGS and exactly `env` (plus PATH, HOME, DENO_DIR), measuring it. */
 export async function runTool(args: string[], env: Record<string, string>): Promise<ToolRun> {
-  const base: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-  for (const name of ["PATH", "HOME", "DENO_DIR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) base[name] = value;
-  }
-  const denoArgs = ["run", ...RUN_FLAGS, `${ROOT}/main.ts`, ...args];
-  const timeFile = hasTime ? await Deno.makeTempFile({ prefix: "bench-time-" }) : "";
-  const start = performance.now();
-  const child = new Deno.Command(hasTime ? TIME : Deno.execPath(), {
-    args: hasTime ? ["-v", "-o", timeFile, Deno.execPath(), ...denoArgs] : denoArgs,
-    cwd: ROOT,
-    env: { ...base, ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let polledKb = 0;
-  let polling = !hasTime;
-  const poll = async () => {
-    while (polling) {
-      try {
-        const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
-        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-        polledKb = Math.max(polledKb, kb);
-      } catch {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  const poller = poll();
-  const output = await child.output();
-  const wallMs = performance.now() - start;
-  polling = false;
-  await poller;
-  let rssKb = polledKb;
-  if (hasTime) {
-    const report = await Deno.readTextFile(timeFile);
-    await Deno.remove(timeFile);
-    rssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(report)?.[1] ?? NaN);
-  }
-  return {
-    code: output.code,
-    wallMs,
-    rssMb: rssKb / 1024,
-    stderr: new TextDecoder().decode(output.stderr),
-  };
+  const { code, wallMs, rssMb, stderr } = await run(args, env, { measure: true, stdout: "null" });
+  return { code, wallMs, rssMb, stderr };
 }
 
 /** The median of some numbers. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ROOT } from "./helpers.ts";
+import { ROOT } from "./support/run_tool.ts";
 
 /**
  * The dependency rule of docs/architecture.md, as data: each layer of `lib/` and

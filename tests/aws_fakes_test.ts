@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AwsClient } from "aws4fetch";
-import { ACCESS_KEY_ID, SECRET_KEY, testKeys, withFakes } from "./aws_helpers.ts";
+import { ACCESS_KEY_ID, SECRET_KEY, testKeys, withFakes } from "./support/aws.ts";
 import { imdsFake } from "./fakes/aws_imds.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
 import { ssmFake } from "./fakes/aws_ssm.ts";

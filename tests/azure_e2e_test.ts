@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
+import { at, readVaultDoc } from "./support/vault.ts";
 import { generateKeyPair, SignJWT } from "jose";
-import { parse } from "yaml";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
 import {
   APP_ID,
   FULL_ACCESS,
@@ -12,19 +14,9 @@ import {
   startAzure,
   TENANT,
   USER_MI_ID,
-} from "./azure_helpers.ts";
+} from "./support/azure.ts";
 import { makeTestCertificate } from "./fakes/azure_cert.ts";
 import { FEDERATION_AUDIENCE } from "./fakes/azure_identity.ts";
-
-async function readVault(path: string): Promise<Record<string, unknown>> {
-  return parse(await Deno.readTextFile(path)) as Record<string, unknown>;
-}
-
-function at(doc: unknown, path: string): unknown {
-  let node = doc;
-  for (const key of path.split(".")) node = (node as Record<string, unknown>)?.[key];
-  return node;
-}
 
 Deno.test("IMDS: lists over several pages, skips disabled, warns about expired, fetches concurrently", async () => {
   const secrets = manySecrets(60);
@@ -43,13 +35,14 @@ Deno.test("IMDS: lists over several pages, skips disabled, warns about expired, 
     20,
   );
   try {
-    const { vault } = await tempVault("KEEP:\n  ME: yes\n");
+    await using tmp = await tempVault("KEEP:\n  ME: yes\n");
+    const { vault } = tmp;
     const result = await runTool(["--verbose"], {
       ...imdsEnv(world, vault),
       SECRETS_AZURE_CONCURRENCY: "6",
     });
     assert.equal(result.code, 0, result.stderr);
-    const doc = await readVault(vault);
+    const doc = await readVaultDoc(vault);
     for (const s of secrets) {
       const [, id] = s.name.split("-");
       assert.equal(at(doc, `APP.${id}.PASSWORD`), s.value);
@@ -83,10 +76,11 @@ Deno.test("IMDS: a user-assigned identity is asked for with its client id", asyn
     access: { [USER_MI_ID]: { list: true, get: true } },
   });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool([], { ...imdsEnv(world, vault), AZURE_CLIENT_ID: USER_MI_ID });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(at(await readVault(vault), "DB.PASSWORD"), "user-mi-pw-1");
+    assert.equal(at(await readVaultDoc(vault), "DB.PASSWORD"), "user-mi-pw-1");
     assert.ok(world.identityServer.log.some((l) => l.includes(`client_id=${USER_MI_ID}`)));
     assertNoLeak(result, ["user-mi-pw-1", ...world.identity.seen]);
   } finally {
@@ -100,7 +94,8 @@ Deno.test("IMDS: no identity on the machine fails cleanly with the vault unchang
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault("A: b\n");
+    await using tmp = await tempVault("A: b\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], imdsEnv(world, vault));
     assert.equal(result.code, 3, result.stderr);
@@ -119,7 +114,8 @@ Deno.test("App Service: IDENTITY_ENDPOINT with IDENTITY_HEADER", async () => {
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool([], {
       SECRETS_MANAGER: "AZURE_KEY_VAULT",
       SECRETS_AZURE_KEY_VAULT_URL: world.kvServer.url,
@@ -128,7 +124,10 @@ Deno.test("App Service: IDENTITY_ENDPOINT with IDENTITY_HEADER", async () => {
       SECRETS_VAULT_PATH: vault,
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(at(await readVault(vault), "SNOWFLAKE.TRANSFORM.USERNAME"), "transform-user-app");
+    assert.equal(
+      at(await readVaultDoc(vault), "SNOWFLAKE.TRANSFORM.USERNAME"),
+      "transform-user-app",
+    );
     assert.equal(world.identity.counters.appService, 1);
     assert.equal(world.identity.counters.imds, 0);
     assertNoLeak(result, ["transform-user-app", header, ...world.identity.seen]);
@@ -144,13 +143,14 @@ Deno.test("service principal: the client secret comes from the existing vault", 
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault(`AZURE:\n  PROD:\n    SECRET: ${clientSecret}\n`);
+    await using tmp = await tempVault(`AZURE:\n  PROD:\n    SECRET: ${clientSecret}\n`);
+    const { vault } = tmp;
     const result = await runTool(["--verbose"], {
       ...principalEnv(world, vault),
       SECRETS_AZURE_CLIENT_SECRET_LOCATION: "AZURE.PROD.SECRET",
     });
     assert.equal(result.code, 0, result.stderr);
-    const doc = await readVault(vault);
+    const doc = await readVaultDoc(vault);
     assert.equal(at(doc, "SNOWFLAKE.TRANSFORM.PASSWORD"), "sp-password-42");
     assert.equal(at(doc, "AZURE.PROD.SECRET"), clientSecret);
     assert.equal(world.identity.counters.token, 1);
@@ -166,7 +166,8 @@ Deno.test("service principal: a wrong client secret fails cleanly with the vault
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault("AZURE:\n  DEFAULT:\n    CLIENT_SECRET: wrong-secret-999\n");
+    await using tmp = await tempVault("AZURE:\n  DEFAULT:\n    CLIENT_SECRET: wrong-secret-999\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], principalEnv(world, vault));
     assert.equal(result.code, 3, result.stderr);
@@ -185,7 +186,8 @@ Deno.test("service principal: no client secret in the vault is a configuration e
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault("OTHER: 1\n");
+    await using tmp = await tempVault("OTHER: 1\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], principalEnv(world, vault));
     assert.equal(result.code, 2, result.stderr);
@@ -204,7 +206,8 @@ Deno.test("service principal: client certificate assertion (PS256, x5t#S256)", a
     access: FULL_ACCESS,
   });
   try {
-    const { dir, vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { dir, vault } = tmp;
     const pem = `${dir}/client.pem`;
     await Deno.writeTextFile(pem, cert.keyPem + cert.certPem);
     const result = await runTool([], {
@@ -212,7 +215,7 @@ Deno.test("service principal: client certificate assertion (PS256, x5t#S256)", a
       SECRETS_AZURE_CLIENT_CERTIFICATE_PATH: pem,
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(at(await readVault(vault), "CERT.AUTH.VALUE"), "cert-auth-secret-7");
+    assert.equal(at(await readVaultDoc(vault), "CERT.AUTH.VALUE"), "cert-auth-secret-7");
     assert.equal(world.identity.counters.issued, 1);
     assertNoLeak(result, ["cert-auth-secret-7", ...world.identity.seen]);
   } finally {
@@ -228,7 +231,8 @@ Deno.test("service principal: a certificate the app does not know is refused", a
     access: FULL_ACCESS,
   });
   try {
-    const { dir, vault } = await tempVault("A: b\n");
+    await using tmp = await tempVault("A: b\n");
+    const { dir, vault } = tmp;
     const before = await readBytes(vault);
     const pem = `${dir}/client.pem`;
     await Deno.writeTextFile(pem, other.keyPem + other.certPem);
@@ -256,7 +260,8 @@ Deno.test("workload identity federation: AZURE_FEDERATED_TOKEN_FILE with AZURE_T
     access: FULL_ACCESS,
   });
   try {
-    const { dir, vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { dir, vault } = tmp;
     const oidc = await new SignJWT({})
       .setProtectedHeader({ alg: "RS256" })
       .setIssuer(issuer)
@@ -278,7 +283,7 @@ Deno.test("workload identity federation: AZURE_FEDERATED_TOKEN_FILE with AZURE_T
       SECRETS_VAULT_PATH: vault,
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(at(await readVault(vault), "FED.VALUE"), "federated-secret-9");
+    assert.equal(at(await readVaultDoc(vault), "FED.VALUE"), "federated-secret-9");
     assertNoLeak(result, ["federated-secret-9", oidc, ...world.identity.seen]);
   } finally {
     await world.close();
@@ -295,13 +300,14 @@ Deno.test("selection: only the named secrets are read, without listing", async (
     access: { [MI_ID]: { list: false, get: true } },
   });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool([], {
       ...imdsEnv(world, vault),
       SECRETS_SELECTION: "A-ONE, C-THREE",
     });
     assert.equal(result.code, 0, result.stderr);
-    const doc = await readVault(vault);
+    const doc = await readVaultDoc(vault);
     assert.deepEqual(doc, { A: { ONE: "value-a-one" }, C: { THREE: "value-c-three" } });
     assert.equal(world.kv.counters.listPages, 0);
     assertNoLeak(result, ["value-a-one", "value-b-two", "value-c-three"]);
@@ -316,7 +322,8 @@ Deno.test("selection: a missing secret is an error naming it, the vault unchange
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault("A: b\n");
+    await using tmp = await tempVault("A: b\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...imdsEnv(world, vault),
@@ -341,14 +348,15 @@ Deno.test("filter: SECRETS_SELECTION_FILTER keeps names containing it", async ()
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool([], {
       ...imdsEnv(world, vault),
       SECRETS_SELECTION_FILTER: "SNOWFLAKE",
       SECRETS_STRIP_PREFIX: "SNOWFLAKE-",
     });
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(await readVault(vault), {
+    assert.deepEqual(await readVaultDoc(vault), {
       TRANSFORM: { PASSWORD: "sf-pass-1", USERNAME: "sf-user-1" },
     });
     assert.equal(world.kv.counters.gets, 2);
@@ -365,10 +373,11 @@ Deno.test("expand: a JSON secret reaches keys with other characters", async () =
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool([], { ...imdsEnv(world, vault), SECRETS_EXPAND_JSON: "1" });
     assert.equal(result.code, 0, result.stderr);
-    const doc = await readVault(vault);
+    const doc = await readVaultDoc(vault);
     assert.equal(at(doc, "AWS.DEFAULT.S3_KEY"), "AKIA-test-key-1");
     assert.equal(at(doc, "AWS.DEFAULT.S3_SECRET"), "s3-secret-1");
     assertNoLeak(result, [json]);
@@ -383,12 +392,13 @@ Deno.test("429 with Retry-After is honoured and the load completes", async () =>
     throttle: { requests: 4, windowMs: 1000, retryAfterSeconds: 1 },
   });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool([], imdsEnv(world, vault));
     assert.equal(result.code, 0, result.stderr);
     assert.ok(world.kv.counters.throttled > 0, "the fake throttled");
     assert.equal(world.kv.counters.earlyRetries, 0, "every retry waited for Retry-After");
-    const doc = await readVault(vault);
+    const doc = await readVaultDoc(vault);
     for (const s of secrets) assert.equal(at(doc, s.name.replaceAll("-", ".")), s.value);
     assertNoLeak(result, secrets.map((s) => s.value));
   } finally {
@@ -404,7 +414,8 @@ for (const model of ["rbac", "policy"] as const) {
       model,
     });
     try {
-      const { vault } = await tempVault("EXISTING:\n  KEY: kept\n");
+      await using tmp = await tempVault("EXISTING:\n  KEY: kept\n");
+      const { vault } = tmp;
       const before = await readBytes(vault);
       const result = await runTool([], imdsEnv(world, vault));
       assert.equal(result.code, 3, result.stderr);
@@ -426,7 +437,8 @@ Deno.test("403 on get fails cleanly naming the secret and permission", async () 
     access: { [MI_ID]: { list: true, get: false } },
   });
   try {
-    const { vault } = await tempVault("EXISTING: kept\n");
+    await using tmp = await tempVault("EXISTING: kept\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], imdsEnv(world, vault));
     assert.equal(result.code, 3, result.stderr);
@@ -441,12 +453,13 @@ Deno.test("401 mid-load: exactly one fresh token, then the load completes", asyn
   const secrets = manySecrets(12);
   const world = startAzure({}, { secrets, access: FULL_ACCESS }, { revokeAfterRequests: 3 });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool([], { ...imdsEnv(world, vault), SECRETS_AZURE_CONCURRENCY: "4" });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(world.identity.counters.imds, 2, "one token, then one refresh");
     assert.ok(world.kv.counters.unauthorized >= 1);
-    assert.equal(Object.keys((await readVault(vault)).APP as object).length, 12);
+    assert.equal(Object.keys((await readVaultDoc(vault)).APP as object).length, 12);
     assertNoLeak(result, [...secrets.map((s) => s.value), ...world.identity.seen]);
   } finally {
     await world.close();
@@ -461,7 +474,8 @@ Deno.test("401 with every token: one refresh, then a clean authentication error 
     verify: () => Promise.resolve(undefined), // a vault that trusts none of these tokens
   });
   try {
-    const { vault } = await tempVault("A: b\n");
+    await using tmp = await tempVault("A: b\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], imdsEnv(world, vault));
     assert.equal(result.code, 3, result.stderr);
@@ -476,7 +490,8 @@ Deno.test("401 with every token: one refresh, then a clean authentication error 
 });
 
 Deno.test("plain http to a non-loopback vault is a configuration error", async () => {
-  const { vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   const result = await runTool([], {
     SECRETS_MANAGER: "AZURE_KEY_VAULT",
     SECRETS_AZURE_KEY_VAULT_URL: "http://myvault.vault.azure.net",
@@ -491,7 +506,8 @@ Deno.test("no IMDS reachable: a backend error with the hint to use a service pri
   const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (closed.addr as Deno.NetAddr).port;
   closed.close();
-  const { vault } = await tempVault("A: b\n");
+  await using tmp = await tempVault("A: b\n");
+  const { vault } = tmp;
   const before = await readBytes(vault);
   const result = await runTool([], {
     SECRETS_MANAGER: "AZURE_KEY_VAULT",
@@ -514,7 +530,8 @@ Deno.test("selection: a disabled secret is an error naming it", async () => {
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault("A: b\n");
+    await using tmp = await tempVault("A: b\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...imdsEnv(world, vault),

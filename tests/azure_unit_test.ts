@@ -7,22 +7,21 @@ import { parsePem, toPem } from "../providers/azure/der.ts";
 import { type AzurePlan, azurePlan, vaultResource } from "../providers/azure/settings.ts";
 import { fetchSecrets } from "../providers/azure_key_vault/fetch.ts";
 import type { FetchContext, FetchedSecret, ProviderSettings } from "../lib/contract/provider.ts";
-import { APP_ID, FULL_ACCESS, MI_ID, startAzure, TENANT } from "./azure_helpers.ts";
+import { APP_ID, FULL_ACCESS, MI_ID, startAzure, TENANT } from "./support/azure.ts";
 import { makeTestCertificate } from "./fakes/azure_cert.ts";
 import { azureIdentityFake } from "./fakes/azure_identity.ts";
 import { startFake } from "./fakes/server.ts";
-import { configured, fixedVault, kindOf, sandboxOf } from "./helpers.ts";
+import { kindOf } from "./support/assertions.ts";
+import { configured, fixedVault, sandboxOf, testSettings } from "./support/settings.ts";
 
 function settings(env: Record<string, string>, extra: Partial<ProviderSettings> = {}) {
-  return {
+  return testSettings({
     env,
-    selection: [],
-    expandJson: false,
     cwd: "/work/project",
     requestTimeoutMs: 5000,
-    deadline: Date.now() + 20_000,
+    deadlineInMs: 20_000,
     ...extra,
-  } satisfies ProviderSettings;
+  });
 }
 
 const VAULT = { SECRETS_AZURE_KEY_VAULT_URL: "https://myvault.vault.azure.net/" };

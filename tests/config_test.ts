@@ -3,7 +3,7 @@ import { resolveConfig } from "../lib/cli/config.ts";
 import { parseBool } from "../lib/kit/params.ts";
 import { isKind } from "../lib/kit/errors.ts";
 import { allParams } from "../lib/cli/params.ts";
-import { kindOf } from "./helpers.ts";
+import { kindOf } from "./support/assertions.ts";
 
 const params = allParams();
 

@@ -5,8 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { readBytes, ROOT, RUN_FLAGS, runTool, tempVault } from "./helpers.ts";
-import { customEnv, customSource } from "./custom_source.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool, spawnTool } from "./support/run_tool.ts";
+import { assertCleanFailure, snapshot } from "./support/failure.ts";
+import { customEnv, customSource } from "./support/custom_source.ts";
 import { seededRandom } from "./fakes/faults.ts";
 
 const KEYS = 4000;
@@ -35,20 +37,7 @@ async function killDuringWrite(
   dir: string,
   delayMs: number,
 ): Promise<void> {
-  const base: Record<string, string> = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
-  for (const name of ["PATH", "HOME", "DENO_DIR"]) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) base[name] = value;
-  }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...RUN_FLAGS, `${ROOT}/main.ts`],
-    cwd: ROOT,
-    env: { ...base, ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = spawnTool([], env, { stdout: "null", stderr: "null" });
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -70,13 +59,14 @@ async function killDuringWrite(
 }
 
 Deno.test("SIGKILL at random points of a large load leaves the old vault or the new one, never a mix", async () => {
-  const oldSource = await customSource(secrets("old"));
-  const { dir, vault } = await tempVault();
+  await using oldSource = await customSource(secrets("old"));
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   // The old vault, and the new vault a complete run writes over it.
   let result = await runTool([], customEnv(oldSource.script, vault));
   assert.equal(result.code, 0, result.stderr);
   const oldBytes = (await readBytes(vault))!;
-  const newSource = await customSource(secrets("new"));
+  await using newSource = await customSource(secrets("new"));
   const started = Date.now();
   result = await runTool([], customEnv(newSource.script, vault));
   const full = Date.now() - started;
@@ -119,8 +109,9 @@ Deno.test("SIGKILL at random points of a large load leaves the old vault or the 
 });
 
 Deno.test("a stale lock from a killed process is taken over; a live holder makes the run wait and fail clearly", async () => {
-  const source = await customSource({ "APP.KEY": "lock-test-value" });
-  const { vault } = await tempVault("A: b\n");
+  await using source = await customSource({ "APP.KEY": "lock-test-value" });
+  await using tmp = await tempVault("A: b\n");
+  const { vault } = tmp;
   // A process that takes the flock on vault.yml.lock and sleeps, killed with SIGKILL.
   const holder = (ready: string) =>
     new Deno.Command(Deno.execPath(), {
@@ -147,14 +138,16 @@ Deno.test("a stale lock from a killed process is taken over; a live holder makes
 
   const live = holder(ready);
   await waitReady();
-  const before = await readBytes(vault);
+  const snap = await snapshot(vault);
   const blocked = await runTool([], {
     ...customEnv(source.script, vault),
     SECRETS_LOCK_TIMEOUT: "0.5",
   });
-  assert.equal(blocked.code, 6, blocked.stderr);
-  assert.match(blocked.stderr, /another run holds the vault lock/);
-  assert.deepEqual(await readBytes(vault), before);
+  await assertCleanFailure(blocked, snap, {
+    code: 6,
+    line: /another run holds the vault lock/,
+    secrets: ["lock-test-value"],
+  });
 
   live.kill("SIGKILL");
   await live.status;

@@ -3,15 +3,10 @@
  * subprocess with the production permission set, checking the vault file it leaves.
  */
 import assert from "node:assert/strict";
-import { parseDocument } from "../lib/vault/yaml.ts";
-import {
-  assertNoLeak,
-  assertOneErrorLine,
-  readBytes,
-  type RunResult,
-  runTool,
-  tempVault,
-} from "./helpers.ts";
+import { readVaultDoc } from "./support/vault.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { type RunResult, runTool } from "./support/run_tool.ts";
 
 const PASSWORD = "s3cr3t-transform-password";
 const INGEST = "ingest-pa55word-value";
@@ -47,18 +42,17 @@ async function run(args: string[], env: Record<string, string>): Promise<RunResu
   return result;
 }
 
-const vaultJs = async (path: string) => parseDocument(await Deno.readTextFile(path)).toJS();
-
 Deno.test("custom script: secrets are merged into the vault, keeping existing keys and comments", async () => {
-  const { dir, vault } = await tempVault(
+  await using scratch = await tempVault(
     "# team vault\nAWS:\n  DEFAULT:\n    S3_KEY: k # rotated\n",
   );
+  const { dir, vault } = scratch;
   const result = await run(["--verbose"], custom(vault, await script(dir, GOOD)));
   assert.equal(result.code, 0, result.stderr);
   const text = await Deno.readTextFile(vault);
   assert.match(text, /^# team vault\n/);
   assert.match(text, /S3_KEY: k # rotated/);
-  assert.deepEqual(await vaultJs(vault), {
+  assert.deepEqual(await readVaultDoc(vault), {
     AWS: { DEFAULT: { S3_KEY: "k" } },
     SNOWFLAKE: {
       INGEST: { PASSWORD: INGEST, PORT: 443 },
@@ -70,19 +64,21 @@ Deno.test("custom script: secrets are merged into the vault, keeping existing ke
 });
 
 Deno.test("custom script: a relative path resolves against CI_PROJECT_DIR", async () => {
-  const { dir, vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   await script(dir, GOOD);
   const result = await run([], custom(vault, "get_secrets.py", { CI_PROJECT_DIR: dir }));
   assert.equal(result.code, 0, result.stderr);
   assert.equal(
-    (await vaultJs(vault) as { SNOWFLAKE: { TRANSFORM: { PASSWORD: string } } }).SNOWFLAKE
+    (await readVaultDoc(vault) as { SNOWFLAKE: { TRANSFORM: { PASSWORD: string } } }).SNOWFLAKE
       .TRANSFORM.PASSWORD,
     PASSWORD,
   );
 });
 
 Deno.test("custom script: printing noise (stdout, stderr, the secret itself) does not corrupt the result or leak", async () => {
-  const { dir, vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   const path = await script(
     dir,
     `import os, sys
@@ -97,12 +93,13 @@ ${GOOD}
     const result = await run(flags, custom(vault, path));
     assert.equal(result.code, 0, result.stderr);
   }
-  const js = await vaultJs(vault) as { SNOWFLAKE: { TRANSFORM: { PASSWORD: string } } };
+  const js = await readVaultDoc(vault) as { SNOWFLAKE: { TRANSFORM: { PASSWORD: string } } };
   assert.equal(js.SNOWFLAKE.TRANSFORM.PASSWORD, PASSWORD);
 });
 
 Deno.test("custom script: raising, a non-dict, a missing get_secrets and a timeout fail cleanly", async () => {
-  const { dir, vault } = await tempVault("KEEP: me\n");
+  await using tmp = await tempVault("KEEP: me\n");
+  const { dir, vault } = tmp;
   const before = await readBytes(vault);
   const cases: [string, RegExp, Record<string, string>][] = [
     [
@@ -133,7 +130,8 @@ Deno.test("custom script: raising, a non-dict, a missing get_secrets and a timeo
 });
 
 Deno.test("a conflict with the existing vault fails and leaves it byte-for-byte unchanged", async () => {
-  const { dir, vault } = await tempVault("SNOWFLAKE:\n  TRANSFORM: a-plain-value\n");
+  await using tmp = await tempVault("SNOWFLAKE:\n  TRANSFORM: a-plain-value\n");
+  const { dir, vault } = tmp;
   const before = await readBytes(vault);
   const result = await run([], custom(vault, await script(dir, GOOD)));
   assert.equal(result.code, 5);
@@ -142,7 +140,8 @@ Deno.test("a conflict with the existing vault fails and leaves it byte-for-byte 
 });
 
 Deno.test("a conflict within the fetched secrets names both keys", async () => {
-  const { dir, vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   const body = `def get_secrets():\n    return {"A.B": "${PASSWORD}", "A.B.C": "${INGEST}"}\n`;
   const result = await run([], custom(vault, await script(dir, body)));
   assert.equal(result.code, 5);
@@ -151,7 +150,8 @@ Deno.test("a conflict within the fetched secrets names both keys", async () => {
 });
 
 Deno.test("an invalid YAML vault is an error with its line number, and nothing is written", async () => {
-  const { dir, vault } = await tempVault("A: 1\nB: [oops\n");
+  await using tmp = await tempVault("A: 1\nB: [oops\n");
+  const { dir, vault } = tmp;
   const before = await readBytes(vault);
   const result = await run([], custom(vault, await script(dir, GOOD)));
   assert.equal(result.code, 6);
@@ -160,7 +160,8 @@ Deno.test("an invalid YAML vault is an error with its line number, and nothing i
 });
 
 Deno.test("malformed JSON under SECRETS_EXPAND_JSON names the secret, not its value", async () => {
-  const { dir, vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   const body = `def get_secrets():\n    return {"DB": '{"PASSWORD": "${PASSWORD}"'}\n`;
   const result = await run(
     [],
@@ -172,7 +173,8 @@ Deno.test("malformed JSON under SECRETS_EXPAND_JSON names the secret, not its va
 });
 
 Deno.test("SECRETS_EXPAND_JSON merges JSON values below the secret's path", async () => {
-  const { dir, vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   const body =
     `def get_secrets():\n    return {"SNOWFLAKE": '{"TRANSFORM": {"PASSWORD": "${PASSWORD}"}}'}\n`;
   const result = await run(
@@ -180,11 +182,12 @@ Deno.test("SECRETS_EXPAND_JSON merges JSON values below the secret's path", asyn
     custom(vault, await script(dir, body), { SECRETS_EXPAND_JSON: "True" }),
   );
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(await vaultJs(vault), { SNOWFLAKE: { TRANSFORM: { PASSWORD } } });
+  assert.deepEqual(await readVaultDoc(vault), { SNOWFLAKE: { TRANSFORM: { PASSWORD } } });
 });
 
 Deno.test("filter and strip prefix apply to custom names", async () => {
-  const { dir, vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   const body =
     `def get_secrets():\n    return {"DEV.A": "${PASSWORD}", "DEV.B": "${INGEST}", "PROD.C": "x-prod"}\n`;
   const env = custom(vault, await script(dir, body), {
@@ -193,13 +196,14 @@ Deno.test("filter and strip prefix apply to custom names", async () => {
   });
   const result = await run([], env);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(await vaultJs(vault), { A: PASSWORD, B: INGEST });
+  assert.deepEqual(await readVaultDoc(vault), { A: PASSWORD, B: INGEST });
 });
 
 Deno.test("--dry-run prints added, changed and unchanged keys, never values, and writes nothing", async () => {
-  const { dir, vault } = await tempVault(
+  await using scratch = await tempVault(
     `SNOWFLAKE:\n  TRANSFORM:\n    USERNAME: transform_user\n    PASSWORD: old-password-value\n`,
   );
+  const { dir, vault } = scratch;
   const before = await readBytes(vault);
   const result = await run(["--dry-run"], custom(vault, await script(dir, GOOD)));
   assert.equal(result.code, 0, result.stderr);
@@ -221,7 +225,8 @@ Deno.test("--dry-run prints added, changed and unchanged keys, never values, and
 });
 
 Deno.test("two concurrent loads on one vault keep both runs' keys", async () => {
-  const { dir, vault } = await tempVault("BASE: kept\n");
+  await using tmp = await tempVault("BASE: kept\n");
+  const { dir, vault } = tmp;
   const one = `${dir}/one.py`;
   const two = `${dir}/two.py`;
   await Deno.writeTextFile(one, `def get_secrets():\n    return {"RUN.ONE": "${PASSWORD}"}\n`);
@@ -230,12 +235,16 @@ Deno.test("two concurrent loads on one vault keep both runs' keys", async () => 
     await Deno.writeTextFile(vault, "BASE: kept\n");
     const results = await Promise.all([run([], custom(vault, one)), run([], custom(vault, two))]);
     for (const result of results) assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(await vaultJs(vault), { BASE: "kept", RUN: { ONE: PASSWORD, TWO: INGEST } });
+    assert.deepEqual(await readVaultDoc(vault), {
+      BASE: "kept",
+      RUN: { ONE: PASSWORD, TWO: INGEST },
+    });
   }
 });
 
 Deno.test("NONE reads and validates the vault and leaves it unchanged", async () => {
-  const { vault } = await tempVault("# c\nA: 1\n");
+  await using tmp = await tempVault("# c\nA: 1\n");
+  const { vault } = tmp;
   const before = await readBytes(vault);
   const ok = await run([], { SECRETS_MANAGER: "NONE", SECRETS_VAULT_PATH: vault });
   assert.equal(ok.code, 0, ok.stderr);
@@ -246,7 +255,8 @@ Deno.test("NONE reads and validates the vault and leaves it unchanged", async ()
 });
 
 Deno.test("bad configuration gives one clear line and exit code 2", async () => {
-  const { vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   const cases: [Record<string, string>, RegExp][] = [
     [{ SECRETS_MANAGER: "FOO" }, /SECRETS_MANAGER="FOO" is not a backend; use one of/],
     [{ SECRETS_MANAGER: "NONE", SECRETS_EXPAND_JSON: "maybe" }, /SECRETS_EXPAND_JSON="maybe"/],

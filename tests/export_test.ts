@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { exportText, shellQuote, variableName } from "../lib/commands/export.ts";
-import { sh } from "./custom_source.ts";
+import { sh } from "./support/custom_source.ts";
+import { tempDir } from "./support/temp.ts";
 
 Deno.test("shell quoting survives sh for arbitrary text (one sh run for all samples)", async () => {
   const samples = fc.sample(
@@ -9,7 +10,8 @@ Deno.test("shell quoting survives sh for arbitrary text (one sh run for all samp
     { numRuns: 300, seed: 8 },
   );
   samples.push("'", "''", "\\'", "$(id)", "`id`", "\n\n", "a\r\nb", "${X:-y}", "%s", "-n");
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const { dir } = tmp;
   const lines = samples.map((value, i) => `V${i}=${shellQuote(value)}\n`).join("");
   await Deno.writeTextFile(`${dir}/f`, lines);
   const refs = samples.map((_, i) => `"$V${i}"`).join(" ");

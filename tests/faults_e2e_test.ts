@@ -7,24 +7,21 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  assertNoLeak,
-  assertOneErrorLine,
-  readBytes,
-  type RunResult,
-  runTool,
-  tempVault,
-} from "./helpers.ts";
-import { type World, type WorldFaults, WORLDS } from "./fault_worlds.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { assertCleanFailure, snapshot } from "./support/failure.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { type RunResult, runTool } from "./support/run_tool.ts";
+import { type World, type WorldFaults, WORLDS } from "./support/fault_worlds.ts";
 import { FAULT_KINDS, type FaultKind } from "./fakes/faults.ts";
 
 async function runWorld(
   world: World,
   extra: Record<string, string> = {},
-): Promise<{ result: RunResult; vault: string }> {
-  const { vault } = await tempVault(world.vault);
+): Promise<{ result: RunResult; vault: string } & AsyncDisposable> {
+  const tmp = await tempVault(world.vault);
+  const { vault } = tmp;
   const result = await runTool([], { ...world.env, SECRETS_VAULT_PATH: vault, ...extra });
-  return { result, vault };
+  return { result, vault, [Symbol.asyncDispose]: tmp[Symbol.asyncDispose] };
 }
 
 async function withWorld<T>(
@@ -32,12 +29,8 @@ async function withWorld<T>(
   faults: WorldFaults | undefined,
   body: (world: World) => Promise<T>,
 ): Promise<T> {
-  const world = start(faults);
-  try {
-    return await body(world);
-  } finally {
-    await world.close();
-  }
+  await using world = start(faults);
+  return await body(world);
 }
 
 const PERSISTENT: Record<string, FaultKind> = {
@@ -50,12 +43,14 @@ const PERSISTENT: Record<string, FaultKind> = {
 for (const spec of WORLDS) {
   Deno.test(`${spec.name}: 20% transient faults, then every kind in a row, same vault as without faults`, async () => {
     const clean = await withWorld(spec.start, undefined, async (world) => {
-      const { result, vault } = await runWorld(world);
+      await using run = await runWorld(world);
+      const { result, vault } = run;
       assert.equal(result.code, 0, result.stderr);
       return { bytes: await readBytes(vault), served: world.served() };
     });
     await withWorld(spec.start, { seed: 20260, rate: 0.2 }, async (world) => {
-      const { result, vault } = await runWorld(world);
+      await using run = await runWorld(world);
+      const { result, vault } = run;
       assert.equal(result.code, 0, result.stderr);
       assertNoLeak(result, world.secrets());
       const injected = totals(world);
@@ -64,7 +59,8 @@ for (const spec of WORLDS) {
     });
     // The first request meets each kind once, in a row: 6 failures, then success.
     await withWorld(spec.start, { seed: 1, rate: 0, sequence: FAULT_KINDS }, async (world) => {
-      const { result, vault } = await runWorld(world);
+      await using run = await runWorld(world);
+      const { result, vault } = run;
       assert.equal(result.code, 0, result.stderr);
       assertNoLeak(result, world.secrets());
       for (const kind of FAULT_KINDS) {
@@ -88,8 +84,9 @@ for (const spec of WORLDS) {
       spec.start,
       { seed: 1, rate: 1, kinds: [kind], mainOnly: true },
       async (world) => {
-        const { vault } = await tempVault(world.vault);
-        const before = await readBytes(vault);
+        await using tmp = await tempVault(world.vault);
+        const { vault } = tmp;
+        const snap = await snapshot(vault);
         const started = Date.now();
         const result = await runTool([], {
           ...world.env,
@@ -98,11 +95,12 @@ for (const spec of WORLDS) {
           SECRETS_REQUEST_TIMEOUT: "0.5",
         });
         const took = Date.now() - started;
-        assert.equal(result.code, 4, result.stderr);
-        assertOneErrorLine(result, causeOf(world.label, kind));
+        await assertCleanFailure(result, snap, {
+          code: 4,
+          line: causeOf(world.label, kind),
+          secrets: world.secrets(),
+        });
         assert.ok(took < 2000 + 2500, `failed within the deadline (+ start-up): ${took} ms`);
-        assert.deepEqual(await readBytes(vault), before);
-        assertNoLeak(result, world.secrets());
       },
     );
   });

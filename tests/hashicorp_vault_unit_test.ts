@@ -15,22 +15,19 @@ import {
 } from "../providers/hashicorp_vault/mod.ts";
 import type { ProviderSettings } from "../lib/contract/provider.ts";
 import { policyMatches } from "./fakes/hashicorp_vault.ts";
-import { jwtKeys, signJwt } from "./hashicorp_vault_helpers.ts";
-import { kindOf, sandboxOf } from "./helpers.ts";
+import { jwtKeys, signJwt } from "./support/hashicorp_vault.ts";
+import { kindOf } from "./support/assertions.ts";
+import { sandboxOf, testSettings } from "./support/settings.ts";
 
 function settings(
   env: Record<string, string>,
   extra: Partial<ProviderSettings> = {},
 ): ProviderSettings {
-  return {
+  return testSettings({
     env: { SECRETS_HASHICORP_VAULT_URL: "https://vault.example.com", VAULT_TOKEN: "t0ken", ...env },
-    selection: [],
-    expandJson: false,
     cwd: "/work/project",
-    requestTimeoutMs: 30_000,
-    deadline: Date.now() + 60_000,
     ...extra,
-  };
+  });
 }
 
 Deno.test("config: defaults, fallbacks and the sandbox plan", async () => {

@@ -5,15 +5,17 @@
  */
 
 import assert from "node:assert/strict";
-import { parse } from "yaml";
-import { assertNoLeak, runTool, tempVault } from "./helpers.ts";
+import { readVaultDoc } from "./support/vault.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { runTool } from "./support/run_tool.ts";
+import { tempVault } from "./support/temp.ts";
 import { startFake } from "./fakes/server.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
-import { testKeys, vaultWithKeys } from "./aws_helpers.ts";
+import { testKeys, vaultWithKeys } from "./support/aws.ts";
 import { fakeVault } from "./fakes/hashicorp_vault.ts";
-import { ROOT_TOKEN, seed, vaultEnv } from "./hashicorp_vault_helpers.ts";
-import { FULL_ACCESS, imdsEnv, startAzure } from "./azure_helpers.ts";
-import { customEnv, customSource } from "./custom_source.ts";
+import { ROOT_TOKEN, seed, vaultEnv } from "./support/hashicorp_vault.ts";
+import { FULL_ACCESS, imdsEnv, startAzure } from "./support/azure.ts";
+import { customEnv, customSource } from "./support/custom_source.ts";
 
 /** Every value must come back exactly. */
 const HOSTILE: string[] = [
@@ -83,14 +85,15 @@ Deno.test("hostile values round-trip exactly: AWS Secrets Manager over HTTP", as
   );
   const server = startFake(sm.handler);
   try {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
       AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
       SECRETS_VAULT_PATH: vault,
     });
     assert.equal(result.code, 0, result.stderr);
-    const doc = parse(await Deno.readTextFile(vault)) as { h: Record<string, unknown> };
+    const doc = await readVaultDoc(vault) as { h: Record<string, unknown> };
     check(doc, (i) => doc.h[`v${String(i).padStart(2, "0")}`]);
     assertNoLeak(result, SCANNED);
   } finally {
@@ -109,7 +112,8 @@ Deno.test("hostile values round-trip exactly: HashiCorp Vault KV data and Azure 
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     let result = await runTool(
       [],
       vaultEnv(server.url, vault, { SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN }),
@@ -117,7 +121,7 @@ Deno.test("hostile values round-trip exactly: HashiCorp Vault KV data and Azure 
     assert.equal(result.code, 0, result.stderr);
     result = await runTool([], imdsEnv(world, vault));
     assert.equal(result.code, 0, result.stderr);
-    const doc = parse(await Deno.readTextFile(vault)) as Record<string, Record<string, unknown>>;
+    const doc = await readVaultDoc(vault) as Record<string, Record<string, unknown>>;
     check(doc, (i) => doc.hostile[`V${i}`]);
     check(doc, (i) => doc.H[`V${i}`]);
     assertNoLeak(result, SCANNED);
@@ -128,13 +132,14 @@ Deno.test("hostile values round-trip exactly: HashiCorp Vault KV data and Azure 
 });
 
 Deno.test("hostile values round-trip exactly: custom script, and `get` prints the exact bytes", async () => {
-  const source = await customSource(
+  await using source = await customSource(
     Object.fromEntries(HOSTILE.map((value, i) => [`H.V${i}`, value])),
   );
-  const { vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   const result = await runTool([], customEnv(source.script, vault));
   assert.equal(result.code, 0, result.stderr);
-  const doc = parse(await Deno.readTextFile(vault)) as { H: Record<string, unknown> };
+  const doc = await readVaultDoc(vault) as { H: Record<string, unknown> };
   check(doc, (i) => doc.H[`V${i}`]);
   assertNoLeak(result, SCANNED);
   for (const i of [13, 14, 15, 18, 19, 25, 32, 33]) {

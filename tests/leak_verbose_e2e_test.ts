@@ -6,12 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { assertNoLeak, runTool, tempVault } from "./helpers.ts";
-import { WORLDS } from "./fault_worlds.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { runTool } from "./support/run_tool.ts";
+import { tempVault } from "./support/temp.ts";
+import { WORLDS } from "./support/fault_worlds.ts";
 import { startFake } from "./fakes/server.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
-import { ACCESS_KEY_ID, SECRET_KEY, testKeys } from "./aws_helpers.ts";
-import { APP_ID, FULL_ACCESS, principalEnv, startAzure } from "./azure_helpers.ts";
+import { ACCESS_KEY_ID, SECRET_KEY, testKeys } from "./support/aws.ts";
+import { APP_ID, FULL_ACCESS, principalEnv, startAzure } from "./support/azure.ts";
 import {
   ALL_VALUES,
   CREDENTIALS,
@@ -21,8 +23,8 @@ import {
   signJwt,
   startVault,
   vaultEnv,
-} from "./hashicorp_vault_helpers.ts";
-import { customEnv, customSource } from "./custom_source.ts";
+} from "./support/hashicorp_vault.ts";
+import { customEnv, customSource } from "./support/custom_source.ts";
 
 for (const spec of WORLDS) {
   Deno.test(`--verbose leaks nothing: ${spec.name} under 20% faults`, async () => {
@@ -32,7 +34,8 @@ for (const spec of WORLDS) {
       kinds: ["throttle", "unavailable", "truncate", "malformed"],
     });
     try {
-      const { vault } = await tempVault(world.vault);
+      await using tmp = await tempVault(world.vault);
+      const { vault } = tmp;
       const result = await runTool(["--verbose"], { ...world.env, SECRETS_VAULT_PATH: vault });
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /retry/, "retry lines were printed and scanned");
@@ -53,7 +56,8 @@ Deno.test("--verbose leaks nothing: AWS keys from the environment with a session
   ], testKeys());
   const server = startFake(sm.handler);
   try {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool(["--verbose"], {
       SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
       AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
@@ -81,7 +85,8 @@ Deno.test("--verbose leaks nothing: Azure service principal with a client secret
     access: FULL_ACCESS,
   });
   try {
-    const { vault } = await tempVault(`AZURE:\n  DEFAULT:\n    CLIENT_SECRET: ${clientSecret}\n`);
+    await using tmp = await tempVault(`AZURE:\n  DEFAULT:\n    CLIENT_SECRET: ${clientSecret}\n`);
+    const { vault } = tmp;
     const result = await runTool(["--verbose"], {
       ...principalEnv(world, vault),
       SECRETS_EXPAND_JSON: "1",
@@ -103,7 +108,8 @@ Deno.test("--verbose leaks nothing: HashiCorp Vault token and JWT logins", async
       { SECRETS_HASHICORP_VAULT_JWT_ROLE: "ci-role", SECRETS_HASHICORP_VAULT_JWT: jwt },
     ];
     for (const auth of auths) {
-      const { vault: path } = await tempVault();
+      await using tmp = await tempVault();
+      const { vault: path } = tmp;
       const result = await runTool(["--verbose"], vaultEnv(server.url, path, auth));
       assert.equal(result.code, 0, result.stderr);
       assertNoLeak(result, [...ALL_VALUES, ...CREDENTIALS, jwt, ...vault.counters.issued]);
@@ -118,7 +124,7 @@ Deno.test("--verbose: a script printing every derived form of its values shows o
   const multi = "line-one-secret\nline-two-secret";
   const json = '{"leaf":"json-leaf-secret","n":{"deep":"deep-leaf-secret"}}';
   const plain = "plain secret/with+special=chars&more";
-  const source = await customSource({ "A.MULTI": multi, "A.JSON": json, "A.PLAIN": plain });
+  await using source = await customSource({ "A.MULTI": multi, "A.JSON": json, "A.PLAIN": plain });
   // Replace the script: the same values, and every derived form printed on stderr.
   await Deno.writeTextFile(
     source.script,
@@ -135,7 +141,8 @@ Deno.test("--verbose: a script printing every derived form of its values shows o
       "",
     ].join("\n"),
   );
-  const { vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   const result = await runTool(["--verbose"], customEnv(source.script, vault));
   assert.equal(result.code, 0, result.stderr);
   assert.match(

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import { customEnv, customSource } from "./custom_source.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { disposeAll, readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { customEnv, customSource } from "./support/custom_source.ts";
 import { derivedForms } from "../lib/output/redact.ts";
 import { sha256Hex } from "../lib/vault/manifest.ts";
 
@@ -25,13 +27,14 @@ const VALUES = [
 
 async function setup() {
   const source = await customSource(FIRST);
-  const { dir, vault } = await tempVault("# kept\nLOCAL:\n  NOTE: hand-written-value\n");
+  const tmp = await tempVault("# kept\nLOCAL:\n  NOTE: hand-written-value\n");
+  const { dir, vault } = tmp;
   const env = customEnv(source.script, vault, {
     SECRETS_STRIP_PREFIX: "ci_",
     SECRETS_EXPAND_JSON: "1",
   });
   const manifest = `${vault}.manifest.json`;
-  return { source, dir, vault, env, manifest };
+  return { source, dir, vault, env, manifest, [Symbol.asyncDispose]: disposeAll(source, tmp) };
 }
 
 /** A load that must succeed, printing no value. */
@@ -50,7 +53,8 @@ function assertNoValues(text: string, values: readonly string[]): void {
 }
 
 Deno.test("each load writes a manifest of provenance, without values", async () => {
-  const { vault, env, manifest } = await setup();
+  await using fixture = await setup();
+  const { vault, env, manifest } = fixture;
   const started = new Date().toISOString();
   const result = await runTool([], env);
   assert.equal(result.code, 0, result.stderr);
@@ -79,7 +83,8 @@ Deno.test("each load writes a manifest of provenance, without values", async () 
 });
 
 Deno.test("--dry-run prints the redacted diff with provenance and writes nothing", async () => {
-  const { source, vault, env, manifest } = await setup();
+  await using fixture = await setup();
+  const { source, vault, env, manifest } = fixture;
   await loadOk(env);
   const before = await Deno.readTextFile(manifest);
   const recorded = JSON.parse(before).keys["SNOWFLAKE.TRANSFORM.PASSWORD"].fetched;
@@ -100,7 +105,8 @@ Deno.test("--dry-run prints the redacted diff with provenance and writes nothing
 });
 
 Deno.test("the manifest keeps earlier provenance, drops removed keys, and flags a hand-edited vault", async () => {
-  const { source, vault, env, manifest } = await setup();
+  await using fixture = await setup();
+  const { source, vault, env, manifest } = fixture;
   await loadOk(env);
   const first = JSON.parse(await Deno.readTextFile(manifest));
   await source.set(SECOND);
@@ -130,7 +136,8 @@ Deno.test("the manifest keeps earlier provenance, drops removed keys, and flags 
 });
 
 Deno.test("a failed load leaves both the vault and the manifest byte-for-byte unchanged", async () => {
-  const { source, vault, env, manifest } = await setup();
+  await using fixture = await setup();
+  const { source, vault, env, manifest } = fixture;
   await loadOk(env);
   const vaultBytes = await readBytes(vault);
   const manifestBytes = await readBytes(manifest);
@@ -144,7 +151,8 @@ Deno.test("a failed load leaves both the vault and the manifest byte-for-byte un
 });
 
 Deno.test("an encrypted vault's manifest names the encrypted file and hashes its ciphertext", async () => {
-  const { vault, env, manifest } = await setup();
+  await using fixture = await setup();
+  const { vault, env, manifest } = fixture;
   const key = "manifest-test-key-0123456789";
   await loadOk(env);
   const migrate = await runTool(["--dry-run"], { ...env, DATAOPS_VAULT_KEY: key });

@@ -8,15 +8,14 @@ import { parseVault } from "../lib/vault/file.ts";
 import { openVaultStore } from "../lib/vault/store.ts";
 import { customProvider } from "../providers/custom/mod.ts";
 import type { ProviderSettings } from "../lib/contract/provider.ts";
+import { tempDir } from "./support/temp.ts";
+import { testSettings } from "./support/settings.ts";
 
-const SETTINGS: ProviderSettings = {
-  env: {},
-  selection: [],
+const SETTINGS: ProviderSettings = testSettings({
   expandJson: true,
-  cwd: "/",
   requestTimeoutMs: 1000,
-  deadline: Date.now() + 1000,
-};
+  deadlineInMs: 1000,
+});
 
 Deno.test("provenance carries the backend's version and last-changed time to every key of a secret", () => {
   const at = new Date("2026-01-02T03:04:05.000Z");
@@ -67,7 +66,8 @@ Deno.test("provenance carries the backend's version and last-changed time to eve
 });
 
 Deno.test("when the vault write fails after the manifest was written, the previous manifest is restored", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const { dir } = tmp;
   const vault = `${dir}/vault.yml`;
   await Deno.mkdir(vault);
   await Deno.writeTextFile(`${vault}/blocker`, "x");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { allParams } from "../lib/cli/params.ts";
-import { ROOT } from "./helpers.ts";
+import { ROOT } from "./support/run_tool.ts";
 
 const PAGE = "docs/parameters.md";
 const page = await Deno.readTextFile(`${ROOT}/${PAGE}`);

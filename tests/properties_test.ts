@@ -19,19 +19,12 @@ import type {
   ProviderSettings,
   VaultEntry,
 } from "../lib/contract/provider.ts";
+import { testSettings } from "./support/settings.ts";
 
 const RUNS = { numRuns: 300 };
 
 function settings(extra: Partial<ProviderSettings> = {}): ProviderSettings {
-  return {
-    env: {},
-    selection: [],
-    expandJson: false,
-    cwd: "/",
-    requestTimeoutMs: 1000,
-    deadline: Date.now() + 60_000,
-    ...extra,
-  };
+  return testSettings({ requestTimeoutMs: 1000, ...extra });
 }
 
 /** Names built from separators, dots, letters of several scripts and case variants. */

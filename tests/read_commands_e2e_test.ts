@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import { customEnv, customSource, sh } from "./custom_source.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { disposeAll, readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { customEnv, customSource, sh } from "./support/custom_source.ts";
 import { parseDocument } from "../lib/vault/yaml.ts";
 
 const NASTY = {
@@ -19,16 +21,18 @@ const VALUES = Object.values(NASTY).filter((v): v is string => typeof v === "str
 
 async function loaded() {
   const source = await customSource(NASTY);
-  const { dir, vault } = await tempVault();
+  const tmp = await tempVault();
+  const { dir, vault } = tmp;
   const env = customEnv(source.script, vault);
   const result = await runTool([], env);
   assert.equal(result.code, 0, result.stderr);
   assertNoLeak(result, VALUES);
-  return { dir, vault, env };
+  return { dir, vault, env, [Symbol.asyncDispose]: disposeAll(source, tmp) };
 }
 
 Deno.test("get prints leaves exactly and namespaces as YAML or JSON; a missing key exits 6", async () => {
-  const { env, vault } = await loaded();
+  await using fixture = await loaded();
+  const { env, vault } = fixture;
   for (const [key, value] of Object.entries(NASTY)) {
     const got = await runTool(["get", key], env);
     assert.equal(got.code, 0, got.stderr);
@@ -63,7 +67,8 @@ Deno.test("get prints leaves exactly and namespaces as YAML or JSON; a missing k
 });
 
 Deno.test("render substitutes every reference form and leaves ${{ }} alone", async () => {
-  const { dir, env } = await loaded();
+  await using fixture = await loaded();
+  const { dir, env } = fixture;
   const template = `${dir}/t.txt`;
   await Deno.writeTextFile(
     template,
@@ -93,7 +98,8 @@ Deno.test("render substitutes every reference form and leaves ${{ }} alone", asy
 });
 
 Deno.test("render: an undefined key names the path and line, and nothing is written", async () => {
-  const { dir, env } = await loaded();
+  await using fixture = await loaded();
+  const { dir, env } = fixture;
   const template = `${dir}/t.txt`;
   await Deno.writeTextFile(
     template,
@@ -121,7 +127,8 @@ Deno.test("render: an undefined key names the path and line, and nothing is writ
 });
 
 Deno.test("export dotenv and env files sourced by sh give back every value exactly", async () => {
-  const { dir, env } = await loaded();
+  await using fixture = await loaded();
+  const { dir, env } = fixture;
   for (const format of ["dotenv", "env"]) {
     const result = await runTool(["export", "--format", format], env);
     assert.equal(result.code, 0, result.stderr);
@@ -141,7 +148,8 @@ Deno.test("export dotenv and env files sourced by sh give back every value exact
 });
 
 Deno.test("export: subtree names, --prefix, json and yaml documents, bad names and collisions", async () => {
-  const { env } = await loaded();
+  await using fixture = await loaded();
+  const { env } = fixture;
   const sub = await runTool(["export", "--format", "json", "--prefix", "DB_", "APP.DB"], env);
   assert.equal(sub.code, 0, sub.stderr);
   assert.deepEqual(JSON.parse(sub.stdout), {
@@ -171,12 +179,13 @@ Deno.test("export: subtree names, --prefix, json and yaml documents, bad names a
 });
 
 Deno.test("export refuses names a shell cannot hold and keys that collide", async () => {
-  const source = await customSource({
+  await using source = await customSource({
     "9LIVES.KEY": "nine-lives-1",
     "A.B_C": "abc-value-1",
     "A_B.C": "abc-value-2",
   });
-  const { vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   const env = customEnv(source.script, vault);
   const load = await runTool([], env);
   assert.equal(load.code, 0, load.stderr);
@@ -195,7 +204,8 @@ Deno.test("export refuses names a shell cannot hold and keys that collide", asyn
 });
 
 Deno.test("mask prints ::add-mask:: per line, per JSON leaf, escaped; GitLab gets an explanation", async () => {
-  const { env } = await loaded();
+  await using fixture = await loaded();
+  const { env } = fixture;
   const result = await runTool(["mask"], env);
   assert.equal(result.code, 0, result.stderr);
   assertNoLeak({ ...result, stdout: "" }, VALUES);
@@ -227,7 +237,8 @@ Deno.test("mask prints ::add-mask:: per line, per JSON leaf, escaped; GitLab get
 });
 
 Deno.test("command-line mistakes are configuration errors", async () => {
-  const { env } = await loaded();
+  await using fixture = await loaded();
+  const { env } = fixture;
   const cases: [string[], RegExp][] = [
     [["nope"], /unknown command "nope"; the commands are: load, get, render, export, mask/],
     [["get", "A", "B"], /unexpected argument "B"/],

@@ -6,19 +6,17 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  assertNoLeak,
-  assertOneErrorLine,
-  readBytes,
-  type RunResult,
-  runTool,
-  tempVault,
-} from "./helpers.ts";
+import { at, readVaultDoc } from "./support/vault.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { assertCleanFailure, snapshot } from "./support/failure.ts";
+import { tempVault } from "./support/temp.ts";
+import { fakesWorld } from "./support/world.ts";
+import { type RunResult, runTool } from "./support/run_tool.ts";
 import { type FakeHandler, startFake } from "./fakes/server.ts";
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
 import { ssmFake } from "./fakes/aws_ssm.ts";
-import { SECRET_KEY, testKeys, vaultWithKeys } from "./aws_helpers.ts";
-import { FULL_ACCESS, imdsEnv, MI_ID, startAzure } from "./azure_helpers.ts";
+import { SECRET_KEY, testKeys, vaultWithKeys } from "./support/aws.ts";
+import { FULL_ACCESS, imdsEnv, MI_ID, startAzure } from "./support/azure.ts";
 import {
   ALL_VALUES,
   CREDENTIALS,
@@ -28,7 +26,7 @@ import {
   startVault,
   VALUES,
   vaultEnv,
-} from "./hashicorp_vault_helpers.ts";
+} from "./support/hashicorp_vault.ts";
 
 /** Count requests by `METHOD path` plus the AWS target, if any. */
 function tally(handler: FakeHandler): { handler: FakeHandler; seen: Map<string, number> } {
@@ -121,24 +119,20 @@ const CASES: Case[] = [
     once: ["GET /secrets/NOPE-GONE"],
     leaks: ["found-azure-value"],
     async run(vault, extra) {
-      const world = startAzure({}, {
+      await using world = startAzure({}, {
         secrets: [{ name: "A-ONE", value: "found-azure-value" }],
         access: FULL_ACCESS,
       });
       const counted = tally(world.kv.handler);
-      const server = startFake(counted.handler);
-      try {
-        const result = await runTool([], {
-          ...imdsEnv(world, vault),
-          SECRETS_AZURE_KEY_VAULT_URL: server.url,
-          SECRETS_SELECTION: "A-ONE,NOPE-GONE",
-          ...extra,
-        });
-        return { result, seen: counted.seen };
-      } finally {
-        await server.close();
-        await world.close();
-      }
+      await using _server = fakesWorld([counted.handler]);
+      const [server] = _server.fakes;
+      const result = await runTool([], {
+        ...imdsEnv(world, vault),
+        SECRETS_AZURE_KEY_VAULT_URL: server.url,
+        SECRETS_SELECTION: "A-ONE,NOPE-GONE",
+        ...extra,
+      });
+      return { result, seen: counted.seen };
     },
   },
   {
@@ -149,44 +143,36 @@ const CASES: Case[] = [
     once: ["GET /v1/secret/data/nope/gone"],
     leaks: [...ALL_VALUES, ...CREDENTIALS],
     async run(vault, extra) {
-      const { vault: fake } = startVault(seed());
-      const counted = tally(fake.handler);
-      const server = startFake(counted.handler);
-      try {
-        const result = await runTool([], {
-          ...vaultEnv(server.url, vault, { SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN }),
-          SECRETS_SELECTION: "secret/SNOWFLAKE/TRANSFORM,secret/nope/gone",
-          SECRETS_STRIP_PREFIX: "",
-          ...extra,
-        });
-        return { result, seen: counted.seen };
-      } finally {
-        await server.close();
-      }
+      await using running = startVault(seed());
+      const counted = tally(running.vault.handler);
+      await using _server = fakesWorld([counted.handler]);
+      const [server] = _server.fakes;
+      const result = await runTool([], {
+        ...vaultEnv(server.url, vault, { SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN }),
+        SECRETS_SELECTION: "secret/SNOWFLAKE/TRANSFORM,secret/nope/gone",
+        SECRETS_STRIP_PREFIX: "",
+        ...extra,
+      });
+      return { result, seen: counted.seen };
     },
   },
 ];
 
-function lookup(doc: unknown, dotted: string): unknown {
-  let node = doc;
-  for (const part of dotted.split(".")) {
-    node = (node as Record<string, unknown> | undefined)?.[part];
-  }
-  return node;
-}
-
 for (const c of CASES) {
   Deno.test(`${c.backend}: a missing selector fails the whole load (nothing written); SECRETS_ALLOW_MISSING skips it with a warning`, async () => {
-    const { vault } = await tempVault(c.vaultText);
-    const before = await readBytes(vault);
+    await using tmp = await tempVault(c.vaultText);
+    const { vault } = tmp;
+    const snap = await snapshot(vault);
     const strict = await c.run(vault, {});
-    assert.equal(strict.result.code, 2, strict.result.stderr);
-    assertOneErrorLine(strict.result, new RegExp(c.missing.replace(/^\/|\/$/g, "")));
-    assert.deepEqual(await readBytes(vault), before, "nothing written, not even what was found");
+    // Nothing written, not even what was found.
+    await assertCleanFailure(strict.result, snap, {
+      code: 2,
+      line: new RegExp(c.missing.replace(/^\/|\/$/g, "")),
+      secrets: c.leaks,
+    });
     for (const request of c.once) {
       assert.equal(strict.seen.get(request), 1, `${request} asked once, never retried`);
     }
-    assertNoLeak(strict.result, c.leaks);
 
     const lenient = await c.run(vault, { SECRETS_ALLOW_MISSING: "yes" });
     assert.equal(lenient.result.code, 0, lenient.result.stderr);
@@ -195,11 +181,10 @@ for (const c of CASES) {
       lenient.result.stderr.split("\n").find((l) => l.includes("warning")) ?? "",
       new RegExp(c.missing.replace(/^\/|\/$/g, "")),
     );
-    const { parse } = await import("yaml");
-    const doc = parse(await Deno.readTextFile(vault));
+    const doc = await readVaultDoc(vault);
     const key = c.found.key.replaceAll("/", ".");
-    assert.equal(lookup(doc, key), c.found.value);
-    assert.equal(lookup(doc, "KEEP") ?? "me", "me");
+    assert.equal(at(doc, key), c.found.value);
+    assert.equal(at(doc, "KEEP") ?? "me", "me");
     assertNoLeak(lenient.result, c.leaks);
   });
 }
@@ -212,7 +197,8 @@ Deno.test("not allowed is never retried: one request per refused call on every b
     });
     const counted = tally(sm.handler);
     const server = startFake(counted.handler);
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
       AWS_ENDPOINT_URL_SECRETS_MANAGER: server.url,
@@ -227,7 +213,8 @@ Deno.test("not allowed is never retried: one request per refused call on every b
     const ssm = ssmFake([{ name: "/a/b", type: "String", value: "ssm-x-value" }], testKeys());
     const counted = tally(ssm.handler);
     const server = startFake(counted.handler);
-    const { vault } = await tempVault(vaultWithKeys("", "AKIAUNKNOWNKEY000000", SECRET_KEY));
+    await using tmp2 = await tempVault(vaultWithKeys("", "AKIAUNKNOWNKEY000000", SECRET_KEY));
+    const { vault } = tmp2;
     const result = await runTool([], {
       SECRETS_MANAGER: "AWS_PARAMETER_STORE",
       AWS_ENDPOINT_URL_SSM: server.url,
@@ -239,13 +226,14 @@ Deno.test("not allowed is never retried: one request per refused call on every b
   }
   // Azure: get denied (403) for each selected secret, asked once each.
   {
-    const world = startAzure({}, {
+    await using world = startAzure({}, {
       secrets: [{ name: "A-ONE", value: "azure-denied-value" }],
       access: { [MI_ID]: { list: true, get: false } },
     });
     const counted = tally(world.kv.handler);
     const server = startFake(counted.handler);
-    const { vault } = await tempVault();
+    await using tmp3 = await tempVault();
+    const { vault } = tmp3;
     const result = await runTool([], {
       ...imdsEnv(world, vault),
       SECRETS_AZURE_KEY_VAULT_URL: server.url,
@@ -259,10 +247,11 @@ Deno.test("not allowed is never retried: one request per refused call on every b
   }
   // Vault: read denied (403) once for the selected secret.
   {
-    const { vault: fake } = startVault(seed());
-    const counted = tally(fake.handler);
+    await using running = startVault(seed());
+    const counted = tally(running.vault.handler);
     const server = startFake(counted.handler);
-    const { vault } = await tempVault();
+    await using tmp4 = await tempVault();
+    const { vault } = tmp4;
     const result = await runTool([], {
       ...vaultEnv(server.url, vault, { SECRETS_HASHICORP_VAULT_TOKEN: LIST_ONLY_TOKEN }),
       SECRETS_SELECTION: "secret/SNOWFLAKE/TRANSFORM",

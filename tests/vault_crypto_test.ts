@@ -9,7 +9,8 @@ import {
 } from "../lib/vault/crypto.ts";
 import {} from "../lib/kit/errors.ts";
 import { openVaultStore } from "../lib/vault/store.ts";
-import { kindOf } from "./helpers.ts";
+import { kindOf } from "./support/assertions.ts";
+import { tempDir } from "./support/temp.ts";
 
 const KEY = "unit-test-key-0123456789";
 
@@ -59,7 +60,8 @@ Deno.test("vault keys that are empty or short are refused without quoting them",
 });
 
 Deno.test("the encrypted store seals with ciphertext only and reads back its own writes", async () => {
-  const dir = await Deno.makeTempDir();
+  await using tmp = await tempDir();
+  const { dir } = tmp;
   const store = openVaultStore(`${dir}/vault.yml`, KEY);
   assert.equal(store.path, `${dir}/vault.yml.enc`);
   const sealed = await store.seal("SECRET: plain-text-value\n");

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import { customEnv, customSource, sh } from "./custom_source.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { disposeAll, readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { customEnv, customSource, sh } from "./support/custom_source.ts";
 import { derivedForms } from "../lib/output/redact.ts";
 
 const KEY = "k3y-for-tests-0123456789abcdef";
@@ -13,12 +15,13 @@ const VALUES = Object.values(SECRETS);
 
 async function encryptedLoad() {
   const source = await customSource(SECRETS);
-  const { dir, vault } = await tempVault();
+  const tmp = await tempVault();
+  const { dir, vault } = tmp;
   const env = customEnv(source.script, vault, { DATAOPS_VAULT_KEY: KEY });
   const result = await runTool([], env);
   assertNoLeak(result, [...VALUES, KEY]);
   assert.equal(result.code, 0, result.stderr);
-  return { dir, vault, env, enc: `${vault}.enc` };
+  return { dir, vault, env, enc: `${vault}.enc`, [Symbol.asyncDispose]: disposeAll(source, tmp) };
 }
 
 /** Every file in `dir` (temp files included) must be free of every form of every value. */
@@ -35,7 +38,8 @@ async function assertNoPlaintextOnDisk(dir: string): Promise<void> {
 }
 
 Deno.test("encrypted load, then get, render and export give back every value exactly", async () => {
-  const { dir, vault, env, enc } = await encryptedLoad();
+  await using fixture = await encryptedLoad();
+  const { dir, vault, env, enc } = fixture;
   assert.equal(await readBytes(vault), null, "no plain vault is written");
   const jwe = (await Deno.readTextFile(enc)).trim();
   assert.equal(jwe.split(".").length, 5);
@@ -82,8 +86,9 @@ Deno.test("encrypted load, then get, render and export give back every value exa
 });
 
 Deno.test("the plain vault is the base layer of the first encrypted load and is left untouched", async () => {
-  const source = await customSource({ "API.TOKEN": SECRETS["API.TOKEN"] });
-  const { vault } = await tempVault("# hand-written\nLOCAL:\n  PATH_VALUE: keep-me-please\n");
+  await using source = await customSource({ "API.TOKEN": SECRETS["API.TOKEN"] });
+  await using tmp = await tempVault("# hand-written\nLOCAL:\n  PATH_VALUE: keep-me-please\n");
+  const { vault } = tmp;
   const before = await readBytes(vault);
   const env = customEnv(source.script, vault, { DATAOPS_VAULT_KEY: KEY });
   const first = await runTool([], env);
@@ -102,7 +107,8 @@ Deno.test("the plain vault is the base layer of the first encrypted load and is 
 });
 
 Deno.test("a wrong key fails clearly (exit 6) and changes nothing", async () => {
-  const { dir, vault, env, enc } = await encryptedLoad();
+  await using fixture = await encryptedLoad();
+  const { dir, vault, env, enc } = fixture;
   const vaultBytes = await readBytes(enc);
   const manifestBytes = await readBytes(`${vault}.manifest.json`);
   const wrong = { ...env, DATAOPS_VAULT_KEY: "another-key-0123456789abcdef" };
@@ -123,7 +129,8 @@ Deno.test("a wrong key fails clearly (exit 6) and changes nothing", async () => 
 });
 
 Deno.test("tampered or truncated ciphertext is an error, never garbage", async () => {
-  const { vault, env, enc } = await encryptedLoad();
+  await using fixture = await encryptedLoad();
+  const { vault, env, enc } = fixture;
   const jwe = (await Deno.readTextFile(enc)).trim();
   const parts = jwe.split(".");
   const flip = (text: string, at: number) =>
@@ -153,7 +160,8 @@ Deno.test("tampered or truncated ciphertext is an error, never garbage", async (
 });
 
 Deno.test("an encrypted vault without its key or its salt is a clear error", async () => {
-  const { dir, env } = await encryptedLoad();
+  await using fixture = await encryptedLoad();
+  const { dir, env } = fixture;
   const { DATAOPS_VAULT_KEY: _key, ...noKey } = env;
   const plain = await runTool(["get", "API.TOKEN"], noKey);
   assert.equal(plain.code, 2);
@@ -171,8 +179,9 @@ Deno.test("an encrypted vault without its key or its salt is a clear error", asy
 });
 
 Deno.test("a short key is refused and DATAOPS_VAULT_KEY is redacted from every line", async () => {
-  const source = await customSource(SECRETS);
-  const { vault } = await tempVault();
+  await using source = await customSource(SECRETS);
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   const short = await runTool([], customEnv(source.script, vault, { DATAOPS_VAULT_KEY: "short" }));
   assert.equal(short.code, 2);
   assertOneErrorLine(short, /DATAOPS_VAULT_KEY has 5 characters/);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { isKind } from "../lib/kit/errors.ts";
 import { lockVault, parseVault, readVault, writeAtomic } from "../lib/vault/file.ts";
-import { tempVault } from "./helpers.ts";
+import { tempVault } from "./support/temp.ts";
 
 Deno.test("invalid YAML is an error with the line number", () => {
   assert.throws(() => parseVault("A: 1\nB: [unclosed\nC: 3\n", "v.yml"), (error: unknown) => {
@@ -14,14 +14,16 @@ Deno.test("invalid YAML is an error with the line number", () => {
 });
 
 Deno.test("missing and empty files are empty vaults", async () => {
-  const { vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   assert.equal((await readVault(vault)).text, null);
   await Deno.writeTextFile(vault, "");
   assert.deepEqual((await readVault(vault)).doc.toJS(), null);
 });
 
 Deno.test("writeAtomic writes a private file and leaves no temp file", async () => {
-  const { dir, vault } = await tempVault("OLD: 1\n");
+  await using tmp = await tempVault("OLD: 1\n");
+  const { dir, vault } = tmp;
   await Deno.chmod(vault, 0o644);
   await writeAtomic(vault, "NEW: 2\n");
   assert.equal(await Deno.readTextFile(vault), "NEW: 2\n");
@@ -32,7 +34,8 @@ Deno.test("writeAtomic writes a private file and leaves no temp file", async () 
 });
 
 Deno.test("the vault lock excludes a second holder until released, and times out clearly", async () => {
-  const { vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { vault } = tmp;
   const lock = await lockVault(vault, 1000);
   const child = new Deno.Command(Deno.execPath(), {
     args: [

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, runTool, tempVault } from "./helpers.ts";
-import { at, readVaultDoc, SECRET_KEY, testKeys, vaultWithKeys } from "./aws_helpers.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { runTool } from "./support/run_tool.ts";
+import { tempVault } from "./support/temp.ts";
+import { at, readVaultDoc } from "./support/vault.ts";
+import { SECRET_KEY, testKeys, vaultWithKeys } from "./support/aws.ts";
 import { ssmFake } from "./fakes/aws_ssm.ts";
 import {
   awsOperation,
@@ -75,7 +78,8 @@ Deno.test("SSM: 60 GetParameters calls stay within the documented 40/s, with no 
     throttled: awsThrottled,
   });
   const server = startFake(limited.handler, { latencyMs: 1 });
-  const { dir, vault } = await tempVault(vaultWithKeys());
+  await using tmp = await tempVault(vaultWithKeys());
+  const { dir, vault } = tmp;
   try {
     const start = performance.now();
     const result = await runTool([], {
@@ -107,7 +111,8 @@ Deno.test("SSM: a quota lower than documented (shared with other clients) is met
     throttled: awsThrottled,
   });
   const server = startFake(limited.handler, { latencyMs: 1 });
-  const { dir, vault } = await tempVault(vaultWithKeys());
+  await using tmp = await tempVault(vaultWithKeys());
+  const { dir, vault } = tmp;
   try {
     const result = await runTool(["--verbose"], {
       SECRETS_MANAGER: "AWS_PARAMETER_STORE",

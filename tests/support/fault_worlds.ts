@@ -6,27 +6,24 @@
  * @module
  */
 
-import { type FaultOptions, type Faulty, withFaults } from "./fakes/faults.ts";
+import { type FaultOptions, type Faulty, withFaults } from "../fakes/faults.ts";
 import {
   AWS_ERRORS,
   AZURE_ERRORS,
   AZURE_IDENTITY_ERRORS,
   type BackendErrors,
   VAULT_ERRORS,
-} from "./fakes/faults.ts";
-import { type FakeHandler, startFake } from "./fakes/server.ts";
-import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
-import { ssmFake } from "./fakes/aws_ssm.ts";
-import { azureIdentityFake } from "./fakes/azure_identity.ts";
-import { azureKeyVaultFake } from "./fakes/azure_key_vault.ts";
-import { fakeVault } from "./fakes/hashicorp_vault.ts";
-import { SECRET_KEY, testKeys, vaultWithKeys } from "./aws_helpers.ts";
-import {
-  CREDENTIALS as VAULT_CREDENTIALS,
-  seed,
-  USER_PASSWORD,
-} from "./hashicorp_vault_helpers.ts";
-import { MI_ID, TENANT } from "./azure_helpers.ts";
+} from "../fakes/faults.ts";
+import { type FakeHandler, startFake } from "../fakes/server.ts";
+import { secretsManagerFake } from "../fakes/aws_secrets_manager.ts";
+import { ssmFake } from "../fakes/aws_ssm.ts";
+import { azureIdentityFake } from "../fakes/azure_identity.ts";
+import { azureKeyVaultFake } from "../fakes/azure_key_vault.ts";
+import { fakeVault } from "../fakes/hashicorp_vault.ts";
+import { SECRET_KEY, testKeys, vaultWithKeys } from "./aws.ts";
+import { CREDENTIALS as VAULT_CREDENTIALS, seed, USER_PASSWORD } from "./hashicorp_vault.ts";
+import { MI_ID, TENANT } from "./azure.ts";
+import { type World as Running, world } from "./world.ts";
 
 /** Fault settings for a world: everything but the backend's error bodies. */
 export type WorldFaults = Omit<FaultOptions, "errors"> & {
@@ -34,8 +31,8 @@ export type WorldFaults = Omit<FaultOptions, "errors"> & {
   mainOnly?: boolean;
 };
 
-/** A running scenario. */
-export interface World {
+/** A running scenario (stopped by `close()` or `await using`). */
+export interface World extends Running {
   /** The backend's name as errors spell it (e.g. `AWS Secrets Manager`). */
   label: string;
   /** The environment of the run (without `SECRETS_VAULT_PATH`). */
@@ -48,8 +45,6 @@ export interface World {
   faults: Faulty[];
   /** Requests that reached the secrets service's handler. */
   served(): number;
-  /** Stop the fakes. */
-  close(): Promise<void>;
 }
 
 /** A way to start a world. */
@@ -108,7 +103,7 @@ export const AWS_SM: WorldSpec = {
     const sm = secretsManagerFake(secrets, testKeys(), { pageSize: 10 });
     const inner = counted(sm.handler);
     const server = startFake(wrap(inner.handler, AWS_ERRORS, faults, 1, list));
-    return {
+    return world({
       label: "AWS Secrets Manager",
       env: {
         SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
@@ -120,8 +115,7 @@ export const AWS_SM: WorldSpec = {
       secrets: () => [...secrets.flatMap((s) => [s.string, ...tryJson(s.string)]), SECRET_KEY],
       faults: list,
       served: inner.count,
-      close: () => stopThen(list, () => server.close()),
-    };
+    }, () => stopThen(list, () => server.close()));
   },
 };
 
@@ -138,7 +132,7 @@ export const AWS_SSM: WorldSpec = {
     const ssm = ssmFake(params, testKeys());
     const inner = counted(ssm.handler);
     const server = startFake(wrap(inner.handler, AWS_ERRORS, faults, 2, list));
-    return {
+    return world({
       label: "AWS SSM Parameter Store",
       env: {
         SECRETS_MANAGER: "AWS_PARAMETER_STORE",
@@ -152,8 +146,7 @@ export const AWS_SSM: WorldSpec = {
       secrets: () => [...params.map((p) => p.value), SECRET_KEY],
       faults: list,
       served: inner.count,
-      close: () => stopThen(list, () => server.close()),
-    };
+    }, () => stopThen(list, () => server.close()));
   },
 };
 
@@ -177,7 +170,7 @@ export const AZURE: WorldSpec = {
       wrap(identity.handler, AZURE_IDENTITY_ERRORS, faults, 3, list, false),
     );
     const kvServer = startFake(wrap(inner.handler, AZURE_ERRORS, faults, 4, list));
-    return {
+    return world({
       label: "Azure Key Vault",
       env: {
         SECRETS_MANAGER: "AZURE_KEY_VAULT",
@@ -190,12 +183,11 @@ export const AZURE: WorldSpec = {
       secrets: () => [...secrets.map((s) => s.value), ...identity.seen],
       faults: list,
       served: inner.count,
-      close: () =>
-        stopThen(list, async () => {
-          await identityServer.close();
-          await kvServer.close();
-        }),
-    };
+    }, () =>
+      stopThen(list, async () => {
+        await identityServer.close();
+        await kvServer.close();
+      }));
   },
 };
 
@@ -217,7 +209,7 @@ export const VAULT: WorldSpec = {
     const vault = fakeVault(data);
     const inner = counted(vault.handler);
     const server = startFake(wrap(inner.handler, VAULT_ERRORS, faults, 5, list));
-    return {
+    return world({
       label: "HashiCorp Vault",
       env: {
         SECRETS_MANAGER: "HASHICORP_VAULT",
@@ -237,8 +229,7 @@ export const VAULT: WorldSpec = {
       ],
       faults: list,
       served: inner.count,
-      close: () => stopThen(list, () => server.close()),
-    };
+    }, () => stopThen(list, () => server.close()));
   },
 };
 

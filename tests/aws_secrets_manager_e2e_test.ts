@@ -1,14 +1,9 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import {
-  ACCESS_KEY_ID,
-  at,
-  readVaultDoc,
-  SECRET_KEY,
-  testKeys,
-  vaultWithKeys,
-  withFakes,
-} from "./aws_helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { ACCESS_KEY_ID, SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts";
+import { at, readVaultDoc } from "./support/vault.ts";
 import { type FakeSecret, secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
 
 function manySecrets(count: number): FakeSecret[] {
@@ -47,7 +42,8 @@ Deno.test("Secrets Manager: every secret, over several ListSecrets pages, batche
   const keys = testKeys();
   const sm = secretsManagerFake(secrets, keys);
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys("KEEP: me\n"));
+    await using tmp = await tempVault(vaultWithKeys("KEEP: me\n"));
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -87,7 +83,8 @@ Deno.test("Secrets Manager: selection by name and by ARN, plain, JSON, expanded 
   const keys = testKeys();
   const sm = secretsManagerFake(secrets, keys);
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -122,7 +119,8 @@ Deno.test("Secrets Manager: a flat JSON secret gives one vault key per JSON key;
   ];
   const sm = secretsManagerFake(secrets, testKeys());
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -142,7 +140,8 @@ Deno.test("Secrets Manager: a flat JSON secret gives one vault key per JSON key;
 Deno.test("Secrets Manager: a selected secret that does not exist fails naming it, vault unchanged", async () => {
   const sm = secretsManagerFake([{ name: "exists", string: "value-exists-1" }], testKeys());
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...BASE,
@@ -161,7 +160,8 @@ Deno.test("Secrets Manager: BatchGetSecretValue denied falls back to concurrent 
   const secrets = manySecrets(45);
   const sm = secretsManagerFake(secrets, testKeys(), { deny: ["BatchGetSecretValue"] });
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -191,7 +191,8 @@ Deno.test("Secrets Manager: throttling (HTTP 400) and 5xx are retried and the lo
     { status: 500, type: "InternalServiceError" },
   );
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool(["--verbose"], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -211,7 +212,8 @@ Deno.test("Secrets Manager: access denied fails cleanly naming the operation, va
     deny: ["ListSecrets"],
   });
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys("EXISTING: 1\n"));
+    await using tmp = await tempVault(vaultWithKeys("EXISTING: 1\n"));
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...BASE,
@@ -233,7 +235,8 @@ Deno.test("Secrets Manager: GetSecretValue denied on one selected secret names i
     { denySecrets: ["locked"] },
   );
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...BASE,
@@ -257,7 +260,8 @@ Deno.test("Secrets Manager: a wrong secret key or an unknown key id is an authen
         ["AKIAUNKNOWN000000000", SECRET_KEY, /UnrecognizedClientException/],
       ] as const
     ) {
-      const { vault } = await tempVault(vaultWithKeys("", keyId, secret));
+      await using tmp = await tempVault(vaultWithKeys("", keyId, secret));
+      const { vault } = tmp;
       const before = await readBytes(vault);
       const result = await runTool([], {
         ...BASE,
@@ -288,7 +292,8 @@ for (const batch of [true, false]) {
         batch ? {} : { deny: ["BatchGetSecretValue"] },
       );
       await withFakes([sm.handler], async ([fake]) => {
-        const { vault } = await tempVault(vaultWithKeys());
+        await using tmp = await tempVault(vaultWithKeys());
+        const { vault } = tmp;
         const result = await runTool([], {
           ...BASE,
           SECRETS_VAULT_PATH: vault,

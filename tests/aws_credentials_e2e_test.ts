@@ -1,23 +1,12 @@
 import assert from "node:assert/strict";
-import {
-  assertNoLeak,
-  assertOneErrorLine,
-  fixedVault,
-  readBytes,
-  runTool,
-  tempVault,
-} from "./helpers.ts";
-import {
-  ACCESS_KEY_ID,
-  at,
-  readVaultDoc,
-  SECRET_KEY,
-  testKeys,
-  vaultWithKeys,
-  withFakes,
-} from "./aws_helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { ACCESS_KEY_ID, SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts";
+import { at, readVaultDoc } from "./support/vault.ts";
 import { awsSandbox, type AwsService, configureAws } from "../providers/aws/config.ts";
 import type { ProviderSettings, SandboxPlan } from "../lib/contract/provider.ts";
+import { fixedVault, testSettings } from "./support/settings.ts";
 import { containerFake } from "./fakes/aws_container.ts";
 import { imdsFake } from "./fakes/aws_imds.ts";
 import { type FakeSecret, secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
@@ -45,9 +34,10 @@ Deno.test("credentials: keys from the environment, with a session token, when th
   const sm = secretsManagerFake(seeded, keys);
   await withFakes([sm.handler], async ([fake]) => {
     // The vault's (wrong) keys are ignored because SECRETS_AWS_USE_ROLE is true.
-    const { vault } = await tempVault(
+    await using scratch = await tempVault(
       vaultWithKeys("", "AKIAVAULTKEY00000000", "vault-secret-0000"),
     );
+    const { vault } = scratch;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -71,7 +61,8 @@ Deno.test("credentials: no keys in the vault falls through to the chain (env key
   const seeded = secrets(2);
   const sm = secretsManagerFake(seeded, testKeys());
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault("OTHER: x\n");
+    await using tmp = await tempVault("OTHER: x\n");
+    const { vault } = tmp;
     const result = await runTool([], {
       SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
       SECRETS_VAULT_PATH: vault,
@@ -92,7 +83,8 @@ Deno.test("credentials: web identity through STS, refreshed before expiry during
   const seeded = secrets(80);
   const sm = secretsManagerFake(seeded, keys, { deny: ["BatchGetSecretValue"] });
   await withFakes([sm.handler, sts.handler], async ([smFake, stsServer]) => {
-    const { dir, vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { dir, vault } = tmp;
     await Deno.writeTextFile(`${dir}/token`, token);
     const result = await runTool([], {
       ...BASE,
@@ -116,7 +108,8 @@ Deno.test("credentials: an untrusted web identity token is an authentication err
   const sts = stsFake(new Map([["the-trusted-token", ROLE]]), keys);
   const sm = secretsManagerFake(secrets(1), keys);
   await withFakes([sm.handler, sts.handler], async ([smFake, stsServer]) => {
-    const { dir, vault } = await tempVault("A: 1\n");
+    await using tmp = await tempVault("A: 1\n");
+    const { dir, vault } = tmp;
     const before = await readBytes(vault);
     await Deno.writeTextFile(`${dir}/token`, "some-other-token-value");
     const result = await runTool([], {
@@ -141,7 +134,8 @@ Deno.test("credentials: container endpoint with an authorization token file, ref
   const seeded = secrets(80);
   const sm = secretsManagerFake(seeded, keys, { deny: ["BatchGetSecretValue"] });
   await withFakes([sm.handler, container.handler], async ([smFake, endpoint]) => {
-    const { dir, vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { dir, vault } = tmp;
     await Deno.writeTextFile(`${dir}/auth`, `${authorization}\n`);
     const result = await runTool([], {
       ...BASE,
@@ -164,7 +158,8 @@ Deno.test("credentials: container endpoint refusing the authorization token", as
   const container = containerFake(keys, { authorization: "the-right-token" });
   const sm = secretsManagerFake(secrets(1), keys);
   await withFakes([sm.handler, container.handler], async ([smFake, endpoint]) => {
-    const { vault } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -189,7 +184,8 @@ for (const mode of ["required", "v1-only"] as const) {
     const seeded = secrets(3);
     const sm = secretsManagerFake(seeded, keys);
     await withFakes([sm.handler, imds.handler], async ([smFake, metadata]) => {
-      const { vault } = await tempVault();
+      await using tmp = await tempVault();
+      const { vault } = tmp;
       const result = await runTool([], {
         ...BASE,
         SECRETS_VAULT_PATH: vault,
@@ -210,7 +206,8 @@ Deno.test("credentials: an IMDSv2 token request that times out names the hop lim
   const imds = imdsFake(keys, { dropTokenPutMs: 1500 });
   const sm = secretsManagerFake(secrets(1), keys);
   await withFakes([sm.handler, imds.handler], async ([smFake, metadata]) => {
-    const { vault } = await tempVault("A: 1\n");
+    await using tmp = await tempVault("A: 1\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...BASE,
@@ -232,17 +229,7 @@ interface Setup {
 }
 
 function settings(env: Record<string, string>, vault: Record<string, string> = {}): Setup {
-  return {
-    settings: {
-      env,
-      selection: [],
-      expandJson: false,
-      cwd: "/",
-      requestTimeoutMs: 30_000,
-      deadline: Date.now() + 60_000,
-    },
-    vault,
-  };
+  return { settings: testSettings({ env }), vault };
 }
 
 /** The sandbox plan the backend computes for `setup` (configure, then sandbox). */
@@ -322,7 +309,8 @@ Deno.test("credentials: expired session keys from the environment fail with one 
   const expired = keys.issue(-60_000);
   const sm = secretsManagerFake(secrets(1), keys);
   await withFakes([sm.handler], async ([fake]) => {
-    const { vault } = await tempVault("A: 1\n");
+    await using tmp = await tempVault("A: 1\n");
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...BASE,

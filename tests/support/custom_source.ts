@@ -6,12 +6,20 @@
  * @module
  */
 
-/** A custom script serving `secrets`; returns the script path and a way to change them. */
-export async function customSource(secrets: Record<string, unknown>): Promise<{
+import { removeAll } from "./temp.ts";
+
+/** A custom script serving `secrets`, in a folder removed when disposed. */
+export interface CustomSource extends AsyncDisposable {
+  /** The script's path. */
   script: string;
+  /** Its folder. */
   dir: string;
+  /** Change the secrets it serves. */
   set(secrets: Record<string, unknown>): Promise<void>;
-}> {
+}
+
+/** A custom script serving `secrets`; returns the script path and a way to change them. */
+export async function customSource(secrets: Record<string, unknown>): Promise<CustomSource> {
   const dir = await Deno.makeTempDir({ prefix: "secrets-orchestrator-source-" });
   const script = `${dir}/get_secrets.py`;
   await Deno.writeTextFile(
@@ -27,7 +35,7 @@ export async function customSource(secrets: Record<string, unknown>): Promise<{
   const set = (next: Record<string, unknown>) =>
     Deno.writeTextFile(`${dir}/secrets.json`, JSON.stringify(next));
   await set(secrets);
-  return { script, dir, set };
+  return { script, dir, set, [Symbol.asyncDispose]: () => removeAll(dir) };
 }
 
 /** The environment of a CUSTOM load into `vault`. */

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { parse } from "yaml";
+import { readVaultDoc } from "./support/vault.ts";
 import {
   ALL_VALUES,
   CREDENTIALS,
@@ -15,20 +15,19 @@ import {
   TEAM_TOKEN,
   VALUES,
   vaultEnv,
-} from "./hashicorp_vault_helpers.ts";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+} from "./support/hashicorp_vault.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
 
 const LEAKABLE = [...ALL_VALUES, ...CREDENTIALS];
 const EXISTING = "# kept comment\nEXISTING:\n  KEY: keep-me\n";
 
-async function readYaml(path: string): Promise<unknown> {
-  return parse(await Deno.readTextFile(path));
-}
-
 Deno.test("KV v2: the whole secret mount by default, nested folders, deleted and destroyed versions skipped", async () => {
   const { server, vault } = startVault(seed(), { requireRequestHeader: true });
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -37,7 +36,7 @@ Deno.test("KV v2: the whole secret mount by default, nested folders, deleted and
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, LEAKABLE);
-    assert.deepEqual(await readYaml(vaultPath), {
+    assert.deepEqual(await readVaultDoc(vaultPath), {
       EXISTING: { KEY: "keep-me" },
       SNOWFLAKE: {
         TRANSFORM: { USERNAME: VALUES.transformUser, PASSWORD: VALUES.transformPassword },
@@ -71,7 +70,8 @@ Deno.test("KV v2: the whole secret mount by default, nested folders, deleted and
 Deno.test("KV v1: nested folders under a v1 mount with SECRETS_HASHICORP_VAULT_KV_VERSION=1", async () => {
   const { server } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -82,7 +82,7 @@ Deno.test("KV v1: nested folders under a v1 mount with SECRETS_HASHICORP_VAULT_K
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, LEAKABLE);
-    assert.deepEqual(await readYaml(vaultPath), {
+    assert.deepEqual(await readVaultDoc(vaultPath), {
       legacy: {
         db: { PASSWORD: VALUES.v1Password },
         nested: { svc: { api: { TOKEN: VALUES.v1Token } } },
@@ -99,7 +99,8 @@ Deno.test("KV v1: nested folders under a v1 mount with SECRETS_HASHICORP_VAULT_K
 Deno.test("several selectors: a folder, a single secret and another mount; strip prefix and JSON expansion", async () => {
   const { server } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -111,7 +112,7 @@ Deno.test("several selectors: a folder, a single secret and another mount; strip
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, LEAKABLE);
-    assert.deepEqual(await readYaml(vaultPath), {
+    assert.deepEqual(await readVaultDoc(vaultPath), {
       SNOWFLAKE: { INGEST: { deep: { CREDS: { PASSWORD: VALUES.ingestPassword } } } },
       config: {
         JSON: { host: "db.internal", port: 5432, secret: VALUES.appConfigSecret },
@@ -130,7 +131,8 @@ Deno.test("several selectors: a folder, a single secret and another mount; strip
 Deno.test("SECRETS_SELECTION_FILTER keeps only matching secrets and skips reading the rest", async () => {
   const { server } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -140,7 +142,7 @@ Deno.test("SECRETS_SELECTION_FILTER keeps only matching secrets and skips readin
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, LEAKABLE);
-    assert.deepEqual(await readYaml(vaultPath), {
+    assert.deepEqual(await readVaultDoc(vaultPath), {
       SNOWFLAKE: {
         TRANSFORM: { USERNAME: VALUES.transformUser, PASSWORD: VALUES.transformPassword },
       },
@@ -154,7 +156,8 @@ Deno.test("SECRETS_SELECTION_FILTER keeps only matching secrets and skips readin
 Deno.test("namespace: X-Vault-Namespace on every call; secrets exist only in their namespace", async () => {
   const { server, vault } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -164,7 +167,7 @@ Deno.test("namespace: X-Vault-Namespace on every call; secrets exist only in the
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, LEAKABLE);
-    assert.deepEqual(await readYaml(vaultPath), {
+    assert.deepEqual(await readVaultDoc(vaultPath), {
       EXISTING: { KEY: "keep-me" },
       SNOWFLAKE: { TEAM: { PASSWORD: VALUES.teamPassword } },
     });
@@ -185,7 +188,8 @@ Deno.test("namespace: X-Vault-Namespace on every call; secrets exist only in the
 
     // A root token in namespace team-a sees team-a's secrets only when the header is sent
     // (VAULT_NAMESPACE fallback); the root namespace has no SNOWFLAKE/TEAM.
-    const { vault: rootPath } = await tempVault();
+    await using tmp2 = await tempVault();
+    const { vault: rootPath } = tmp2;
     const rootRun = await runTool(
       [],
       vaultEnv(server.url, rootPath, {
@@ -216,7 +220,8 @@ Deno.test("listing and reads run concurrently, bounded by SECRETS_HASHICORP_VAUL
   data.namespaces[""].secret.secrets = secrets;
   const { server } = startVault(data, {}, { latencyMs: 25 });
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const started = performance.now();
     const result = await runTool(
       [],
@@ -228,7 +233,7 @@ Deno.test("listing and reads run concurrently, bounded by SECRETS_HASHICORP_VAUL
     const elapsed = performance.now() - started;
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, [...values, ...CREDENTIALS]);
-    const doc = await readYaml(vaultPath) as {
+    const doc = await readVaultDoc(vaultPath) as {
       bulk: Record<string, Record<string, { V: string }>>;
     };
     assert.equal(Object.keys(doc.bulk).length, 6);
@@ -271,7 +276,8 @@ Deno.test("a wrong KV version names the version the mount really is", async () =
     for (
       const [selection, configured, actual] of [["secret", "1", "2"], ["kv1/legacy", "2", "1"]]
     ) {
-      const { vault: vaultPath } = await tempVault(EXISTING);
+      await using tmp = await tempVault(EXISTING);
+      const { vault: vaultPath } = tmp;
       const before = await readBytes(vaultPath);
       const result = await runTool(
         [],
@@ -301,7 +307,8 @@ Deno.test("a wrong KV version names the version the mount really is", async () =
 Deno.test("403 on read fails cleanly naming the path and the read capability; vault unchanged", async () => {
   const { server } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const result = await runTool(
       [],
@@ -326,7 +333,8 @@ Deno.test("403 on a sub-folder listing names the folder and the list capability"
   data.tokens!["hvs.noIngestToken0000000000000001"] = { policies: ["no-ingest"] };
   const { server } = startVault(data);
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const result = await runTool(
       [],
@@ -347,7 +355,8 @@ Deno.test("403 on a sub-folder listing names the folder and the list capability"
 Deno.test("429 from a rate-limit quota and 500s are retried and the run succeeds", async () => {
   const { server, vault } = startVault(seed(), { throttleFirst: 4, failFirst: 2 });
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -359,7 +368,7 @@ Deno.test("429 from a rate-limit quota and 500s are retried and the run succeeds
     assertNoLeak(result, LEAKABLE);
     assert.equal(vault.counters.throttled, 4);
     assert.equal(vault.counters.failed, 2);
-    assert.deepEqual(await readYaml(vaultPath), {
+    assert.deepEqual(await readVaultDoc(vaultPath), {
       SNOWFLAKE: {
         TRANSFORM: { USERNAME: VALUES.transformUser, PASSWORD: VALUES.transformPassword },
       },
@@ -372,7 +381,8 @@ Deno.test("429 from a rate-limit quota and 500s are retried and the run succeeds
 Deno.test("a sealed Vault ends the run at once with a clear error; vault unchanged", async () => {
   const { server } = startVault(seed(), { sealed: true });
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const result = await runTool(
       [],
@@ -393,7 +403,8 @@ Deno.test("a sealed Vault ends the run at once with a clear error; vault unchang
 Deno.test("a selector of an unmounted path is a configuration error", async () => {
   const { server } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const result = await runTool(
       [],

@@ -14,7 +14,10 @@ import { PROVIDERS } from "../providers/registry.ts";
 import { allParams } from "../lib/cli/params.ts";
 import type { Backend, ProviderSettings, SandboxPlan } from "../lib/contract/provider.ts";
 import { startFake } from "./fakes/server.ts";
-import { assertNoLeak, ROOT, RUN_FLAGS, runTool, sandboxOf, tempVault } from "./helpers.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { ROOT, RUN_FLAGS, runTool } from "./support/run_tool.ts";
+import { tempDir, tempVault } from "./support/temp.ts";
+import { sandboxOf, testSettings } from "./support/settings.ts";
 import type { ProbeRequest } from "./fixtures/probe_worker.ts";
 
 const denoJson = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
@@ -37,14 +40,7 @@ function probe(
 }
 
 function settings(env: Record<string, string>, cwd = "/work"): ProviderSettings {
-  return {
-    env,
-    selection: [],
-    expandJson: false,
-    requestTimeoutMs: 1000,
-    deadline: Date.now() + 10_000,
-    cwd,
-  };
+  return testSettings({ env, requestTimeoutMs: 1000, deadlineInMs: 10_000, cwd });
 }
 
 Deno.test("deno.json: env is exactly the documented names; run only python3; no sys, ffi or remote import", () => {
@@ -107,7 +103,8 @@ function configured(backend: Backend, endpoint: string, dir: string): ProviderSe
 Deno.test("each backend's Worker reaches only its own hosts and reads only its own files", async () => {
   const allowed = startFake(() => new Response("ok"));
   const other = startFake(() => new Response("should never be reached"));
-  const { dir } = await tempVault("SECRET: x\n");
+  await using tmp = await tempVault("SECRET: x\n");
+  const { dir } = tmp;
   await Deno.writeTextFile(`${dir}/get_secrets.py`, "def get_secrets():\n    return {}\n");
   await Deno.writeTextFile(`${dir}/other.py`, "print('not configured')\n");
   try {
@@ -175,7 +172,8 @@ Deno.test("the AWS default endpoint is allowed to AWS only: Azure, Vault and oth
 });
 
 Deno.test("the core Worker may write only the vault, its temp file, lock and manifest", async () => {
-  const { dir, vault } = await tempVault("A: 1\n");
+  await using tmp = await tempVault("A: 1\n");
+  const { dir, vault } = tmp;
   const config = resolveConfig(
     [],
     { SECRETS_MANAGER: "NONE", SECRETS_VAULT_PATH: vault },
@@ -202,8 +200,10 @@ Deno.test("the core Worker may write only the vault, its temp file, lock and man
 });
 
 Deno.test("a load writes only the vault, its lock and manifest; nothing else in its folder or the working folder", async () => {
-  const { dir, vault } = await tempVault("KEEP: me\n");
-  const work = await Deno.makeTempDir();
+  await using tmp = await tempVault("KEEP: me\n");
+  const { dir, vault } = tmp;
+  await using workDir = await tempDir();
+  const work = workDir.dir;
   await Deno.writeTextFile(
     `${work}/get_secrets.py`,
     "def get_secrets():\n    return {'APP.TOKEN': 'tok-3f9a1c77e2'}\n",
@@ -226,7 +226,8 @@ Deno.test("a load writes only the vault, its lock and manifest; nothing else in 
 
 Deno.test("a secret whose value names another URL is never fetched", async () => {
   const bait = startFake(() => new Response("bait"));
-  const { dir, vault } = await tempVault();
+  await using tmp = await tempVault();
+  const { dir, vault } = tmp;
   await Deno.writeTextFile(
     `${dir}/get_secrets.py`,
     `def get_secrets():\n    return {'NEXT': '${bait.url}/steal', 'JSON': '{"nextLink": "${bait.url}/x"}'}\n`,
@@ -256,7 +257,8 @@ Deno.test({
   name: "the compiled binary (make build with DENORT_BIN) runs the smoke load",
   ignore: !denort,
   async fn() {
-    const out = await Deno.makeTempDir();
+    await using outDir = await tempDir();
+    const out = outDir.dir;
     const build = await new Deno.Command("make", {
       args: ["-s", "build", `OUT=${out}/secrets-orchestrator`],
       cwd: ROOT,
@@ -264,24 +266,20 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
-    const { dir, vault } = await tempVault("KEEP: me\n");
+    await using tmp = await tempVault("KEEP: me\n");
+    const { dir, vault } = tmp;
     await Deno.writeTextFile(
       `${dir}/get_secrets.py`,
       "def get_secrets():\n    return {'APP.TOKEN': 'bin-tok-88c1d2'}\n",
     );
-    const run = await new Deno.Command(`${out}/secrets-orchestrator`, {
-      env: {
-        SECRETS_MANAGER: "CUSTOM",
-        SECRETS_CUSTOM_SCRIPT: `${dir}/get_secrets.py`,
-        SECRETS_VAULT_PATH: vault,
-      },
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(run.stderr);
-    assert.equal(run.code, 0, stderr);
-    assert.ok(!stderr.includes("bin-tok-88c1d2"));
+    const run = await runTool([], {
+      SECRETS_MANAGER: "CUSTOM",
+      SECRETS_CUSTOM_SCRIPT: `${dir}/get_secrets.py`,
+      SECRETS_VAULT_PATH: vault,
+    }, { bin: `${out}/secrets-orchestrator` });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(!run.stderr.includes("bin-tok-88c1d2"));
+    assertNoLeak(run, ["bin-tok-88c1d2"]);
     assert.match(await Deno.readTextFile(vault), /TOKEN: bin-tok-88c1d2/);
   },
 });

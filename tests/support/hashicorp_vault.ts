@@ -6,8 +6,9 @@
  */
 
 import { generateKeyPair, type JWTPayload, SignJWT } from "jose";
-import { fakeVault, type FakeVaultData, type FakeVaultOptions } from "./fakes/hashicorp_vault.ts";
-import { type Fake, type FakeOptions, startFake } from "./fakes/server.ts";
+import { fakeVault, type FakeVaultData, type FakeVaultOptions } from "../fakes/hashicorp_vault.ts";
+import { type Fake, type FakeOptions, startFake } from "../fakes/server.ts";
+import { type World, world } from "./world.ts";
 
 /** The pre-issued token with read and list on the whole `secret` and `kv1` mounts. */
 export const ROOT_TOKEN = "hvs.CAESIfakeRootTokenForTests0001";
@@ -145,8 +146,8 @@ export function seed(publicKey?: CryptoKey): FakeVaultData {
   };
 }
 
-/** A started fake Vault with its counters. */
-export interface RunningVault {
+/** A started fake Vault with its counters (stopped by `close()` or `await using`). */
+export interface RunningVault extends World {
   /** The HTTP server. */
   server: Fake;
   /** The fake's counters and options. */
@@ -160,7 +161,8 @@ export function startVault(
   server: FakeOptions = {},
 ): RunningVault {
   const vault = fakeVault(data, options);
-  return { vault, server: startFake(vault.handler, server) };
+  const fake = startFake(vault.handler, server);
+  return world({ vault, server: fake }, () => fake.close());
 }
 
 /** The environment of a HASHICORP_VAULT run against `url` writing `vaultPath`. */

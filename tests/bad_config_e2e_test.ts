@@ -4,9 +4,8 @@
  * parameter, the documented exit code, no request anywhere and the vault untouched.
  */
 
-import assert from "node:assert/strict";
-import { assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import { vaultWithKeys } from "./aws_helpers.ts";
+import { assertFailureTable } from "./support/failure.ts";
+import { vaultWithKeys } from "./support/aws.ts";
 
 /** One bad configuration. */
 interface Row {
@@ -561,7 +560,7 @@ const ROWS: Row[] = [
     what: "custom script is not a Python module",
     env: {
       SECRETS_MANAGER: "CUSTOM",
-      SECRETS_CUSTOM_SCRIPT: `${Deno.cwd()}/tests/custom_source.ts`,
+      SECRETS_CUSTOM_SCRIPT: `${Deno.cwd()}/tests/support/custom_source.ts`,
     },
     code: 2,
     line: /custom_source\.ts failed: ImportError: cannot load it as a Python module/,
@@ -579,27 +578,9 @@ const ROWS: Row[] = [
 ];
 
 Deno.test(`${ROWS.length} bad configurations: one clear line each, the documented exit code, vault untouched`, async () => {
-  const failures: string[] = [];
   // Run a few at once: each is a separate process and does no network I/O.
-  const queue = [...ROWS];
-  const worker = async () => {
-    for (let row = queue.shift(); row; row = queue.shift()) {
-      const { vault } = await tempVault(row.vault ?? vaultWithKeys());
-      const before = await readBytes(vault);
-      const result = await runTool(row.args ?? [], { ...row.env, SECRETS_VAULT_PATH: vault });
-      try {
-        assert.equal(result.code, row.code, `exit code`);
-        assertOneErrorLine(result, row.line);
-        assert.deepEqual(await readBytes(vault), before, "vault untouched");
-      } catch (error) {
-        failures.push(
-          `${row.what}: ${(error as Error).message.split("\n")[0]}\n    got ${result.code}: ${
-            result.stderr.trim().split("\n").join(" | ")
-          }`,
-        );
-      }
-    }
-  };
-  await Promise.all([worker(), worker(), worker()]);
-  assert.deepEqual(failures, [], failures.join("\n"));
+  await assertFailureTable(
+    ROWS.map((row) => ({ ...row, vault: row.vault ?? vaultWithKeys() })),
+    { concurrency: 3 },
+  );
 });

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { parse } from "yaml";
+import { readVaultDoc } from "./support/vault.ts";
 import {
   ALL_VALUES,
   CREDENTIALS,
@@ -18,8 +18,10 @@ import {
   VALUES,
   vaultEnv,
   WEAK_PASSWORD,
-} from "./hashicorp_vault_helpers.ts";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+} from "./support/hashicorp_vault.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
 
 const LEAKABLE = [...ALL_VALUES, ...CREDENTIALS];
 const EXISTING = "EXISTING:\n  KEY: keep-me\n";
@@ -29,14 +31,11 @@ const TRANSFORM = {
 const ONE = { SECRETS_SELECTION: "secret/SNOWFLAKE/TRANSFORM" };
 const CLAIMS = { project_id: "12345", ref: "main", user_email: "dev@example.com" };
 
-async function readYaml(path: string): Promise<unknown> {
-  return parse(await Deno.readTextFile(path));
-}
-
 Deno.test("userpass: logs in, reads with the issued token, revokes it at the end", async () => {
   const { server, vault } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       ["--verbose"],
       vaultEnv(server.url, vaultPath, {
@@ -47,7 +46,7 @@ Deno.test("userpass: logs in, reads with the issued token, revokes it at the end
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, [...LEAKABLE, ...vault.counters.issued]);
-    assert.deepEqual(await readYaml(vaultPath), TRANSFORM);
+    assert.deepEqual(await readVaultDoc(vaultPath), TRANSFORM);
     assert.equal(vault.counters.logins.userpass, 1);
     assert.equal(vault.counters.issued.length, 1);
     assert.deepEqual(vault.counters.revoked, vault.counters.issued);
@@ -67,7 +66,8 @@ Deno.test("userpass: logs in, reads with the issued token, revokes it at the end
 Deno.test("userpass: a wrong password fails with exit 3 and Vault's reason; vault unchanged", async () => {
   const { server, vault } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const result = await runTool(
       [],
@@ -92,7 +92,8 @@ Deno.test("userpass: a wrong password fails with exit 3 and Vault's reason; vaul
 Deno.test("a login token is revoked when the run fails after logging in", async () => {
   const { server, vault } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const result = await runTool(
       [],
@@ -115,7 +116,8 @@ Deno.test("a login token is revoked when the run fails after logging in", async 
 Deno.test("a login token is revoked when the run hits SECRETS_TIMEOUT", async () => {
   const { server, vault } = startVault(seed(), { kvLatencyMs: 10_000 });
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const started = performance.now();
     const result = await runTool(
@@ -143,7 +145,8 @@ Deno.test("JWT: CI_JOB_JWT with the role logs in (signature, exp, bound claims c
   const jwt = await signJwt(privateKey, CLAIMS);
   const { server, vault } = startVault(seed(publicKey));
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -154,7 +157,7 @@ Deno.test("JWT: CI_JOB_JWT with the role logs in (signature, exp, bound claims c
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, [...LEAKABLE, jwt, ...vault.counters.issued]);
-    assert.deepEqual(await readYaml(vaultPath), TRANSFORM);
+    assert.deepEqual(await readVaultDoc(vaultPath), TRANSFORM);
     assert.equal(vault.counters.logins.jwt, 1);
     assert.deepEqual(vault.counters.revoked, vault.counters.issued);
     assert.equal(server.log[0], "POST /v1/auth/jwt/login");
@@ -175,7 +178,8 @@ Deno.test("JWT: VAULT_ID_TOKEN on a custom auth mount, in a namespace", async ()
   };
   const { server, vault } = startVault(data);
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -187,7 +191,7 @@ Deno.test("JWT: VAULT_ID_TOKEN on a custom auth mount, in a namespace", async ()
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, [...LEAKABLE, jwt, ...vault.counters.issued]);
-    assert.deepEqual(await readYaml(vaultPath), {
+    assert.deepEqual(await readVaultDoc(vaultPath), {
       SNOWFLAKE: { TEAM: { PASSWORD: VALUES.teamPassword } },
     });
     assert.equal(server.log[0], "POST /v1/auth/gitlab/login");
@@ -203,7 +207,8 @@ Deno.test("JWT: a claim outside the role's bound claims is refused with exit 3",
   const jwt = await signJwt(privateKey, { ...CLAIMS, ref: "feature-x" });
   const { server, vault } = startVault(seed(publicKey));
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const result = await runTool(
       [],
@@ -231,7 +236,8 @@ Deno.test("JWT: a token signed by another key is refused by the fake", async () 
   const jwt = await signJwt(other.privateKey, CLAIMS);
   const { server, vault } = startVault(seed(publicKey));
   try {
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
@@ -253,7 +259,8 @@ Deno.test("JWT: an expired token is rejected before any network call", async () 
   const jwt = await signJwt(privateKey, CLAIMS, -60);
   const { server } = startVault(seed(publicKey));
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const result = await runTool(
       [],
@@ -279,7 +286,8 @@ Deno.test("JWT: an expired token is rejected before any network call", async () 
 Deno.test("JWT: a malformed token is a configuration error, before any network call", async () => {
   const { server } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const bogus = "not-a-jwt-at-all-but-secret-ish";
     const result = await runTool(
@@ -313,16 +321,18 @@ Deno.test("order when all are set: JWT first, then token, then userpass", async 
   };
   try {
     // All three: JWT login only.
-    const { vault: first } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: first } = tmp;
     const jwtRun = await runTool([], vaultEnv(server.url, first, all));
     assert.equal(jwtRun.code, 0, jwtRun.stderr);
     assertNoLeak(jwtRun, [...LEAKABLE, jwt, ...vault.counters.issued]);
     assert.deepEqual(vault.counters.logins, { jwt: 1, userpass: 0 });
-    assert.deepEqual(await readYaml(first), TRANSFORM);
+    assert.deepEqual(await readVaultDoc(first), TRANSFORM);
 
     // Without the role: the token, no login, nothing revoked.
     const { SECRETS_HASHICORP_VAULT_JWT_ROLE: _role, ...noJwt } = all;
-    const { vault: second } = await tempVault();
+    await using tmp2 = await tempVault();
+    const { vault: second } = tmp2;
     const tokenRun = await runTool([], vaultEnv(server.url, second, noJwt));
     assert.equal(tokenRun.code, 0, tokenRun.stderr);
     assertNoLeak(tokenRun, [...LEAKABLE, jwt, ...vault.counters.issued]);
@@ -332,13 +342,14 @@ Deno.test("order when all are set: JWT first, then token, then userpass", async 
 
     // Without the token either: userpass.
     const { SECRETS_HASHICORP_VAULT_TOKEN: _token, ...onlyUserpass } = noJwt;
-    const { vault: third } = await tempVault();
+    await using tmp3 = await tempVault();
+    const { vault: third } = tmp3;
     const userRun = await runTool([], vaultEnv(server.url, third, onlyUserpass));
     assert.equal(userRun.code, 0, userRun.stderr);
     assertNoLeak(userRun, [...LEAKABLE, jwt, ...vault.counters.issued]);
     assert.deepEqual(vault.counters.logins, { jwt: 1, userpass: 1 });
     assert.equal(vault.counters.revoked.length, 2);
-    assert.deepEqual(await readYaml(third), TRANSFORM);
+    assert.deepEqual(await readVaultDoc(third), TRANSFORM);
   } finally {
     await server.close();
   }
@@ -347,7 +358,8 @@ Deno.test("order when all are set: JWT first, then token, then userpass", async 
 Deno.test("an unknown token fails with exit 3 and is not revoked", async () => {
   const { server, vault } = startVault(seed());
   try {
-    const { vault: vaultPath } = await tempVault(EXISTING);
+    await using tmp = await tempVault(EXISTING);
+    const { vault: vaultPath } = tmp;
     const before = await readBytes(vaultPath);
     const token = "hvs.unknownTokenNotIssuedByVault00";
     const result = await runTool(
@@ -371,7 +383,8 @@ Deno.test("an unknown token fails with exit 3 and is not revoked", async () => {
 });
 
 Deno.test("missing credentials or URL are configuration errors naming the variables", async () => {
-  const { vault: vaultPath } = await tempVault(EXISTING);
+  await using tmp = await tempVault(EXISTING);
+  const { vault: vaultPath } = tmp;
   const noAuth = await runTool([], vaultEnv("http://127.0.0.1:9", vaultPath));
   assert.equal(noAuth.code, 2, noAuth.stderr);
   assertOneErrorLine(noAuth, /needs credentials: SECRETS_HASHICORP_VAULT_JWT_ROLE/);

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
-import { at, readVaultDoc, SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./aws_helpers.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
+import { at, readVaultDoc } from "./support/vault.ts";
+import { SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts";
 import { type FakeParameter, ssmFake } from "./fakes/aws_ssm.ts";
 
 const BASE = { SECRETS_MANAGER: "AWS_PARAMETER_STORE" };
@@ -24,7 +27,8 @@ Deno.test("SSM: path selection with strip prefix, SecureString decrypted over se
   ];
   const ssm = ssmFake(parameters, testKeys());
   await withFakes([ssm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -57,7 +61,8 @@ Deno.test("SSM: no selection reads every parameter, hierarchical and flat names 
   ];
   const ssm = ssmFake(parameters, testKeys(), { region: "ap-southeast-2" });
   await withFakes([ssm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -83,7 +88,8 @@ Deno.test("SSM: DescribeParameters denied falls back to paging GetParametersByPa
     { status: 400, type: "RequestLimitExceeded" },
   );
   await withFakes([ssm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys());
+    await using tmp = await tempVault(vaultWithKeys());
+    const { vault } = tmp;
     const result = await runTool([], {
       ...BASE,
       SECRETS_VAULT_PATH: vault,
@@ -106,7 +112,8 @@ Deno.test("SSM: GetParameters denied (no kms:Decrypt or ssm:GetParameters) fails
   const secure = dataopsParameters(3);
   const ssm = ssmFake(secure, testKeys(), { deny: ["GetParameters"] });
   await withFakes([ssm.handler], async ([fake]) => {
-    const { vault } = await tempVault(vaultWithKeys("KEEP: 1\n"));
+    await using tmp = await tempVault(vaultWithKeys("KEEP: 1\n"));
+    const { vault } = tmp;
     const before = await readBytes(vault);
     const result = await runTool([], {
       ...BASE,

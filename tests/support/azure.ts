@@ -5,9 +5,10 @@
  * @module
  */
 
-import { startFake } from "./fakes/server.ts";
-import { type AzureIdentityData, azureIdentityFake } from "./fakes/azure_identity.ts";
-import { azureKeyVaultFake, type KvData, type KvOptions } from "./fakes/azure_key_vault.ts";
+import { startFake } from "../fakes/server.ts";
+import { type AzureIdentityData, azureIdentityFake } from "../fakes/azure_identity.ts";
+import { azureKeyVaultFake, type KvData, type KvOptions } from "../fakes/azure_key_vault.ts";
+import { type World, world } from "./world.ts";
 
 /** The test tenant. */
 export const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -18,13 +19,12 @@ export const MI_ID = "66666666-7777-8888-9999-000000000000";
 /** A user-assigned managed identity. */
 export const USER_MI_ID = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
 
-/** A running pair of fakes. */
-export interface AzureWorld {
+/** A running pair of fakes (stopped by `close()` or `await using`). */
+export interface AzureWorld extends World {
   identity: ReturnType<typeof azureIdentityFake>;
   kv: ReturnType<typeof azureKeyVaultFake>;
   identityServer: ReturnType<typeof startFake>;
   kvServer: ReturnType<typeof startFake>;
-  close(): Promise<void>;
 }
 
 /** Start the identity fake and a Key Vault fake trusting it (unless `verify` is given). */
@@ -46,16 +46,10 @@ export function startAzure(
   });
   const identityServer = startFake(identity.handler);
   const kvServer = startFake(kv.handler, { latencyMs });
-  return {
-    identity,
-    kv,
-    identityServer,
-    kvServer,
-    close: async () => {
-      await identityServer.close();
-      await kvServer.close();
-    },
-  };
+  return world({ identity, kv, identityServer, kvServer }, async () => {
+    await identityServer.close();
+    await kvServer.close();
+  });
 }
 
 /** Full access for every identity the tests use. */

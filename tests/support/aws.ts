@@ -1,13 +1,13 @@
 /**
  * Shared setup of the AWS tests: a key store with the static test keys, a vault holding
- * them, and helpers to start fakes and read the resulting vault.
+ * them, and a helper to start fakes around a body.
  *
  * @module
  */
 
-import { parse } from "yaml";
-import { FakeKeyStore } from "./fakes/aws_sigv4.ts";
-import { type Fake, startFake } from "./fakes/server.ts";
+import { FakeKeyStore } from "../fakes/aws_sigv4.ts";
+import type { Fake, FakeHandler } from "../fakes/server.ts";
+import { fakesWorld } from "./world.ts";
 
 /** The static test key id (AWS's documented example). */
 export const ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
@@ -28,31 +28,12 @@ export function vaultWithKeys(
   return `AWS:\n  DEFAULT:\n    S3_KEY: ${accessKeyId}\n    S3_SECRET: ${secretKey}\n${extra}`;
 }
 
-/** Read a vault file as a plain object. */
-export async function readVaultDoc(path: string): Promise<Record<string, unknown>> {
-  return parse(await Deno.readTextFile(path)) as Record<string, unknown>;
-}
-
-/** Get a dotted path from a parsed vault. */
-export function at(doc: unknown, path: string): unknown {
-  let node = doc;
-  for (const part of path.split(".")) {
-    if (typeof node !== "object" || node === null) return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}
-
 /** Start fakes, run `body`, and close them whatever happens. */
 export async function withFakes<T>(
-  handlers: ((request: Request) => Response | Promise<Response>)[],
+  handlers: FakeHandler[],
   body: (fakes: Fake[]) => Promise<T>,
   latencyMs = 0,
 ): Promise<T> {
-  const fakes = handlers.map((handler) => startFake(handler, { latencyMs }));
-  try {
-    return await body(fakes);
-  } finally {
-    await Promise.all(fakes.map((fake) => fake.close()));
-  }
+  await using world = fakesWorld(handlers, { latencyMs });
+  return await body(world.fakes);
 }

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { parse } from "yaml";
+import { readVaultDoc } from "./support/vault.ts";
 import {
   ALL_VALUES,
   CREDENTIALS,
@@ -17,8 +17,10 @@ import {
   USER_PASSWORD,
   VALUES,
   vaultEnv,
-} from "./hashicorp_vault_helpers.ts";
-import { assertNoLeak, assertOneErrorLine, readBytes, runTool, tempVault } from "./helpers.ts";
+} from "./support/hashicorp_vault.ts";
+import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
+import { readBytes, tempVault } from "./support/temp.ts";
+import { runTool } from "./support/run_tool.ts";
 
 const LEAKABLE = [...ALL_VALUES, ...CREDENTIALS];
 
@@ -92,7 +94,8 @@ Deno.test("TLS with a private CA: trusted through SECRETS_HASHICORP_VAULT_CACERT
   });
   try {
     assert.ok(server.url.startsWith("https://127.0.0.1:"));
-    const { vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { vault: vaultPath } = tmp;
     const result = await runTool(
       ["--verbose"],
       vaultEnv(server.url, vaultPath, {
@@ -104,7 +107,7 @@ Deno.test("TLS with a private CA: trusted through SECRETS_HASHICORP_VAULT_CACERT
     );
     assert.equal(result.code, 0, result.stderr);
     assertNoLeak(result, [...LEAKABLE, ...vault.counters.issued]);
-    assert.deepEqual(parse(await Deno.readTextFile(vaultPath)), {
+    assert.deepEqual(await readVaultDoc(vaultPath), {
       SNOWFLAKE: {
         TRANSFORM: { USERNAME: VALUES.transformUser, PASSWORD: VALUES.transformPassword },
       },
@@ -119,7 +122,8 @@ Deno.test("TLS with a private CA: trusted through SECRETS_HASHICORP_VAULT_CACERT
     );
 
     // The same run with the CA given by VAULT_CACERT, relative to the working folder.
-    const { vault: relativePath } = await tempVault();
+    await using tmp2 = await tempVault();
+    const { vault: relativePath } = tmp2;
     const relative = await runTool(
       [],
       vaultEnv(server.url, relativePath, {
@@ -133,7 +137,8 @@ Deno.test("TLS with a private CA: trusted through SECRETS_HASHICORP_VAULT_CACERT
     assertNoLeak(relative, LEAKABLE);
 
     // Without the CA: the certificate is not trusted; one clear line, not retried.
-    const { vault: failPath } = await tempVault("EXISTING:\n  KEY: keep-me\n");
+    await using tmp3 = await tempVault("EXISTING:\n  KEY: keep-me\n");
+    const { vault: failPath } = tmp3;
     const before = await readBytes(failPath);
     const requests = server.requests;
     const started = performance.now();
@@ -183,7 +188,8 @@ Deno.test("TLS with a private CA: trusted through SECRETS_HASHICORP_VAULT_CACERT
 Deno.test("an unreadable CA file is a configuration error naming it", async () => {
   const { server } = startVault(seed());
   try {
-    const { dir, vault: vaultPath } = await tempVault();
+    await using tmp = await tempVault();
+    const { dir, vault: vaultPath } = tmp;
     const result = await runTool(
       [],
       vaultEnv(server.url, vaultPath, {
