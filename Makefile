@@ -84,21 +84,22 @@ build: $(DENO_DEP)
 VERSION := $(shell sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' deno.json | head -n 1)
 DIST_TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-msvc
 RELEASE_DIR ?= dist/release
+DIST_WORK ?= dist/targets
 DENORT_DIR ?=
 SUBMAKE = $(MAKE)
 
 dist: $(DENO_DEP)
 	@test -n "$(VERSION)" || { echo "make dist: no \"version\" in deno.json" >&2; exit 2; }
-	@rm -rf "$(RELEASE_DIR)" dist/targets && mkdir -p "$(RELEASE_DIR)"
+	@rm -rf "$(RELEASE_DIR)" "$(DIST_WORK)" && mkdir -p "$(RELEASE_DIR)"
 	@set -e; for t in $(DIST_TARGETS); do \
 	  case $$t in *windows*) exe=.exe ;; *) exe= ;; esac; \
 	  if [ -n "$(DENORT_DIR)" ]; then DENORT_BIN="$(DENORT_DIR)/denort-$$t$$exe"; export DENORT_BIN; else unset DENORT_BIN; fi; \
-	  $(SUBMAKE) --no-print-directory build TARGET=$$t OUT=dist/targets/$$t/secrets-orchestrator$$exe; \
-	  cp LICENSE dist/targets/$$t/LICENSE; \
+	  $(SUBMAKE) --no-print-directory build TARGET=$$t OUT=$(DIST_WORK)/$$t/secrets-orchestrator$$exe; \
+	  cp LICENSE $(DIST_WORK)/$$t/LICENSE; \
 	  name=secrets-orchestrator-$(VERSION)-$$t; \
 	  case $$t in \
-	    *windows*) (cd dist/targets/$$t && rm -f "$(abspath $(RELEASE_DIR))/$$name.zip" && zip -q -X "$(abspath $(RELEASE_DIR))/$$name.zip" secrets-orchestrator.exe LICENSE) ;; \
-	    *) tar -C dist/targets/$$t -czf "$(RELEASE_DIR)/$$name.tar.gz" secrets-orchestrator LICENSE ;; \
+	    *windows*) (cd "$(DIST_WORK)/$$t" && rm -f "$(abspath $(RELEASE_DIR))/$$name.zip" && zip -q -X "$(abspath $(RELEASE_DIR))/$$name.zip" secrets-orchestrator.exe LICENSE) ;; \
+	    *) tar -C $(DIST_WORK)/$$t -czf "$(RELEASE_DIR)/$$name.tar.gz" secrets-orchestrator LICENSE ;; \
 	  esac; \
 	  echo "$(RELEASE_DIR)/$$name" >&2; \
 	done
