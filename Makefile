@@ -23,7 +23,7 @@ TARGET ?=
 OUT ?= dist/secrets-orchestrator
 SOURCES := main.ts lib providers tests bench examples
 
-.PHONY: test check fmt demo build dist bench clean deno
+.PHONY: test check fmt demo build dist run test-binary bench clean deno
 
 deno: $(DENO_DEP)
 	@$(DENO) --version | head -n 1
@@ -59,16 +59,66 @@ bench: $(DENO_DEP)
 demo: $(DENO_DEP)
 	@DENO="$(DENO)" sh examples/demo.sh
 
+# The binary. `deno compile` downloads the Deno runtime `denort` for the target from
+# dl.deno.land unless DENORT_BIN names it (the file inside denort-TARGET.zip of the pinned
+# Deno). TARGET=x86_64-unknown-linux-gnu etc. cross-compiles; OUT names the output.
+COMPILE = $(DENO) compile --frozen $(RUN_FLAGS) --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
 build: $(DENO_DEP)
-	@if [ -z "$$DENORT_BIN" ]; then \
-	  echo "make build: deno compile needs the Deno runtime 'denort' $(DENO_VERSION), which it would download from the internet; this host cannot. Set DENORT_BIN=/path/to/denort (from the denort-*.zip of Deno $(DENO_VERSION) for your target) and run again." >&2; \
-	  exit 2; \
-	fi
 	@mkdir -p $(dir $(OUT))
-	$(DENO) compile --frozen $(RUN_FLAGS) --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
+	@echo "$(COMPILE)" >&2
+	@$(COMPILE) 2>"$(OUT).compile.log" || { \
+	  status=$$?; \
+	  if [ -z "$$DENORT_BIN" ] && grep -Eq 'denort|Setting up base binary' "$(OUT).compile.log"; then \
+	    target=$(or $(TARGET),$$($(DENO) eval 'console.log(Deno.build.target)' 2>/dev/null)); \
+	    echo "make build: could not get the Deno runtime 'denort' $(DENO_VERSION) for $$target (deno compile downloads it from dl.deno.land); set DENORT_BIN=/path/to/denort, the file inside denort-$$target.zip of Deno $(DENO_VERSION) (https://github.com/denoland/deno/releases/tag/v$(DENO_VERSION)), and run again (deno's output: $(OUT).compile.log)" >&2; \
+	  else cat "$(OUT).compile.log" >&2; fi; \
+	  exit $$status; \
+	}
+	@cat "$(OUT).compile.log" >&2; rm -f "$(OUT).compile.log"
 
-dist: build
-	cd $(dir $(OUT)) && sha256sum $(notdir $(OUT))* > SHA256SUMS
+# Release archives: one per target (the binary and LICENSE; .zip for Windows), SHA256SUMS
+# over them (sha256sum format), VERSION (what install.sh resolves `latest` with) and
+# install.sh, in $(RELEASE_DIR). DENORT_DIR=/path holds denort-TARGET[.exe] for each target
+# where dl.deno.land is out of reach (a single DENORT_BIN cannot serve five targets, so it
+# is ignored here).
+VERSION := $(shell sed -n 's/^[[:space:]]*"version":[[:space:]]*"\([^"]*\)".*/\1/p' deno.json | head -n 1)
+DIST_TARGETS := x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-msvc
+RELEASE_DIR ?= dist/release
+DIST_WORK ?= dist/targets
+DENORT_DIR ?=
+SUBMAKE = $(MAKE)
+
+dist: $(DENO_DEP)
+	@test -n "$(VERSION)" || { echo "make dist: no \"version\" in deno.json" >&2; exit 2; }
+	@rm -rf "$(RELEASE_DIR)" "$(DIST_WORK)" && mkdir -p "$(RELEASE_DIR)"
+	@set -e; for t in $(DIST_TARGETS); do \
+	  case $$t in *windows*) exe=.exe ;; *) exe= ;; esac; \
+	  if [ -n "$(DENORT_DIR)" ]; then DENORT_BIN="$(DENORT_DIR)/denort-$$t$$exe"; export DENORT_BIN; else unset DENORT_BIN; fi; \
+	  $(SUBMAKE) --no-print-directory build TARGET=$$t OUT=$(DIST_WORK)/$$t/secrets-orchestrator$$exe; \
+	  cp LICENSE $(DIST_WORK)/$$t/LICENSE; \
+	  name=secrets-orchestrator-$(VERSION)-$$t; \
+	  case $$t in \
+	    *windows*) (cd "$(DIST_WORK)/$$t" && rm -f "$(abspath $(RELEASE_DIR))/$$name.zip" && zip -q -X "$(abspath $(RELEASE_DIR))/$$name.zip" secrets-orchestrator.exe LICENSE) ;; \
+	    *) tar -C $(DIST_WORK)/$$t -czf "$(RELEASE_DIR)/$$name.tar.gz" secrets-orchestrator LICENSE ;; \
+	  esac; \
+	  echo "$(RELEASE_DIR)/$$name" >&2; \
+	done
+	@cd "$(RELEASE_DIR)" && if command -v sha256sum >/dev/null 2>&1; then sha256sum secrets-orchestrator-*; else shasum -a 256 secrets-orchestrator-*; fi > SHA256SUMS
+	@echo "$(VERSION)" > "$(RELEASE_DIR)/VERSION"
+	@cp install.sh "$(RELEASE_DIR)/install.sh"
+	@echo "$(RELEASE_DIR): $$(ls "$(RELEASE_DIR)" | tr '\n' ' ')" >&2
+
+# Run the tool from the checkout: make run ARGS="export --format json".
+run: $(DENO_DEP)
+	$(DENO) run $(RUN_FLAGS) main.ts $(ARGS)
+
+# The end-to-end suite against a built binary: make test-binary BIN=dist/secrets-orchestrator.
+# The test runner spawns $$SECRETS_ORCHESTRATOR_BIN instead of `deno run main.ts`.
+BIN ?=
+test-binary: $(DENO_DEP)
+	@test -n "$(BIN)" || { echo "make test-binary: set BIN=/path/to/secrets-orchestrator (e.g. BIN=dist/secrets-orchestrator after make build)" >&2; exit 2; }
+	@test -x "$(BIN)" || { echo "make test-binary: $(BIN) is not an executable file" >&2; exit 2; }
+	SECRETS_ORCHESTRATOR_BIN="$(abspath $(BIN))" $(DENO) test --frozen --allow-all --no-prompt tests/*_e2e_test.ts
 
 clean:
 	rm -rf dist bench/out
