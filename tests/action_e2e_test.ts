@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { derivedForms } from "../lib/output/redact.ts";
 import { escapeCommandData } from "../lib/commands/mask.ts";
-import { ROOT, RUN_FLAGS } from "./helpers.ts";
+import { ROOT, RUN_FLAGS } from "./support/run_tool.ts";
 import { releaseFiles, startReleaseServer } from "./fakes/release_server.ts";
 
 const VERSION = "0.1.0";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { parse, parseAllDocuments } from "yaml";
-import { ROOT, RUN_FLAGS } from "./helpers.ts";
+import { ROOT, RUN_FLAGS } from "./support/run_tool.ts";
 
 const read = (path: string) => Deno.readTextFileSync(`${ROOT}/${path}`);
 type Node = Record<string, unknown>;

@@ -4,7 +4,7 @@
  * under `sh` (dash on Debian), under `busybox sh`, and in a busybox-only PATH (wget, no curl).
  */
 import assert from "node:assert/strict";
-import { ROOT } from "./helpers.ts";
+import { ROOT } from "./support/run_tool.ts";
 import {
   archiveName,
   releaseFiles,
