@@ -10,6 +10,8 @@
 # Pinned by tag; the release workflow should add a digest pin (denoland/deno:2.9.6@sha256:...).
 FROM --platform=$BUILDPLATFORM denoland/deno:2.9.6 AS build
 ARG TARGETARCH
+# The commit --version reports (the release workflow passes --build-arg COMMIT=...).
+ARG COMMIT=unknown
 WORKDIR /src
 COPY deno.json deno.lock main.ts ./
 COPY lib ./lib
@@ -20,8 +22,9 @@ RUN case "$TARGETARCH" in \
       arm64) target=aarch64-unknown-linux-gnu ;; \
       *) echo "unsupported TARGETARCH $TARGETARCH" >&2; exit 1 ;; \
     esac \
- && deno compile --frozen -P --no-prompt --v8-flags=--max-semi-space-size=1 \
-      --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts \
+ && mkdir -p .build && echo "$COMMIT" > .build/commit \
+ && deno compile --frozen -q -P --no-prompt --v8-flags=--max-semi-space-size=1 \
+      --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts --include .build/commit \
       --target "$target" -o /out/secrets-orchestrator main.ts
 
 # For SECRETS_MANAGER=CUSTOM: python3 on PATH (/usr/bin/python3) for the get_secrets() script.

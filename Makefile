@@ -18,7 +18,7 @@ export DENO_NO_UPDATE_CHECK := 1
 export NO_COLOR := 1
 
 # The flags `deno run` and `deno compile` share (tests/support/run_tool.ts RUN_FLAGS must match).
-RUN_FLAGS := -P --no-prompt --v8-flags=--max-semi-space-size=1
+RUN_FLAGS := -q -P --no-prompt --v8-flags=--max-semi-space-size=1
 TARGET ?=
 OUT ?= dist/secrets-orchestrator
 SOURCES := main.ts lib providers tests bench examples
@@ -62,9 +62,10 @@ demo: $(DENO_DEP)
 # The binary. `deno compile` downloads the Deno runtime `denort` for the target from
 # dl.deno.land unless DENORT_BIN names it (the file inside denort-TARGET.zip of the pinned
 # Deno). TARGET=x86_64-unknown-linux-gnu etc. cross-compiles; OUT names the output.
-COMPILE = $(DENO) compile --frozen $(RUN_FLAGS) --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
+COMPILE = $(DENO) compile --frozen $(RUN_FLAGS) --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts --include .build/commit $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
 build: $(DENO_DEP)
-	@mkdir -p $(dir $(OUT))
+	@mkdir -p $(dir $(OUT)) .build
+	@git rev-parse --short=12 HEAD > .build/commit 2>/dev/null || echo unknown > .build/commit
 	@echo "$(COMPILE)" >&2
 	@$(COMPILE) 2>"$(OUT).compile.log" || { \
 	  status=$$?; \

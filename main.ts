@@ -10,11 +10,17 @@
  */
 
 import denoConfig from "./deno.json" with { type: "json" };
-import { main } from "./lib/cli/main.ts";
+import { versionLine } from "./lib/cli/version.ts";
 
 /** The tool's version. */
 export const VERSION: string = denoConfig.version;
 
 if (import.meta.main) {
+  if (Deno.args.includes("--version") || Deno.args.includes("-V")) {
+    // Answered before the rest of the tool is loaded.
+    console.log(versionLine(VERSION));
+    Deno.exit(0);
+  }
+  const { main } = await import("./lib/cli/main.ts");
   Deno.exit(await main(Deno.args, VERSION));
 }

@@ -275,11 +275,18 @@ Deno.test("bad configuration gives one clear line and exit code 2", async () => 
   assert.equal(flag.code, 2);
 });
 
-Deno.test("--help and --version print to stdout and exit 0", async () => {
+Deno.test("--help and --version print to stdout, nothing on stderr, and exit 0", async () => {
   const help = await run(["--help"], { SECRETS_MANAGER: "FOO" });
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Usage: secrets-orchestrator/);
+  assert.match(help.stdout, /Exit codes: 0 ok, 1 unexpected failure .*, 6 vault file\.\n$/);
+  assert.equal(help.stderr, "");
   const version = await run(["--version"], {});
   assert.equal(version.code, 0);
-  assert.match(version.stdout, /^secrets-orchestrator \d+\.\d+\.\d+\n$/);
+  // The version, the target, and the commit (a checkout has none; a build embeds it).
+  assert.match(
+    version.stdout,
+    /^secrets-orchestrator \d+\.\d+\.\d+ \([a-z0-9_]+-[a-z0-9_-]+, commit ([0-9a-f]{7,40}|unknown|none: run from a checkout)\)\n$/,
+  );
+  assert.equal(version.stderr, "");
 });

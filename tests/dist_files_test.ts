@@ -325,6 +325,6 @@ Deno.test({
     );
     const run = await make(["run", "ARGS=--version"]);
     assert.equal(run.code, 0, run.stderr);
-    assert.match(run.stdout, /^secrets-orchestrator \d+\.\d+\.\d+$/m);
+    assert.match(run.stdout, /^secrets-orchestrator \d+\.\d+\.\d+ \(.*, commit .*\)$/m);
   },
 });

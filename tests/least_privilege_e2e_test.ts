@@ -249,7 +249,7 @@ Deno.test("a secret whose value names another URL is never fetched", async () =>
 const denort = Deno.env.get("DENORT_BIN");
 if (!denort) {
   console.log(
-    "least_privilege_test: the compiled-binary smoke test is skipped: DENORT_BIN is not set, and deno compile cannot download denort here",
+    "least_privilege_e2e_test: the compiled-binary smoke test is skipped: DENORT_BIN is not set, and deno compile cannot download denort here",
   );
 }
 

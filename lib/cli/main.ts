@@ -10,6 +10,7 @@
 import { resolveConfig } from "./config.ts";
 import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
+import { versionLine } from "./version.ts";
 import { fetchSecrets, prepareLoad } from "./prepare.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
@@ -30,7 +31,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
     return ExitCode.ok;
   }
   if (args.includes("--version") || args.includes("-V")) {
-    writeStdout(`secrets-orchestrator ${version}\n`);
+    writeStdout(`${versionLine(version)}\n`);
     return ExitCode.ok;
   }
   const redactor = new Redactor();

@@ -188,7 +188,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
             code,
             `${what}${about} was refused: ${code}${
               message ? `: ${message}` : ""
-            } (credentials: ${credentials.description}); check the keys and the IAM policy (see README, IAM permissions)`,
+            } (credentials: ${credentials.description}); check the keys and the IAM policy (see docs/backends/aws-credentials.md, IAM permissions)`,
           );
         }
         throw new AwsApiError(

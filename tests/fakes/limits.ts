@@ -109,7 +109,7 @@ export function vaultThrottled(_bucket: string, retryAfterMs: number): Response 
   });
 }
 
-/** The documented default limits (see README, Performance). */
+/** The documented default limits (see docs/performance.md). */
 export const DOCUMENTED_LIMITS: {
   secretsManager: Record<string, RateRule>;
   ssm: Record<string, RateRule>;
