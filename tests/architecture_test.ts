@@ -20,6 +20,7 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
     "lib/commands",
     "lib/isolation",
     "providers/registry",
+    ".build", // the commit `make build` embeds, for --version
   ],
   "main": ["lib/cli", "deno.json"],
   "providers/registry": ["lib/contract", "providers/descriptor"],
