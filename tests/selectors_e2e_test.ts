@@ -17,6 +17,15 @@ import { SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts
 import { secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
 import { ssmFake } from "./fakes/aws_ssm.ts";
 import { FULL_ACCESS, imdsEnv, startAzure } from "./support/azure.ts";
+import {
+  ALL_VALUES,
+  CREDENTIALS,
+  ROOT_TOKEN,
+  seed,
+  startVault,
+  VALUES,
+  vaultEnv,
+} from "./support/hashicorp_vault.ts";
 
 /** The vault without the AWS keys the AWS tests keep in it. */
 function withoutAws(doc: Record<string, unknown>): Record<string, unknown> {
@@ -292,4 +301,105 @@ Deno.test("Key Vault: an unknown version is exit 2 naming it; a malformed versio
     await assertCleanFailure(result, snap, { code: 2, line, secrets: ["kv-token-9e8f"] });
   }
   assert.equal(world.kv.counters.gets, 0);
+});
+
+/** The standard Vault data set plus `secret/db/creds` with five KV version 2 versions. */
+function versionedVault() {
+  const data = seed();
+  data.namespaces[""].secret.secrets["db/creds"] = {
+    data: { user: "transform", password: "hv-pw-v5-5555" },
+    history: [
+      { data: { user: "transform", password: "hv-pw-v1-1111" } },
+      { data: { user: "transform", password: "hv-pw-v2-2222" } },
+      { data: { password: "hv-pw-v3-3333" }, deleted: true },
+      { data: { password: "hv-pw-v4-4444" }, destroyed: true },
+    ],
+  };
+  return startVault(data);
+}
+const HV_VALUES = [
+  "hv-pw-v1-1111",
+  "hv-pw-v2-2222",
+  "hv-pw-v3-3333",
+  "hv-pw-v4-4444",
+  "hv-pw-v5-5555",
+];
+
+Deno.test("HashiCorp Vault: ;version= reads KV version 2 ?version=N, with ;field= (into JSON text) and ;key=", async () => {
+  await using world = versionedVault();
+  await using tmp = await tempVault();
+  const result = await runTool(
+    [],
+    vaultEnv(world.server.url, tmp.vault, {
+      SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN,
+      SECRETS_SELECTION: [
+        "secret/db/creds;version=1;field=password;key=DB.V1_PASSWORD",
+        "secret/db/creds;version=2;key=DB.V2",
+        "secret/db/creds;field=password",
+        "secret/app/config;field=JSON.secret;key=APP.SECRET",
+      ].join(","),
+    }),
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(await readVaultDoc(tmp.vault), {
+    APP: { SECRET: VALUES.appConfigSecret },
+    DB: { V1_PASSWORD: "hv-pw-v1-1111", V2: { user: "transform", password: "hv-pw-v2-2222" } },
+    db: { creds: { password: "hv-pw-v5-5555" } },
+  });
+  const manifest = await manifestKeys(tmp.vault);
+  assert.equal(manifest["DB.V1_PASSWORD"].version, "1");
+  assert.equal(manifest["DB.V2.password"].version, "2");
+  assert.equal(manifest["db.creds.password"].version, "5");
+  assertNoLeak(result, [...HV_VALUES, ...ALL_VALUES, ...CREDENTIALS]);
+});
+
+Deno.test("HashiCorp Vault: an absent, deleted or destroyed pinned version is exit 2; KV version 1 and folders cannot pin", async () => {
+  await using world = versionedVault();
+  const cases: [string, Record<string, string>, number, RegExp][] = [
+    ["secret/db/creds;version=9", {}, 2, /secret\/db\/creds has no version 9/],
+    ["secret/db/creds;version=3", {}, 2, /secret\/db\/creds version 3 was deleted at 2026-/],
+    ["secret/db/creds;version=4", {}, 2, /secret\/db\/creds version 4 is destroyed/],
+    ["secret/db/;version=1", {}, 2, /pins a version of a folder or mount/],
+    ["secret/db/creds;version=two", {}, 2, /a KV version 2 version is a whole number from 1/],
+    [
+      "kv1/legacy/db;version=1",
+      { SECRETS_HASHICORP_VAULT_KV_VERSION: "1" },
+      2,
+      /KV version 1 keeps no versions/,
+    ],
+    ["secret/db/creds;field=nope", {}, 5, /secret "secret\/db\/creds" has no field "nope"/],
+  ];
+  for (const [selection, extra, code, line] of cases) {
+    await using tmp = await tempVault("KEEP: me\n");
+    const snap = await snapshot(tmp.vault);
+    const result = await runTool(
+      [],
+      vaultEnv(world.server.url, tmp.vault, {
+        SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN,
+        SECRETS_SELECTION: selection,
+        ...extra,
+      }),
+    );
+    await assertCleanFailure(result, snap, {
+      code,
+      line,
+      secrets: [...HV_VALUES, ...ALL_VALUES, ...CREDENTIALS],
+    });
+  }
+  await using tmp = await tempVault();
+  const skipped = await runTool(
+    [],
+    vaultEnv(world.server.url, tmp.vault, {
+      SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN,
+      SECRETS_ALLOW_MISSING: "1",
+      SECRETS_SELECTION:
+        "secret/db/creds;version=3;key=OLD,secret/db/creds;version=2;field=user;key=U",
+    }),
+  );
+  assert.equal(skipped.code, 0, skipped.stderr);
+  assert.match(
+    skipped.stderr,
+    /skipped secret\/db\/creds: version 3 was deleted at .*SECRETS_ALLOW_MISSING/,
+  );
+  assert.deepEqual(await readVaultDoc(tmp.vault), { U: "transform" });
 });
