@@ -17,6 +17,7 @@ import {
   type Selector,
 } from "../lib/kit/selector.ts";
 import { mapPicked, pickField } from "../lib/kit/mapping.ts";
+import { parseDocument } from "../lib/vault/yaml.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import { testSettings } from "./support/settings.ts";
 
@@ -185,4 +186,24 @@ Deno.test("mapPicked: a field goes to ;key= or below the secret's path; ;key= al
     mapPicked({ ...secret, pick: { key: "K" } }, settings, base, whole),
     whole(["K"]),
   );
+});
+
+Deno.test("docs/selectors.md: every YAML example reads unquoted as the selectors it shows", async () => {
+  const text = await Deno.readTextFile(new URL("../docs/selectors.md", import.meta.url));
+  const examples = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) =>
+    m[1].replace(/^variables:\n/, "").replace(/^ {2}/gm, "")
+  );
+  assert.equal(examples.length, 4, "one example per backend");
+  for (const example of examples) {
+    const doc = parseDocument(example);
+    assert.deepEqual(doc.errors, [], example);
+    const line = /SECRETS_SELECTION: (.*)/.exec(example)![1];
+    const selection = (doc.toJS() as Record<string, string>).SECRETS_SELECTION;
+    assert.equal(selection, line.trim(), "the plain scalar is the text as written");
+    const selectors = parseSelection(splitList(selection));
+    assert.ok(selectors.some((s) => s.version !== undefined), example);
+    for (const selector of selectors) {
+      assert.deepEqual(parseSelector(formatSelector(selector)), selector);
+    }
+  }
 });

@@ -220,7 +220,7 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
     }
     // With ;field= or ;key=, a selector naming one parameter exactly reads just that one
     // (a path selector, as before, would match only the parameters below it).
-    if (pickOf(parsed) && await readExact(parsed)) continue;
+    if (pickOf(parsed) && !selector.endsWith("/") && await readExact(parsed)) continue;
     await readSelector(selector);
     if (hits > before || settings.filter) continue;
     if (settings.allowMissing) {
