@@ -218,13 +218,15 @@ Deno.test("SSM: a missing version or label is exit 2 (or skipped with SECRETS_AL
     testKeys(),
   );
   await withFakes([ssm.handler], async ([fake]) => {
-    const cases: [string, RegExp][] = [
-      ["/app/pw;version=7", /parameter \/app\/pw .*has no version or label 7/],
-      ["/app/pw;version=nolabel", /parameter \/app\/pw .*has no version or label nolabel/],
-      ["/app/pw;version=aws-x", /;version=aws-x, which is neither a parameter version/],
-      ["/app/pw;version=0", /;version=0, which is neither/],
+    // The last field: whether the run may send requests (a malformed label is refused first).
+    const cases: [string, RegExp, boolean][] = [
+      ["/app/pw;version=7", /parameter \/app\/pw .*has no version or label 7/, true],
+      ["/app/pw;version=nolabel", /parameter \/app\/pw .*has no version or label nolabel/, true],
+      ["/app/pw;version=aws-x", /;version=aws-x, which is neither a parameter version/, false],
+      ["/app/pw;version=0", /;version=0, which is neither/, false],
     ];
-    for (const [selection, line] of cases) {
+    for (const [selection, line, calls] of cases) {
+      const before = fake.requests;
       await using tmp = await tempVault(vaultWithKeys());
       const snap = await snapshot(tmp.vault);
       const result = await runTool([], {
@@ -234,6 +236,7 @@ Deno.test("SSM: a missing version or label is exit 2 (or skipped with SECRETS_AL
         SECRETS_SELECTION: selection,
       });
       await assertCleanFailure(result, snap, { code: 2, line, secrets: ["pw-only-ee55"] });
+      if (!calls) assert.equal(fake.requests, before, `${selection}: no request`);
     }
     await using tmp = await tempVault(vaultWithKeys());
     const skipped = await runTool([], {
@@ -286,12 +289,17 @@ Deno.test("Key Vault: an unknown version is exit 2 naming it; a malformed versio
     access: FULL_ACCESS,
   });
   const unknown = "0123456789abcdef0123456789abcdef";
-  const cases: [string, RegExp][] = [
-    [`API-TOKEN;version=${unknown}`, new RegExp(`"API-TOKEN" version ${unknown} does not exist`)],
-    ["API-TOKEN;version=latest", /;version=latest, which is not a Key Vault secret version/],
-    ["API-TOKEN;verison=1", /has a ";" that starts no option/],
+  const cases: [string, RegExp, boolean][] = [
+    [
+      `API-TOKEN;version=${unknown}`,
+      new RegExp(`"API-TOKEN" version ${unknown} does not exist`),
+      true,
+    ],
+    ["API-TOKEN;version=latest", /;version=latest, which is not a Key Vault secret version/, false],
+    ["API-TOKEN;verison=1", /has a ";" that starts no option/, false],
   ];
-  for (const [selection, line] of cases) {
+  for (const [selection, line, calls] of cases) {
+    const before = world.kvServer.requests + world.identityServer.requests;
     await using tmp = await tempVault("KEEP: me\n");
     const snap = await snapshot(tmp.vault);
     const result = await runTool([], {
@@ -299,8 +307,10 @@ Deno.test("Key Vault: an unknown version is exit 2 naming it; a malformed versio
       SECRETS_SELECTION: selection,
     });
     await assertCleanFailure(result, snap, { code: 2, line, secrets: ["kv-token-9e8f"] });
+    const after = world.kvServer.requests + world.identityServer.requests;
+    if (calls) assert.ok(after > before, `${selection}: the version was asked for`);
+    else assert.equal(after, before, `${selection}: no request`);
   }
-  assert.equal(world.kv.counters.gets, 0);
 });
 
 /** The standard Vault data set plus `secret/db/creds` with five KV version 2 versions. */
