@@ -361,6 +361,24 @@ Deno.test("HashiCorp Vault: ;version= reads KV version 2 ?version=N, with ;field
   assert.equal(manifest["DB.V2.password"].version, "2");
   assert.equal(manifest["db.creds.password"].version, "5");
   assertNoLeak(result, [...HV_VALUES, ...ALL_VALUES, ...CREDENTIALS]);
+
+  // On a folder, ;field= applies to every secret below it.
+  await using folder = await tempVault();
+  const walked = await runTool(
+    [],
+    vaultEnv(world.server.url, folder.vault, {
+      SECRETS_HASHICORP_VAULT_TOKEN: ROOT_TOKEN,
+      SECRETS_SELECTION: "secret/SNOWFLAKE;field=PASSWORD",
+    }),
+  );
+  assert.equal(walked.code, 0, walked.stderr);
+  assert.deepEqual(await readVaultDoc(folder.vault), {
+    SNOWFLAKE: {
+      TRANSFORM: { PASSWORD: VALUES.transformPassword },
+      INGEST: { deep: { CREDS: { PASSWORD: VALUES.ingestPassword } } },
+    },
+  });
+  assertNoLeak(walked, [...HV_VALUES, ...ALL_VALUES, ...CREDENTIALS]);
 });
 
 Deno.test("HashiCorp Vault: an absent, deleted or destroyed pinned version is exit 2; KV version 1 and folders cannot pin", async () => {
