@@ -21,7 +21,7 @@ export const GENERAL_PARAMS: readonly ParamDoc[] = [
   {
     name: "SECRETS_SELECTION",
     meaning:
-      "Comma-separated selectors: secret names (AWS Secrets Manager, Azure), path prefixes (SSM), `MOUNT/PATH` (Vault). Unset: every secret.",
+      "Comma-separated selectors: secret names (AWS Secrets Manager, Azure), path prefixes (SSM), `MOUNT/PATH` (Vault), each optionally with `;version=`, `;field=` and `;key=` (docs/selectors.md). Unset: every secret.",
     flag: "selection",
   },
   {

@@ -52,6 +52,16 @@ export interface FetchedSecret {
   version?: string;
   /** When the backend says the value last changed (ISO 8601), when it reports it. */
   updated?: string;
+  /** The options of the selector that named it: one JSON field, and the vault key to use. */
+  pick?: SecretPick;
+}
+
+/** What a selector's `;field=` and `;key=` options ask of one secret (`docs/selectors.md`). */
+export interface SecretPick {
+  /** A dotted path into the secret's JSON object: only this field is loaded. */
+  field?: string;
+  /** The dotted vault key the value (or the field) goes under, instead of its name's. */
+  key?: string;
 }
 
 /** Settings handed to a provider: plain data, safe to send to the Worker. */

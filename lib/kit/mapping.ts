@@ -7,7 +7,13 @@
  */
 
 import { ToolError } from "./errors.ts";
-import type { FetchedSecret, LeafValue, SecretValue, VaultEntry } from "../contract/provider.ts";
+import type {
+  FetchedSecret,
+  LeafValue,
+  ProviderSettings,
+  SecretValue,
+  VaultEntry,
+} from "../contract/provider.ts";
 
 /** Remove `prefix` from the start of `name` when present. */
 export function stripPrefix(name: string, prefix: string | undefined): string {
@@ -133,4 +139,72 @@ export function mapValue(
     if (parsed !== undefined) return flatten(path, parsed, name);
   }
   return flatten(path, value as SecretValue, name);
+}
+
+/**
+ * The value of `field` (a dotted path) in a secret's JSON object. A text value must be a
+ * JSON object; on the way down, a text that is itself a JSON object is entered too (a
+ * HashiCorp Vault data value holding JSON). A missing field or a value that is not JSON is
+ * a `conflict` error naming the secret and the field, never the value.
+ */
+export function pickField(secret: FetchedSecret, field: string): SecretValue {
+  const fail = (why: string) =>
+    new ToolError(
+      "conflict",
+      `secret "${secret.name}" ${why}, so ;field=${field} cannot be picked; fix the field in SECRETS_SELECTION or the secret`,
+    );
+  if (secret.encoding === "base64") throw fail("is binary, not a JSON object");
+  let current: unknown = secret.value;
+  const walked: string[] = [];
+  for (const segment of field.split(".")) {
+    if (typeof current === "string") {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(current);
+      } catch {
+        parsed = undefined;
+      }
+      if (!isPlainObject(parsed)) {
+        throw fail(
+          walked.length === 0 ? "is not a JSON object" : `has no object at "${walked.join(".")}"`,
+        );
+      }
+      current = parsed;
+    }
+    if (!isPlainObject(current)) {
+      throw fail(
+        walked.length === 0 ? "is not a JSON object" : `has no object at "${walked.join(".")}"`,
+      );
+    }
+    if (!Object.hasOwn(current, segment)) {
+      throw fail(`has no field "${[...walked, segment].join(".")}"`);
+    }
+    current = current[segment];
+    walked.push(segment);
+  }
+  return current as SecretValue;
+}
+
+/**
+ * Map a secret with its selector's options applied, the same way for every backend.
+ * Without options, `whole()` is the backend's usual mapping. With `;key=` only, the whole
+ * secret is mapped below that key (`whole(key)`). With `;field=`, only the field is
+ * loaded: at `;key=` when given, else at the secret's own path (`base()`) followed by the
+ * field's segments, where `SECRETS_EXPAND_JSON` would have put it.
+ */
+export function mapPicked(
+  secret: FetchedSecret,
+  settings: Pick<ProviderSettings, "expandJson">,
+  base: () => string[],
+  whole: (under?: string[]) => VaultEntry[],
+): VaultEntry[] {
+  const pick = secret.pick;
+  if (pick === undefined || (pick.field === undefined && pick.key === undefined)) {
+    return whole();
+  }
+  const key = pick.key === undefined ? undefined : splitKey(pick.key, secret.name);
+  if (pick.field === undefined) return whole(key);
+  const value = pickField(secret, pick.field);
+  const path = key ?? [...base(), ...splitKey(pick.field, secret.name)];
+  return mapValue(path, { ...secret, value, encoding: undefined }, settings.expandJson);
 }

@@ -4,7 +4,8 @@
  * calls (10 names each, decrypted), which measured faster than paging
  * `GetParametersByPath` (10 a page, strictly sequential).
  * `GetParametersByPath` is used for a path selection when `ssm:DescribeParameters` is
- * denied.
+ * denied. A selector with `;version=` (`docs/selectors.md`) names one parameter exactly and
+ * is read with `GetParameters` as `NAME:VERSION` or `NAME:LABEL`, the API's own selector.
  *
  * @module
  */
@@ -16,7 +17,8 @@ import { credentialProvider } from "../aws/credentials.ts";
 import { isoFromEpoch } from "../../lib/kit/time.ts";
 import { quotaGates, SSM_SHARED_QUOTA } from "../aws/quotas.ts";
 import { AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
-import type { FetchContext } from "../../lib/contract/provider.ts";
+import type { FetchContext, SecretPick } from "../../lib/contract/provider.ts";
+import { optionsKey, parseSelection, type Selector } from "../../lib/kit/selector.ts";
 
 /** Page size of `GetParametersByPath` (the API's maximum). */
 export const BY_PATH_PAGE_SIZE = 10;
@@ -32,6 +34,8 @@ export interface SsmParameter {
   Value?: string;
   Version?: number;
   LastModifiedDate?: number;
+  /** The `:version` or `:label` the parameter was asked for with, when it was. */
+  Selector?: string;
 }
 
 interface GetParametersOutput {
@@ -159,6 +163,12 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
   let hits = 0; // parameters matched, overlapping selectors included
   const keep = (name: string) => !settings.filter || name.includes(settings.filter);
   const limiter = createAdaptiveLimiter(ctx.config.concurrency);
+  // The selector being read: its options go with each parameter it matches.
+  let active: Selector | undefined;
+  const pickOf = (selector: Selector | undefined): SecretPick | undefined =>
+    selector && (selector.field !== undefined || selector.key !== undefined)
+      ? { field: selector.field, key: selector.key }
+      : undefined;
   const session: SsmSession = {
     ctx,
     client: jsonClient({
@@ -177,24 +187,40 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
       if (name === undefined || parameter.Value === undefined) return;
       if (!keep(name)) return;
       hits++;
-      if (seen.has(name)) return;
-      seen.add(name);
+      // Selectors of one name with different options each load it (say, two versions).
+      const identity = `${name}\0${active ? optionsKey(active) : ""}`;
+      if (seen.has(identity)) return;
+      seen.add(identity);
+      const pick = pickOf(active);
       ctx.emit({
         name,
         value: parameter.Value,
         version: parameter.Version === undefined ? undefined : String(parameter.Version),
         updated: isoFromEpoch(parameter.LastModifiedDate),
+        ...(pick ? { pick } : {}),
       });
     },
   };
-  const selectors = [...new Set(settings.selection)];
-  if (selectors.length === 0) {
+  if (settings.selection.length === 0) {
     await readByDescribe(session, [], keep);
     return;
   }
+  const unique = new Map<string, Selector>();
+  for (const selector of parseSelection(settings.selection)) {
+    unique.set(`${selector.name}\0${optionsKey(selector)}`, selector);
+  }
   let describeDenied = false;
-  for (const selector of selectors) {
+  for (const parsed of unique.values()) {
+    active = parsed;
+    const selector = parsed.name;
     const before = hits;
+    if (parsed.version !== undefined) {
+      await readPinned(parsed, parsed.version);
+      continue;
+    }
+    // With ;field= or ;key=, a selector naming one parameter exactly reads just that one
+    // (a path selector, as before, would match only the parameters below it).
+    if (pickOf(parsed) && !selector.endsWith("/") && await readExact(parsed)) continue;
     await readSelector(selector);
     if (hits > before || settings.filter) continue;
     if (settings.allowMissing) {
@@ -206,6 +232,36 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
     throw new ToolError(
       "config",
       `SECRETS_SELECTION entry "${selector}" matches no parameter in AWS SSM Parameter Store (or none visible to these credentials); fix the selection or the region, or set SECRETS_ALLOW_MISSING=1`,
+    );
+  }
+
+  /** Read one parameter by its exact name (with a `:VERSION` selector); whether it exists. */
+  async function readExact(selector: Selector, version?: string): Promise<boolean> {
+    const asked = version === undefined ? selector.name : `${selector.name}:${version}`;
+    const out = await session.limiter.run(() =>
+      session.client.call<GetParametersOutput>(
+        "GetParameters",
+        { Names: [asked], WithDecryption: true },
+        asked,
+      )
+    );
+    for (const parameter of out.Parameters ?? []) session.emit(parameter);
+    return (out.Parameters ?? []).length > 0;
+  }
+
+  /** One parameter at one version or label: `GetParameters` with `NAME:VERSION`. */
+  async function readPinned(selector: Selector, version: string): Promise<void> {
+    if (!keep(selector.name)) return;
+    if (await readExact(selector, version)) return;
+    const what =
+      `parameter ${selector.name} in SECRETS_SELECTION has no version or label ${version} in AWS SSM Parameter Store (or does not exist)`;
+    if (settings.allowMissing) {
+      ctx.log.warn(`${what}; skipped (SECRETS_ALLOW_MISSING)`);
+      return;
+    }
+    throw new ToolError(
+      "config",
+      `${what}; fix ;version= in SECRETS_SELECTION (a version number or a label)`,
     );
   }
 

@@ -2,7 +2,9 @@
  * The `AWS_SECRETS_MANAGER` backend's fetch: lists secrets with `ListSecrets` (pages of 100) and
  * fetches values with `BatchGetSecretValue` (20 ids a call) concurrently while listing
  * continues, falling back to `GetSecretValue` per secret where the batch call is denied.
- * `SECRETS_SELECTION` names secrets (names or ARNs) fetched exactly.
+ * `SECRETS_SELECTION` names secrets (names or ARNs) fetched exactly; a selector with
+ * options (`docs/selectors.md`) is read alone with `GetSecretValue`, since the batch call
+ * cannot pin a `VersionId` or `VersionStage`.
  *
  * @module
  */
@@ -14,7 +16,8 @@ import { credentialProvider } from "../aws/credentials.ts";
 import { isoFromEpoch } from "../../lib/kit/time.ts";
 import { quotaGates, SECRETS_MANAGER_QUOTAS } from "../aws/quotas.ts";
 import { AwsApiError, AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
-import type { FetchContext } from "../../lib/contract/provider.ts";
+import type { FetchContext, SecretPick } from "../../lib/contract/provider.ts";
+import { hasOptions, parseSelection, type Selector } from "../../lib/kit/selector.ts";
 
 /** Most ids in one `BatchGetSecretValue` call (the API's limit). */
 export const BATCH_SIZE = 20;
@@ -54,9 +57,30 @@ interface Fetcher {
   region: string;
 }
 
-function emitValue(fetcher: Fetcher, entry: SecretValueEntry, id: string): void {
+/**
+ * The `GetSecretValue` fields that pin a selector's version: a VersionId (AWS's are UUIDs,
+ * 32 to 64 characters of hex digits and dashes) or else a staging label such as
+ * `AWSPREVIOUS`.
+ */
+export function versionFields(version: string): { VersionId: string } | { VersionStage: string } {
+  return /^[0-9A-Fa-f-]{32,64}$/.test(version) && version.replaceAll("-", "").length >= 32
+    ? { VersionId: version }
+    : { VersionStage: version };
+}
+
+function emitValue(
+  fetcher: Fetcher,
+  entry: SecretValueEntry,
+  id: string,
+  pick?: SecretPick,
+): void {
   const name = entry.Name ?? id;
-  const base = { name, version: entry.VersionId, updated: isoFromEpoch(entry.CreatedDate) };
+  const base = {
+    name,
+    version: entry.VersionId,
+    updated: isoFromEpoch(entry.CreatedDate),
+    ...(pick ? { pick } : {}),
+  };
   if (entry.SecretString !== undefined) {
     fetcher.ctx.emit({ ...base, value: entry.SecretString });
   } else if (entry.SecretBinary !== undefined) {
@@ -106,17 +130,40 @@ function missing(fetcher: Fetcher, id: string, code: string, message: string): v
   );
 }
 
-async function getOne(fetcher: Fetcher, id: string): Promise<void> {
+function missingVersion(fetcher: Fetcher, id: string, version: string): void {
+  const what =
+    `secret "${id}" in SECRETS_SELECTION has no version ${version} in AWS Secrets Manager in ${fetcher.region}`;
+  if (fetcher.ctx.settings.allowMissing) {
+    fetcher.ctx.log.warn(`${what}; skipped (SECRETS_ALLOW_MISSING)`);
+    return;
+  }
+  throw new ToolError(
+    "config",
+    `${what}; fix ;version= in SECRETS_SELECTION (a VersionId or a staging label such as AWSCURRENT or AWSPREVIOUS)`,
+  );
+}
+
+async function getOne(fetcher: Fetcher, id: string, selector?: Selector): Promise<void> {
+  const version = selector?.version;
+  const pick = selector && hasOptions(selector)
+    ? { field: selector.field, key: selector.key }
+    : undefined;
   try {
+    const input = { SecretId: id, ...(version ? versionFields(version) : {}) };
     const entry = await fetcher.limiter.run(() =>
       fetcher.stopped
         ? Promise.resolve(undefined)
-        : fetcher.client.call<SecretValueEntry>("GetSecretValue", { SecretId: id }, `"${id}"`)
+        : fetcher.client.call<SecretValueEntry>("GetSecretValue", input, `"${id}"`)
     );
-    if (entry) emitValue(fetcher, entry, id);
+    if (entry) emitValue(fetcher, entry, id, pick);
   } catch (error) {
     const gone = error instanceof AwsApiError &&
       (error.code === "ResourceNotFoundException" || error.code === "InvalidRequestException");
+    // The service says "can't find the specified secret value for VersionId: ..." (or
+    // "for staging label: ...") when the secret exists but the pinned version does not.
+    if (gone && version && /secret value for/i.test(error.message)) {
+      return missingVersion(fetcher, id, version);
+    }
     if (gone) return missing(fetcher, id, error.code, error.message);
     throw error;
   }
@@ -191,7 +238,15 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
     }
   };
   if (fetcher.selected) {
-    start([...new Set(settings.selection)].filter(keep));
+    const selectors = parseSelection(settings.selection).filter((s) => keep(s.name));
+    start([...new Set(selectors.filter((s) => !hasOptions(s)).map((s) => s.name))]);
+    for (const selector of selectors.filter(hasOptions)) {
+      tasks.push(
+        getOne(fetcher, selector.name, selector).catch((error) => {
+          failure ??= { error };
+        }),
+      );
+    }
   } else {
     let listed = 0;
     // Listing runs outside the limiter so it never queues behind the value fetches, and

@@ -12,12 +12,27 @@ import type {
   VaultEntry,
 } from "../../lib/contract/provider.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
-import { flatten, nameToPath } from "../../lib/kit/mapping.ts";
+import { flatten, mapPicked, nameToPath } from "../../lib/kit/mapping.ts";
+import { parseSelector, refuseStraySemicolon } from "../../lib/kit/selector.ts";
 import { AWS_PARAMS, type AwsConfig, awsSandbox, configureAws } from "../aws/config.ts";
 
-/** Map a secret: a JSON object gives one key per JSON key (or, expanded, keys below its name). */
+/**
+ * Map a secret: a JSON object gives one key per JSON key (or, expanded, keys below its
+ * name); a selector's `;field=` and `;key=` apply first (`docs/selectors.md`).
+ */
 export function mapSecret(secret: FetchedSecret, settings: ProviderSettings): VaultEntry[] {
   const path = () => nameToPath(secret.name, "/", settings.stripPrefix);
+  return mapPicked(secret, settings, path, (under) => mapWhole(secret, settings, path, under));
+}
+
+/** The whole secret; below `under` (a selector's `;key=`) a JSON object is always expanded. */
+function mapWhole(
+  secret: FetchedSecret,
+  settings: ProviderSettings,
+  named: () => string[],
+  under?: string[],
+): VaultEntry[] {
+  const path = () => under ?? named();
   const { value } = secret;
   if (typeof value !== "string" || secret.encoding === "base64") {
     return flatten(path(), value, secret.name);
@@ -34,7 +49,7 @@ export function mapSecret(secret: FetchedSecret, settings: ProviderSettings): Va
     }
   }
   if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
-    return settings.expandJson
+    return settings.expandJson || under !== undefined
       ? flatten(path(), parsed, secret.name)
       : flatten([], parsed, secret.name);
   }
@@ -45,7 +60,12 @@ export function mapSecret(secret: FetchedSecret, settings: ProviderSettings): Va
 export const awsSecretsManagerProvider: Provider<AwsConfig> = {
   backend: "AWS_SECRETS_MANAGER",
   params: AWS_PARAMS,
-  configure: (settings, vault) => configureAws(settings, vault, "secretsmanager"),
+  configure(settings, vault) {
+    for (const text of settings.selection) {
+      refuseStraySemicolon(text, parseSelector(text), "AWS Secrets Manager");
+    }
+    return configureAws(settings, vault, "secretsmanager");
+  },
   sandbox: awsSandbox,
   loadFetch: () => import("./fetch.ts"),
   map: mapSecret,

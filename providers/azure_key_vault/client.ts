@@ -257,9 +257,17 @@ const REFUSALS: Readonly<Record<string, string>> = {
   SecretNotYetValid: "is not yet valid and Key Vault refuses to read it",
 };
 
-/** The current value of one secret; a 404 or a disabled secret is reported, not thrown. */
-export async function getSecret(client: KeyVaultClient, name: string): Promise<SecretResult> {
-  const url = new URL(`${client.vault.origin}/secrets/${encodeURIComponent(name)}`);
+/**
+ * The current value of one secret, or of `version` (`GET secrets/{name}/{version}`); a 404 or
+ * a disabled secret is reported, not thrown.
+ */
+export async function getSecret(
+  client: KeyVaultClient,
+  name: string,
+  version?: string,
+): Promise<SecretResult> {
+  const below = version === undefined ? "" : `/${encodeURIComponent(version)}`;
+  const url = new URL(`${client.vault.origin}/secrets/${encodeURIComponent(name)}${below}`);
   url.searchParams.set("api-version", KEY_VAULT_API_VERSION);
   const answer = await call(client, url, `get secret "${name}"`);
   if (answer.status === 404) {
@@ -286,6 +294,11 @@ export async function getSecret(client: KeyVaultClient, name: string): Promise<S
     );
   }
   const id = typeof body.id === "string" ? body.id : "";
-  const version = /\/secrets\/[^/]+\/([0-9A-Za-z]+)$/.exec(id)?.[1];
-  return { kind: "value", value: body.value, version, attributes: attributesOf(body.attributes) };
+  const read = /\/secrets\/[^/]+\/([0-9A-Za-z]+)$/.exec(id)?.[1];
+  return {
+    kind: "value",
+    value: body.value,
+    version: read,
+    attributes: attributesOf(body.attributes),
+  };
 }

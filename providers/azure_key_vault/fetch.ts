@@ -26,6 +26,7 @@ import {
 } from "./client.ts";
 import { type AzurePlan, describeAuth, KEY_VAULT_API_VERSION } from "../azure/settings.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
+import { optionsKey, parseSelection, type Selector } from "../../lib/kit/selector.ts";
 
 function warnExpired(ctx: FetchContext, name: string, attributes: SecretAttributes): void {
   if (attributes.exp !== undefined && attributes.exp * 1000 < Date.now()) {
@@ -35,11 +36,11 @@ function warnExpired(ctx: FetchContext, name: string, attributes: SecretAttribut
   }
 }
 
-/** Read one value through the client's adaptive limiter. */
-function read(client: KeyVaultClient, name: string) {
+/** Read one value (the current version, or `version`) through the client's adaptive limiter. */
+function read(client: KeyVaultClient, name: string, version?: string) {
   return client.limiter
-    ? client.limiter.run(() => getSecret(client, name))
-    : getSecret(client, name);
+    ? client.limiter.run(() => getSecret(client, name, version))
+    : getSecret(client, name, version);
 }
 
 async function fetchAll(ctx: FetchContext, client: KeyVaultClient, limit: number) {
@@ -86,13 +87,19 @@ async function fetchAll(ctx: FetchContext, client: KeyVaultClient, limit: number
 
 async function fetchSelected(ctx: FetchContext, client: KeyVaultClient, limit: number) {
   const { filter, selection } = ctx.settings;
-  const names = [...new Set(selection)].filter((name) => !filter || name.includes(filter));
+  const unique = new Map<string, Selector>();
+  for (const selector of parseSelection(selection)) {
+    if (!filter || selector.name.includes(filter)) {
+      unique.set(`${selector.name}\0${optionsKey(selector)}`, selector);
+    }
+  }
   const missing: string[] = [];
   const refused: string[] = [];
-  await forEachConcurrent(names, limit, async (name) => {
-    const result = await read(client, name);
+  await forEachConcurrent([...unique.values()], limit, async (selector) => {
+    const { name, version } = selector;
+    const result = await read(client, name, version);
     if (result.kind === "missing") {
-      missing.push(name);
+      missing.push(version === undefined ? `"${name}"` : `"${name}" version ${version}`);
       return;
     }
     if (result.kind === "refused") {
@@ -100,23 +107,27 @@ async function fetchSelected(ctx: FetchContext, client: KeyVaultClient, limit: n
       return;
     }
     warnExpired(ctx, name, result.attributes);
+    const pick = selector.field !== undefined || selector.key !== undefined
+      ? { field: selector.field, key: selector.key }
+      : undefined;
     ctx.emit({
       name,
       value: result.value,
       version: result.version,
       updated: isoFromEpoch(result.attributes.updated),
+      ...(pick ? { pick } : {}),
     });
   });
   if (ctx.settings.allowMissing) {
     for (const name of missing.sort()) {
       ctx.log.warn(
-        `secret "${name}" in SECRETS_SELECTION does not exist in Key Vault ${client.vault.host}; skipped (SECRETS_ALLOW_MISSING)`,
+        `secret ${name} in SECRETS_SELECTION does not exist in Key Vault ${client.vault.host}; skipped (SECRETS_ALLOW_MISSING)`,
       );
     }
     missing.length = 0;
   }
   const problems = [
-    ...missing.sort().map((name) => `"${name}" does not exist`),
+    ...missing.sort().map((name) => `${name} does not exist`),
     ...refused.sort(),
   ];
   if (problems.length > 0) {

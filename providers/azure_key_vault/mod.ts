@@ -11,18 +11,31 @@
 
 import type { Provider } from "../../lib/contract/provider.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
-import { mapValue, nameToPath } from "../../lib/kit/mapping.ts";
+import { parseSelector, refuseStraySemicolon } from "../../lib/kit/selector.ts";
+import { mapPicked, mapValue, nameToPath } from "../../lib/kit/mapping.ts";
 import { azureParams, type AzurePlan, azurePlan, hostPort } from "../azure/settings.ts";
 
 /** Key Vault secret names: 1-127 letters, digits and dashes. */
 const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
 
+/** Key Vault secret versions: 32 hex digits. */
+const SECRET_VERSION = /^[0-9A-Fa-f]{32}$/;
+
 function checkSelection(selection: readonly string[]): void {
-  for (const name of selection) {
+  for (const text of selection) {
+    const selector = parseSelector(text);
+    refuseStraySemicolon(text, selector, "Key Vault");
+    const { name, version } = selector;
     if (!SECRET_NAME.test(name)) {
       throw new ToolError(
         "config",
         `SECRETS_SELECTION names "${name}", which is not a Key Vault secret name (1-127 letters, digits and dashes)`,
+      );
+    }
+    if (version !== undefined && !SECRET_VERSION.test(version)) {
+      throw new ToolError(
+        "config",
+        `SECRETS_SELECTION entry "${text}" has ;version=${version}, which is not a Key Vault secret version (32 hex digits, the last part of the secret's id)`,
       );
     }
   }
@@ -58,7 +71,12 @@ export const azureKeyVaultProvider: Provider<AzurePlan> = {
   },
   loadFetch: () => import("./fetch.ts"),
   map(secret, settings) {
-    const path = nameToPath(secret.name, "-", settings.stripPrefix);
-    return mapValue(path, secret, settings.expandJson);
+    const path = () => nameToPath(secret.name, "-", settings.stripPrefix);
+    return mapPicked(
+      secret,
+      settings,
+      path,
+      (under) => mapValue(under ?? path(), secret, settings.expandJson),
+    );
   },
 };

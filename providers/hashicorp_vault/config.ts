@@ -9,7 +9,8 @@
 import { hostPort, parseHttpUrl, parseWholeNumber } from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
 import type { ParamDoc } from "../../lib/contract/provider.ts";
-import type { ProviderSettings } from "../../lib/contract/provider.ts";
+import type { ProviderSettings, SecretPick } from "../../lib/contract/provider.ts";
+import { parseSelector as parseOptions } from "../../lib/kit/selector.ts";
 
 /** The HashiCorp Vault backend's parameters. */
 export const hashicorpVaultParams: readonly ParamDoc[] = [
@@ -106,6 +107,10 @@ export interface VaultSelector {
   path: string;
   /** Whether it was written with a trailing slash or names a whole mount (folder only). */
   folderOnly: boolean;
+  /** `;version=N`: read this KV version 2 version of the one secret at `path`. */
+  version?: number;
+  /** `;field=` and `;key=`, applied to every secret the selector reads. */
+  pick?: SecretPick;
 }
 
 /** The resolved Vault configuration of one run. */
@@ -155,9 +160,47 @@ function checkVaultPath(name: string, value: string): string {
   return value;
 }
 
-/** Parse one `MOUNT/PATH` selector. */
-export function parseSelector(text: string): VaultSelector {
-  const trimmed = text.trim().replace(/^\/+/, "");
+/**
+ * Parse one `MOUNT/PATH` selector with its options (`docs/selectors.md`). A version pins
+ * one secret: it needs KV version 2, a whole number from 1, and no trailing slash.
+ */
+export function parseSelector(text: string, kvVersion: 1 | 2 = 2): VaultSelector {
+  const options = parseOptions(text);
+  const selector = parsePath(text, options.name);
+  if (options.field !== undefined || options.key !== undefined) {
+    selector.pick = { field: options.field, key: options.key };
+  }
+  if (options.version === undefined) return selector;
+  if (kvVersion === 1) {
+    throw new ToolError(
+      "config",
+      `SECRETS_SELECTION entry ${
+        JSON.stringify(text)
+      } pins ;version=${options.version}, but KV version 1 keeps no versions; remove ;version= or use a KV version 2 mount`,
+    );
+  }
+  if (!/^[1-9][0-9]{0,15}$/.test(options.version)) {
+    throw new ToolError(
+      "config",
+      `SECRETS_SELECTION entry ${
+        JSON.stringify(text)
+      } has ;version=${options.version}; a KV version 2 version is a whole number from 1`,
+    );
+  }
+  if (selector.folderOnly) {
+    throw new ToolError(
+      "config",
+      `SECRETS_SELECTION entry ${
+        JSON.stringify(text)
+      } pins a version of a folder or mount; name one secret, MOUNT/PATH without a trailing slash`,
+    );
+  }
+  selector.version = Number(options.version);
+  return selector;
+}
+
+function parsePath(text: string, name: string): VaultSelector {
+  const trimmed = name.trim().replace(/^\/+/, "");
   const parts = trimmed.split("/");
   const mount = parts[0];
   if (!mount) {
@@ -249,8 +292,9 @@ export function vaultConfig(settings: ProviderSettings): VaultConfig {
     1,
     256,
   );
+  const kvVersion = versionText === "1" ? 1 : 2;
   const selectors = (settings.selection.length > 0 ? settings.selection : ["secret"])
-    .map(parseSelector);
+    .map((text) => parseSelector(text, kvVersion));
   const [namespaceSource, namespaceText] = pick(
     env,
     "SECRETS_HASHICORP_VAULT_NAMESPACE",
@@ -264,7 +308,7 @@ export function vaultConfig(settings: ProviderSettings): VaultConfig {
     url,
     hostPort,
     namespace: namespace?.replace(/^\/+|\/+$/g, "") || undefined,
-    kvVersion: versionText === "1" ? 1 : 2,
+    kvVersion,
     selectors,
     auth: parseAuth(env),
     caCert: caCert ? absolute(caCert, settings.cwd) : undefined,

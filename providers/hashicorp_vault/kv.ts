@@ -105,8 +105,14 @@ async function list(kv: KvContext, mount: string, folder: string): Promise<ListR
   return { kind: "keys", keys: keys as string[] };
 }
 
-async function read(kv: KvContext, mount: string, path: string): Promise<ReadResult> {
-  const apiPath = readApiPath(kv.version, mount, path);
+async function read(
+  kv: KvContext,
+  mount: string,
+  path: string,
+  version?: number,
+): Promise<ReadResult> {
+  const apiPath = readApiPath(kv.version, mount, path) +
+    (version === undefined ? "" : `?version=${version}`);
   const { status, body } = await kv.limiter.run(() =>
     kv.client.request("GET", apiPath, { token: kv.token })
   );
@@ -213,16 +219,26 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
     path: string,
     required: boolean,
     known?: ReadResult,
+    selector?: VaultSelector,
   ) => {
     const name = `${mount}/${path}`;
-    if (seen.has(name)) return;
-    seen.add(name);
+    // Selectors with different options each load a secret they share.
+    const identity = `${name}\0${JSON.stringify([selector?.version, selector?.pick])}`;
+    if (seen.has(identity)) return;
+    seen.add(identity);
     if (kv.filter && !name.includes(kv.filter)) return;
     if (group.failed) return;
     const result = known ?? await read(kv, mount, path);
+    const pick = selector?.pick;
     switch (result.kind) {
       case "secret":
-        kv.emit({ name, value: result.data, version: result.version, updated: result.updated });
+        kv.emit({
+          name,
+          value: result.data,
+          version: result.version,
+          updated: result.updated,
+          ...(pick ? { pick } : {}),
+        });
         emitted++;
         return;
       case "deleted":
@@ -271,7 +287,7 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
     }
   };
 
-  const walk = (mount: string, folder: string, keys: string[]) => {
+  const walk = (mount: string, folder: string, keys: string[], selector: VaultSelector) => {
     for (const key of keys) {
       if (key.endsWith("/")) {
         const sub = join(folder, key.slice(0, -1));
@@ -281,17 +297,47 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
           if (result.kind === "denied") {
             throw denied(kv, "list", listApiPath(kv.version, mount, sub));
           }
-          if (result.kind === "keys") walk(mount, sub, result.keys);
+          if (result.kind === "keys") walk(mount, sub, result.keys, selector);
         });
       } else {
-        reads.push(() => readSecret(mount, join(folder, key), false));
+        reads.push(() => readSecret(mount, join(folder, key), false, undefined, selector));
       }
     }
     pump();
   };
 
+  /** A pinned version: one read; a version that is absent, deleted or destroyed fails. */
+  const readPinned = async (selector: VaultSelector, version: number) => {
+    const { mount, path } = selector;
+    const name = `${mount}/${path}`;
+    if (kv.filter && !name.includes(kv.filter)) return;
+    const result = await read(kv, mount, path, version);
+    if (result.kind === "secret") return readSecret(mount, path, true, result, selector);
+    if (result.kind === "denied") throw denied(kv, "read", readApiPath(kv.version, mount, path));
+    const why = result.kind === "deleted"
+      ? `version ${version} was deleted at ${result.at}`
+      : result.kind === "destroyed"
+      ? `version ${version} is destroyed`
+      : `has no version ${version} (or does not exist)`;
+    if (kv.allowMissing) {
+      kv.log.warn(`skipped ${name}: ${why} (SECRETS_ALLOW_MISSING)`);
+      return;
+    }
+    throw new ToolError(
+      "config",
+      `SECRETS_SELECTION entry "${selector.text}": ${name} ${why}; fix ;version= in SECRETS_SELECTION${
+        result.kind === "deleted" ? " or undelete the version" : ""
+      }`,
+    );
+  };
+
   for (const selector of selectors) {
     const { mount, path } = selector;
+    if (selector.version !== undefined) {
+      const version = selector.version;
+      group.spawn(() => readPinned(selector, version));
+      continue;
+    }
     group.spawn(async () => {
       const [listed, single] = await Promise.all([
         list(kv, mount, path),
@@ -300,11 +346,11 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
       let found = false;
       if (listed.kind === "keys") {
         found = true;
-        walk(mount, path, listed.keys);
+        walk(mount, path, listed.keys, selector);
       }
       if (single && single.kind !== "missing" && single.kind !== "denied") {
         found = true;
-        group.spawn(() => readSecret(mount, path, true, single));
+        group.spawn(() => readSecret(mount, path, true, single, selector));
       }
       if (found) return;
       const listDenied = listed.kind === "denied";

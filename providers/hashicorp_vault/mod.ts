@@ -7,7 +7,7 @@
  */
 
 import { ToolError } from "../../lib/kit/errors.ts";
-import { mapValue, nameToPath, splitKey, stripPrefix } from "../../lib/kit/mapping.ts";
+import { mapPicked, mapValue, nameToPath, splitKey, stripPrefix } from "../../lib/kit/mapping.ts";
 import { checkJwt } from "../../lib/kit/jwt.ts";
 import { hashicorpVaultParams, type VaultConfig, vaultConfig } from "./config.ts";
 import type {
@@ -45,15 +45,20 @@ export function mapVaultSecret(secret: FetchedSecret, settings: ProviderSettings
   if (typeof data !== "object" || data === null) {
     throw new ToolError("conflict", `secret "${secret.name}" has no key/value data`);
   }
-  const below = stripMountedPrefix(secret.name, settings.stripPrefix);
-  // A secret stripped to nothing puts its keys at the top level of the vault.
-  const base = below === "" ? [] : nameToPath(below, "/", undefined, secret.name);
-  const entries: VaultEntry[] = [];
-  for (const [key, value] of Object.entries(data)) {
-    const path = [...base, ...splitKey(key, secret.name)];
-    entries.push(...mapValue(path, { ...secret, value }, settings.expandJson));
-  }
-  return entries;
+  const named = () => {
+    const below = stripMountedPrefix(secret.name, settings.stripPrefix);
+    // A secret stripped to nothing puts its keys at the top level of the vault.
+    return below === "" ? [] : nameToPath(below, "/", undefined, secret.name);
+  };
+  return mapPicked(secret, settings, named, (under) => {
+    const base = under ?? named();
+    const entries: VaultEntry[] = [];
+    for (const [key, value] of Object.entries(data)) {
+      const path = [...base, ...splitKey(key, secret.name)];
+      entries.push(...mapValue(path, { ...secret, value }, settings.expandJson));
+    }
+    return entries;
+  });
 }
 
 /** The `HASHICORP_VAULT` provider. */

@@ -2,8 +2,12 @@
  * A fake AWS Secrets Manager (JSON 1.1, target prefix `secretsmanager`) following the API
  * reference: `ListSecrets` (MaxResults 1-100, `NextToken`, `name` filters, secrets
  * scheduled for deletion hidden unless `IncludePlannedDeletion`), `BatchGetSecretValue`
- * (`SecretIdList` of 1-20 names or ARNs, per-secret `Errors`), `GetSecretValue`. Every
- * request's SigV4 signature is verified against the key store.
+ * (`SecretIdList` of 1-20 names or ARNs, per-secret `Errors`, always the `AWSCURRENT`
+ * version), `GetSecretValue` (optionally pinned with `VersionId` and/or `VersionStage`).
+ * Secrets keep versions as the service does: each has a UUID `VersionId` and staging labels;
+ * a rotation makes the new version `AWSCURRENT` and moves `AWSPREVIOUS` to the version that
+ * was current; a label is on at most one version. Every request's SigV4 signature is
+ * verified against the key store.
  *
  * @module
  */
@@ -31,6 +35,17 @@ export interface FakeSecret {
   binary?: Uint8Array;
   /** Scheduled for deletion. */
   deleted?: boolean;
+  /** Older SecretString values, oldest first: the last is `AWSPREVIOUS`, the rest unlabelled. */
+  history?: string[];
+}
+
+/** One version of a secret as the fake keeps it. */
+interface FakeVersion {
+  id: string;
+  string?: string;
+  binary?: Uint8Array;
+  stages: string[];
+  created: number;
 }
 
 /** Options of the Secrets Manager fake. */
@@ -53,6 +68,12 @@ export interface SecretsManagerFake {
   faults: Fault[];
   /** The ARN of a seeded secret. */
   arn(name: string): string;
+  /** The VersionId that carries `stage` (default `AWSCURRENT`) of a secret, if any. */
+  versionId(name: string, stage?: string): string | undefined;
+  /** Rotate: a new `AWSCURRENT` version; the old current becomes `AWSPREVIOUS`. */
+  rotate(name: string, value: string): string;
+  /** Move a staging label to a version (as `UpdateSecretVersionStage` does). */
+  label(name: string, stage: string, versionId: string): void;
 }
 
 const OPERATIONS = ["ListSecrets", "BatchGetSecretValue", "GetSecretValue"] as const;
@@ -80,18 +101,48 @@ export function secretsManagerFake(
       `arn:aws:secretsmanager:${region}:123456789012:secret:${secret.name}-${suffix}`,
     );
   }
+  const versions = new Map<string, FakeVersion[]>();
+  for (const secret of sorted) {
+    const history = secret.history ?? [];
+    const list: FakeVersion[] = history.map((string, i) => ({
+      id: crypto.randomUUID(),
+      string,
+      stages: i === history.length - 1 ? ["AWSPREVIOUS"] : [],
+      created: created - 60 * (history.length - i),
+    }));
+    list.push({
+      id: crypto.randomUUID(),
+      string: secret.string,
+      binary: secret.binary,
+      stages: ["AWSCURRENT"],
+      created,
+    });
+    versions.set(secret.name, list);
+  }
   const find = (id: string) => sorted.find((s) => s.name === id || arns.get(s.name) === id);
-  const valueOf = (secret: FakeSecret) => ({
+  const valueOf = (secret: FakeSecret, version: FakeVersion) => ({
     ARN: arns.get(secret.name),
     Name: secret.name,
-    VersionId: `v-${secret.name.length}`,
-    ...(secret.string !== undefined ? { SecretString: secret.string } : {}),
-    ...(secret.binary !== undefined
-      ? { SecretBinary: btoa(String.fromCharCode(...secret.binary)) }
+    VersionId: version.id,
+    ...(version.string !== undefined ? { SecretString: version.string } : {}),
+    ...(version.binary !== undefined
+      ? { SecretBinary: btoa(String.fromCharCode(...version.binary)) }
       : {}),
-    VersionStages: ["AWSCURRENT"],
-    CreatedDate: created,
+    VersionStages: [...version.stages],
+    CreatedDate: version.created,
   });
+  const current = (secret: FakeSecret) =>
+    versions.get(secret.name)!.find((v) => v.stages.includes("AWSCURRENT"))!;
+  const stagesOf = (secret: FakeSecret) =>
+    Object.fromEntries(
+      versions.get(secret.name)!.filter((v) => v.stages.length > 0).map((v) => [v.id, v.stages]),
+    );
+  const moveLabel = (name: string, stage: string, to: FakeVersion) => {
+    for (const version of versions.get(name)!) {
+      version.stages = version.stages.filter((s) => s !== stage);
+    }
+    to.stages.push(stage);
+  };
   const notFound = "Secrets Manager can't find the specified secret.";
   const deleted =
     "You can't perform this operation on the secret because it was marked for deletion.";
@@ -130,7 +181,7 @@ export function secretsManagerFake(
         LastChangedDate: created,
         CreatedDate: created,
         ...(s.deleted ? { DeletedDate: created + 60 } : {}),
-        SecretVersionsToStages: { [`v-${s.name.length}`]: ["AWSCURRENT"] },
+        SecretVersionsToStages: stagesOf(s),
       })),
       ...(next ? { NextToken: next } : {}),
     });
@@ -175,7 +226,7 @@ export function secretsManagerFake(
       } else if (secret.deleted) {
         errors.push({ SecretId: id, ErrorCode: "InvalidRequestException", Message: deleted });
       } else {
-        values.push(valueOf(secret));
+        values.push(valueOf(secret, current(secret)));
       }
     }
     return jsonOk({ SecretValues: values, Errors: errors });
@@ -193,7 +244,40 @@ export function secretsManagerFake(
       return denied("secretsmanager:GetSecretValue", arns.get(secret.name));
     }
     if (secret.deleted) return jsonError(400, "InvalidRequestException", deleted);
-    return jsonOk(valueOf(secret));
+    const { VersionId: id, VersionStage: stage } = input;
+    if (id !== undefined && (typeof id !== "string" || id.length < 32 || id.length > 64)) {
+      return validation(
+        `1 validation error detected: Value '${id}' at 'versionId' failed to satisfy constraint: Member must have length greater than or equal to 32`,
+      );
+    }
+    if (
+      stage !== undefined && (typeof stage !== "string" || stage.length < 1 || stage.length > 256)
+    ) {
+      return validation(
+        `1 validation error detected: Value '${stage}' at 'versionStage' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+      );
+    }
+    const list = versions.get(secret.name)!;
+    const byId = id === undefined ? undefined : list.find((v) => v.id === id);
+    if (id !== undefined && !byId) {
+      return jsonError(
+        400,
+        "ResourceNotFoundException",
+        `Secrets Manager can't find the specified secret value for VersionId: ${id}`,
+      );
+    }
+    const wanted = stage ?? (id === undefined ? "AWSCURRENT" : undefined);
+    const byStage = wanted === undefined
+      ? undefined
+      : list.find((v) => v.stages.includes(wanted as string));
+    if (wanted !== undefined && (!byStage || (byId && byId !== byStage))) {
+      return jsonError(
+        400,
+        "ResourceNotFoundException",
+        `Secrets Manager can't find the specified secret value for staging label: ${wanted}`,
+      );
+    }
+    return jsonOk(valueOf(secret, (byId ?? byStage)!));
   }
 
   return {
@@ -201,6 +285,27 @@ export function secretsManagerFake(
     order,
     faults,
     arn: (name) => arns.get(name)!,
+    versionId: (name, stage = "AWSCURRENT") =>
+      versions.get(name)?.find((v) => v.stages.includes(stage))?.id,
+    rotate(name, value) {
+      const list = versions.get(name)!;
+      const old = list.find((v) => v.stages.includes("AWSCURRENT"))!;
+      const fresh: FakeVersion = {
+        id: crypto.randomUUID(),
+        string: value,
+        stages: [],
+        created: Date.now() / 1000,
+      };
+      list.push(fresh);
+      moveLabel(name, "AWSPREVIOUS", old);
+      moveLabel(name, "AWSCURRENT", fresh);
+      return fresh.id;
+    },
+    label(name, stage, versionId) {
+      const to = versions.get(name)!.find((v) => v.id === versionId);
+      if (!to) throw new Error(`no version ${versionId} of ${name}`);
+      moveLabel(name, stage, to);
+    },
     async handler(request) {
       const front = await jsonFront(request, {
         keys,

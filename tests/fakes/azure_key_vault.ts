@@ -2,6 +2,8 @@
  * A fake Azure Key Vault (data plane) for tests and benchmarks, following the REST
  * reference: `GET /secrets?api-version=...[&maxresults=N]` paged with `nextLink`
  * (25 per page by default, at most 25), `GET /secrets/{name}[/{version}]?api-version=...`.
+ * Every secret keeps its versions, each a 32-hex id; without `{version}` (or with an empty
+ * one) the current version is read, an unknown version is 404 `SecretNotFound`.
  * Requests need a bearer token issued by the identity fake (else 401 with the
  * `WWW-Authenticate` challenge); the principal needs list/get (else 403 `Forbidden`);
  * disabled secrets answer 403 `SecretDisabled`, missing ones 404 `SecretNotFound`; the
@@ -25,6 +27,8 @@ export interface KvSecret {
   exp?: number;
   /** `contentType`. */
   contentType?: string;
+  /** Older values, oldest first; each is a version of its own. */
+  history?: string[];
 }
 
 /** Who may do what: a principal's (client id's) permissions. */
@@ -89,6 +93,8 @@ export interface KvFake {
   handler: FakeHandler;
   /** Counters. */
   counters: KvCounters;
+  /** A secret's version ids, oldest first (the last is the current one). */
+  versions(name: string): string[];
 }
 
 /** The api-versions the fake accepts by default (current stable ones). */
@@ -125,8 +131,15 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
   // The data set is indexed once, so benchmarks with 10,000 secrets stay cheap per request.
   const sorted = [...data.secrets].sort((a, b) => a.name.localeCompare(b.name));
   const byName = new Map(data.secrets.map((s) => [s.name.toLowerCase(), s]));
+  const newId = () => crypto.randomUUID().replaceAll("-", "");
+  const history = new Map(
+    data.secrets.map((s) => [
+      s.name.toLowerCase(),
+      [...(s.history ?? []), s.value].map((value) => ({ id: newId(), value })),
+    ]),
+  );
   const versions = new Map(
-    data.secrets.map((s) => [s.name.toLowerCase(), crypto.randomUUID().replaceAll("-", "")]),
+    [...history].map(([name, list]) => [name, list.at(-1)!.id]),
   );
   const revoked = new Set<string>();
   let authenticated = 0;
@@ -287,8 +300,10 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
     const name = decodeURIComponent(match[1]);
     if (!access.get) return forbidden(claims.appid, "get");
     const secret = byName.get(name.toLowerCase());
-    const version = versions.get(name.toLowerCase());
-    if (!secret || (match[2] && match[2] !== version)) {
+    const current = versions.get(name.toLowerCase());
+    const version = match[2] ? match[2] : current;
+    const stored = history.get(name.toLowerCase())?.find((v) => v.id === version);
+    if (!secret || !stored) {
       return kvError(
         404,
         "SecretNotFound",
@@ -308,11 +323,15 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
     }
     counters.gets++;
     return Response.json({
-      value: secret.value,
-      id: `${origin}/secrets/${secret.name}/${version}`,
+      value: stored.value,
+      id: `${origin}/secrets/${secret.name}/${stored.id}`,
       attributes: attributes(secret),
       ...(secret.contentType ? { contentType: secret.contentType } : {}),
     });
   };
-  return { handler, counters };
+  return {
+    handler,
+    counters,
+    versions: (name) => (history.get(name.toLowerCase()) ?? []).map((v) => v.id),
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * A fake HashiCorp Vault following the HTTP API documentation: KV version 1 and 2 engines
  * (`LIST` and `GET ?list=true`, the v1 and v2 response envelopes, 404 `{"errors":[]}` for
- * missing paths, 404 with metadata for a deleted or destroyed latest version), namespaces
+ * missing paths, 404 with metadata for a deleted or destroyed version; numbered versions
+ * read with `?version=N`, a version never written a bare 404), namespaces
  * (`X-Vault-Namespace`; secrets, users, roles and tokens live in one namespace), ACL
  * policies (`read`/`list` per path, globs `*` and `+`), token checking, JWT login (signature,
  * `exp`, bound claims and audiences checked), userpass login, `auth/token/revoke-self`,
@@ -21,11 +22,23 @@ export type Capability = "read" | "list" | "deny";
 export interface FakeKvSecret {
   /** The key/value data. */
   data: Record<string, unknown>;
-  /** Latest version number (v2; default 1). */
+  /** Latest version number (v2; default 1, or one past `history`). */
   version?: number;
   /** The latest version was soft-deleted (v2). */
   deleted?: boolean;
   /** The latest version was destroyed (v2). */
+  destroyed?: boolean;
+  /** Older versions (v2), oldest first: versions 1, 2, ... below the latest. */
+  history?: FakeKvVersion[];
+}
+
+/** One older KV version 2 version of a secret. */
+export interface FakeKvVersion {
+  /** Its data (kept even when deleted, as Vault keeps a soft-deleted version's data). */
+  data: Record<string, unknown>;
+  /** Soft-deleted: reads answer 404 with `metadata.deletion_time` set. */
+  deleted?: boolean;
+  /** Destroyed: reads answer 404 with `metadata.destroyed` true. */
   destroyed?: boolean;
 }
 
@@ -351,6 +364,7 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
     mounts: Record<string, FakeMount>,
     path: string,
     token: FakeToken,
+    versionParam: string | null = null,
   ): Response => {
     const aclPath = method === "list" && !path.endsWith("/") ? `${path}/` : path;
     if (!allowed(token, method, aclPath)) {
@@ -401,19 +415,32 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       counters.reads++;
       return json(200, envelope({ lease_duration: 2764800, data: secret.data }));
     }
-    const version = secret.version ?? 1;
+    const history = secret.history ?? [];
+    const latest = history.length > 0 ? history.length + 1 : secret.version ?? 1;
+    // `?version=0` (or none) is the latest; a version never written is a bare 404.
+    const asked = versionParam === null || versionParam === "" ? 0 : Number(versionParam);
+    if (!Number.isInteger(asked) || asked < 0) {
+      return errors(400, ["version must be a non-negative integer"]);
+    }
+    const number = asked === 0 ? latest : asked;
+    const chosen: FakeKvVersion | undefined = number === latest
+      ? secret
+      : history.length > 0
+      ? history[number - 1]
+      : undefined;
+    if (!chosen) return errors(404, []);
     const metadata = {
       created_time: "2026-01-02T03:04:05.123456789Z",
       custom_metadata: null,
-      deletion_time: secret.deleted ? "2026-02-03T04:05:06Z" : "",
-      destroyed: secret.destroyed ?? false,
-      version,
+      deletion_time: chosen.deleted ? "2026-02-03T04:05:06Z" : "",
+      destroyed: chosen.destroyed ?? false,
+      version: number,
     };
-    if (secret.deleted || secret.destroyed) {
+    if (chosen.deleted || chosen.destroyed) {
       return json(404, envelope({ data: { data: null, metadata } }));
     }
     counters.reads++;
-    return json(200, envelope({ data: { data: secret.data, metadata } }));
+    return json(200, envelope({ data: { data: chosen.data, metadata } }));
   };
 
   const handler = async (request: Request): Promise<Response> => {
@@ -501,7 +528,9 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       return errors(500, ["internal error"]);
     }
     if (isList) return kv("list", mounts, path, token);
-    if (request.method === "GET") return kv("read", mounts, path, token);
+    if (request.method === "GET") {
+      return kv("read", mounts, path, token, url.searchParams.get("version"));
+    }
     return errors(405, ["unsupported operation"]);
   };
 
