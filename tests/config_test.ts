@@ -24,7 +24,7 @@ Deno.test("vault path: --vault, then SECRETS_VAULT_PATH, then DATAOPS_SECRETS_DI
 
 Deno.test("flags override environment variables", () => {
   const config = resolveConfig(
-    ["load", "--backend", "NONE", "--selection", "a, b ,,c", "--expand-json"],
+    ["load", "--manager", "NONE", "--selection", "a, b ,,c", "--expand-json"],
     { SECRETS_MANAGER: "CUSTOM", SECRETS_SELECTION: "x" },
     params,
   );

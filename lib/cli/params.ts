@@ -16,7 +16,7 @@ export const GENERAL_PARAMS: readonly ParamDoc[] = [
     default: "AWS_SECRETS_MANAGER",
     meaning:
       "Backend: `AWS_SECRETS_MANAGER`, `AWS_PARAMETER_STORE`, `AZURE_KEY_VAULT`, `HASHICORP_VAULT`, `CUSTOM` or `NONE`.",
-    flag: "backend",
+    flag: "manager",
   },
   {
     name: "SECRETS_SELECTION",
