@@ -15,6 +15,8 @@ import { tempVault } from "./support/temp.ts";
 import { at, readVaultDoc } from "./support/vault.ts";
 import { ACCESS_KEY_ID, SECRET_KEY, testKeys, vaultWithKeys } from "./support/aws.ts";
 import { fakesWorld } from "./support/world.ts";
+import { fixedVault, testSettings } from "./support/settings.ts";
+import { awsSandbox, configureAws } from "../providers/aws/config.ts";
 import { FakeKeyStore } from "./fakes/aws_sigv4.ts";
 import { type FakeSecret, secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
 import { stsFake } from "./fakes/aws_sts.ts";
@@ -348,4 +350,75 @@ Deno.test("aws chain: from GitHub web identity, refreshed before expiry during a
   assert.ok(trusting.chained.every((c) => c.signedBy.startsWith("ASIA")));
   assert.equal(keys.expiredRejections, 0, "refreshed before expiry");
   assertNoLeak(result, [...github.issued, github.requestToken, ...seeded.map((s) => s.string!)]);
+});
+
+Deno.test("aws oidc sandbox: GitHub's endpoint and the chained role's STS join only when used", async () => {
+  const github = {
+    ACTIONS_ID_TOKEN_REQUEST_URL:
+      "https://pipelines.actions.githubusercontent.com/x?api-version=2.0",
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token",
+  };
+  const plan = async (env: Record<string, string>) =>
+    awsSandbox(await configureAws(testSettings({ env }), fixedVault({}), "secretsmanager"));
+  const sm = "secretsmanager.eu-west-2.amazonaws.com:443";
+  const sts = "sts.eu-west-2.amazonaws.com:443";
+  assert.deepEqual(await plan({ ...github, AWS_ROLE_ARN: ROLE }), {
+    net: [sm, sts, "pipelines.actions.githubusercontent.com:443"],
+    read: [],
+    run: [],
+  });
+  const { privateKey } = await generateKeyPair("ES256");
+  assert.deepEqual(
+    (await plan({
+      ...github,
+      AWS_ROLE_ARN: ROLE,
+      SECRETS_OIDC_TOKEN: await gitlabToken(privateKey),
+    }))
+      .net,
+    [sm, sts],
+  );
+  // GitHub's variables alone (no AWS_ROLE_ARN) change nothing: the chain goes on to IMDS.
+  assert.deepEqual((await plan(github)).net, [sm, "169.254.169.254:80"]);
+  assert.deepEqual(
+    (await plan({ AWS_ACCESS_KEY_ID: ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET_KEY })).net,
+    [sm],
+  );
+  assert.deepEqual(
+    (await plan({
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_KEY,
+      SECRETS_AWS_ROLE_ARN: CHAINED,
+    })).net,
+    [sm, sts],
+  );
+});
+
+Deno.test("aws oidc: GitHub's endpoint refusing the request token fails with exit 3, before STS is asked", async () => {
+  const keys = testKeys();
+  const github = await githubOidcFake();
+  const sts = stsFake(new Map(), keys);
+  const sm = secretsManagerFake(secrets(1), keys);
+  await using world = fakesWorld([sm.handler, sts.handler, github.handler]);
+  const [smFake, stsServer, githubServer] = world.fakes;
+  await using tmp = await tempVault("KEEP: 1\n");
+  const snap = await snapshot(tmp.vault);
+  await assertCleanFailure(
+    await runTool([], {
+      SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
+      SECRETS_VAULT_PATH: tmp.vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: smFake.url,
+      AWS_ENDPOINT_URL_STS: stsServer.url,
+      AWS_ROLE_ARN: ROLE,
+      ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl(githubServer.url),
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "ghs_stale-request-token-0000",
+    }),
+    snap,
+    {
+      code: 3,
+      line:
+        /GitHub Actions OIDC token request to 127\.0\.0\.1:\d+ was refused \(HTTP 401\); give the job `permissions: id-token: write`/,
+      secrets: ["ghs_stale-request-token-0000"],
+    },
+  );
+  assert.deepEqual([github.refused, stsServer.requests, smFake.requests], [1, 0, 0]);
 });

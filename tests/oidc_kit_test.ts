@@ -91,11 +91,12 @@ Deno.test("oidc: a refused bearer token is an auth error naming the host and the
   }
 });
 
-Deno.test("oidc: an answer without a value, or not JSON, is a backend error; an expired token an auth error", async () => {
+Deno.test("oidc: an answer without a value, not JSON or of a megabyte is a backend error; an expired token an auth error", async () => {
   const expired = await jwt(-10);
   const answers = [
     new Response("{}", { status: 200 }),
     new Response("<html>", { status: 200 }),
+    new Response("x".repeat(1 << 20), { status: 200 }),
     Response.json({ value: expired }),
   ];
   const server = startFake(() => answers.shift()!);
@@ -108,12 +109,12 @@ Deno.test("oidc: an answer without a value, or not JSON, is a backend error; an 
       source: "GitHub Actions' OIDC token endpoint (audience a)",
     };
     const kinds = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       kinds.push(
         await obtainToken(plan, context()).then(() => "ok", (e) => (e as { kind: string }).kind),
       );
     }
-    assert.deepEqual(kinds, ["backend", "backend", "auth"]);
+    assert.deepEqual(kinds, ["backend", "backend", "backend", "auth"]);
   } finally {
     await server.close();
   }

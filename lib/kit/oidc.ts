@@ -138,6 +138,35 @@ async function readToken(plan: Extract<TokenPlan, { kind: "file" }>): Promise<st
 /** The largest token answer accepted from GitHub's endpoint (tokens are a few KB). */
 const MAX_ANSWER = 64 * 1024;
 
+/** The answer's text, refused past {@linkcode MAX_ANSWER} bytes without reading the rest. */
+async function boundedText(response: Response, operation: string): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_ANSWER) {
+      await reader.cancel();
+      throw new ToolError("backend", `${operation}: the answer is larger than ${MAX_ANSWER} bytes`);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ToolError("backend", `${operation}: the answer is not UTF-8`);
+  }
+}
+
 async function githubToken(
   plan: Extract<TokenPlan, { kind: "github" }>,
   ctx: TokenContext,
@@ -154,11 +183,8 @@ async function githubToken(
       headers: { authorization: `Bearer ${plan.requestToken}`, accept: "application/json" },
       signal,
     });
-    const body = await response.text();
-    if (body.length > MAX_ANSWER) {
-      throw new ToolError("backend", `${operation}: the answer is larger than ${MAX_ANSWER} bytes`);
-    }
-    if (response.ok) return body;
+    if (response.ok) return await boundedText(response, operation);
+    await response.body?.cancel();
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableError(`HTTP ${response.status}`, retryAfterMs(response));
     }
