@@ -565,6 +565,141 @@ const ROWS: Row[] = [
     code: 2,
     line: /custom_source\.ts failed: ImportError: cannot load it as a Python module/,
   },
+  // OIDC tokens, role chaining and the other HashiCorp Vault logins.
+  {
+    what: "chained role ARN malformed",
+    env: { ...AWS, SECRETS_AWS_ROLE_ARN: "arn:aws:iam::12:role/x" },
+    code: 2,
+    line: /SECRETS_AWS_ROLE_ARN="arn:aws:iam::12:role\/x" is not an IAM role ARN/,
+  },
+  {
+    what: "chained role duration out of range",
+    env: {
+      ...AWS,
+      SECRETS_AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/r",
+      SECRETS_AWS_ROLE_DURATION: "60",
+    },
+    code: 2,
+    line: /SECRETS_AWS_ROLE_DURATION="60" is not a whole number from 900 to 43200/,
+  },
+  {
+    what: "external id without a chained role",
+    env: { ...AWS, SECRETS_AWS_ROLE_EXTERNAL_ID: "ext-1234" },
+    code: 2,
+    line: /SECRETS_AWS_ROLE_EXTERNAL_ID is set without SECRETS_AWS_ROLE_ARN/,
+  },
+  {
+    what: "chained role session name invalid",
+    env: {
+      ...AWS,
+      SECRETS_AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/r",
+      SECRETS_AWS_ROLE_SESSION_NAME: "a b",
+    },
+    code: 2,
+    line: /SECRETS_AWS_ROLE_SESSION_NAME/,
+  },
+  {
+    what: "SECRETS_OIDC_TOKEN malformed (AWS web identity)",
+    env: {
+      ...AWS,
+      SECRETS_AWS_USE_ROLE: "1",
+      AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/ci",
+      SECRETS_OIDC_TOKEN: "not-a-jwt",
+    },
+    code: 2,
+    line: /SECRETS_OIDC_TOKEN is not a well-formed JWT/,
+  },
+  {
+    what: "GitHub token endpoint over plain http to a remote host",
+    env: {
+      ...AWS,
+      SECRETS_AWS_USE_ROLE: "1",
+      AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/ci",
+      ACTIONS_ID_TOKEN_REQUEST_URL: "http://token.example.com/idtoken?api-version=2.0",
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token-value",
+    },
+    code: 2,
+    line: /ACTIONS_ID_TOKEN_REQUEST_URL must be an https:\/\/ URL/,
+  },
+  {
+    what: "GitHub token endpoint not a URL",
+    env: {
+      ...AWS,
+      SECRETS_AWS_USE_ROLE: "1",
+      AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/ci",
+      ACTIONS_ID_TOKEN_REQUEST_URL: "idtoken",
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token-value",
+    },
+    code: 2,
+    line: /ACTIONS_ID_TOKEN_REQUEST_URL="idtoken" is not a URL/,
+  },
+  {
+    what: "SECRETS_OIDC_TOKEN malformed (Azure federated)",
+    env: { ...AZ_SP, SECRETS_OIDC_TOKEN: "a.b.c" },
+    code: 2,
+    line: /SECRETS_OIDC_TOKEN is not a well-formed JWT/,
+  },
+  {
+    what: "Vault auth method unknown",
+    env: { ...HV, SECRETS_HASHICORP_VAULT_AUTH_METHOD: "github" },
+    code: 2,
+    line: /SECRETS_HASHICORP_VAULT_AUTH_METHOD="github" is not an auth method/,
+  },
+  {
+    what: "Vault auth method approle without its ids",
+    env: { ...HV, SECRETS_HASHICORP_VAULT_AUTH_METHOD: "approle" },
+    code: 2,
+    line:
+      /AppRole auth needs both SECRETS_HASHICORP_VAULT_ROLE_ID and SECRETS_HASHICORP_VAULT_SECRET_ID/,
+  },
+  {
+    what: "AppRole mount malformed",
+    env: {
+      ...HV,
+      SECRETS_HASHICORP_VAULT_ROLE_ID: "r",
+      SECRETS_HASHICORP_VAULT_SECRET_ID: "s-value-1",
+      SECRETS_HASHICORP_VAULT_APPROLE_MOUNT: "a//b",
+    },
+    code: 2,
+    line: /SECRETS_HASHICORP_VAULT_APPROLE_MOUNT/,
+  },
+  {
+    what: "Kubernetes mount malformed",
+    env: {
+      ...HV,
+      SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE: "r",
+      SECRETS_HASHICORP_VAULT_KUBERNETES_MOUNT: "../sys",
+    },
+    code: 2,
+    line: /SECRETS_HASHICORP_VAULT_KUBERNETES_MOUNT/,
+  },
+  {
+    what: "Kubernetes token file missing",
+    env: {
+      ...HV,
+      SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE: "r",
+      SECRETS_HASHICORP_VAULT_KUBERNETES_TOKEN_FILE: MISSING_FILE,
+    },
+    code: 2,
+    line: /SECRETS_HASHICORP_VAULT_KUBERNETES_TOKEN_FILE .* cannot be read/,
+  },
+  {
+    what: "Vault JWT from GitHub without an audience",
+    env: {
+      ...HV,
+      SECRETS_HASHICORP_VAULT_JWT_ROLE: "ci",
+      ACTIONS_ID_TOKEN_REQUEST_URL: "https://token.example.com/idtoken?api-version=2.0",
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "request-token-value",
+    },
+    code: 2,
+    line: /needs SECRETS_OIDC_AUDIENCE/,
+  },
+  {
+    what: "SECRETS_MASK not boolean on GitHub Actions",
+    env: { ...AWS, GITHUB_ACTIONS: "true", SECRETS_MASK: "sometimes" },
+    code: 2,
+    line: /SECRETS_MASK="sometimes" is not a boolean/,
+  },
   {
     what: "custom timeout not a number",
     env: {

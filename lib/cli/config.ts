@@ -37,6 +37,7 @@ export function resolveConfig(
     verbose: { type: "boolean", short: "v" },
     format: { type: "string" },
     output: { type: "string", short: "o" },
+    "output-dir": { type: "string" },
     prefix: { type: "string" },
     ci: { type: "string" },
   };
@@ -91,6 +92,7 @@ export function resolveConfig(
     options: {
       format: values.format as string | undefined,
       output: values.output as string | undefined,
+      outputDir: values["output-dir"] as string | undefined,
       prefix: values.prefix as string | undefined,
       ci: values.ci as string | undefined,
     },

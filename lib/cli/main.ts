@@ -12,6 +12,7 @@ import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
 import { versionLine } from "./version.ts";
 import { fetchSecrets, prepareLoad } from "./prepare.ts";
+import { githubMasker } from "./ci_mask.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
@@ -65,12 +66,16 @@ export async function main(args: readonly string[], version: string): Promise<nu
     if (config.command !== "load") {
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
     }
+    const mask = githubMasker(config.settings.env);
     const prepared = await prepareLoad(config, PROVIDERS[config.backend], cwd, redactor);
     // The backend's Worker starts first (it is on the critical path); the core Worker
     // starts right after it, loads its modules while the backend fetches, and takes each
     // secret as it arrives (after the redactor has learnt its value). Secrets arrive as
     // messages, so the callback never runs before `core` below is initialised.
-    const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => core.add(secret));
+    const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => {
+      mask?.(secret);
+      core.add(secret);
+    });
     const core = startCore(CORE_ENTRY, perms, redactor);
     try {
       await fetching;

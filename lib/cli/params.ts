@@ -83,6 +83,16 @@ export const GENERAL_PARAMS: readonly ParamDoc[] = [
       "When set, the vault is stored encrypted in `vault.yml.enc` (JWE, key derived with HKDF-SHA-256 and `vault.salt`); use 16+ random characters.",
   },
   {
+    name: "GITHUB_ACTIONS",
+    meaning:
+      "Set to `true` by GitHub Actions: `load` then prints `::add-mask::` lines for every fetched value and its derived forms.",
+  },
+  {
+    name: "SECRETS_MASK",
+    default: "true",
+    meaning: "`0`/`false`: on GitHub Actions, `load` does not print `::add-mask::` lines.",
+  },
+  {
     name: "NO_COLOR",
     meaning: "When set (to anything), output has no colour.",
   },

@@ -33,8 +33,8 @@ export interface Config {
   timeoutMs: number;
   /** `DATAOPS_VAULT_KEY`: set means the vault is stored encrypted. Never given to providers. */
   vaultKey?: string;
-  /** Command-specific flags: `--format`, `--output`, `--prefix`, `--ci`. */
-  options: { format?: string; output?: string; prefix?: string; ci?: string };
+  /** Command-specific flags: `--format`, `--output`, `--output-dir`, `--prefix`, `--ci`. */
+  options: { format?: string; output?: string; outputDir?: string; prefix?: string; ci?: string };
   /** What the backend is given (the working folder and deadline are added at the start). */
   settings: Omit<ProviderSettings, "deadline" | "cwd">;
 }

@@ -8,11 +8,17 @@
  *   value exactly: quotes, `$`, backticks, backslashes, newlines.
  * - `json`/`yaml`: one mapping of NAME to value (numbers and booleans keep their type;
  *   YAML strings are double-quoted so no reader re-types them).
+ * - `github-env`: `NAME<<DELIMITER` blocks for GitHub Actions' `$GITHUB_ENV` and
+ *   `$GITHUB_OUTPUT` files; each delimiter is random and checked not to occur in its value,
+ *   so the runner reads every value back exactly (multi-line, CR, trailing newlines).
+ * - `files` (with `--output-dir DIR`): one file per variable, `DIR/NAME`, holding the value
+ *   exactly, written atomically with mode 0600.
  *
  * @module
  */
 
 import { ToolError } from "../kit/errors.ts";
+import { writeAtomic } from "../vault/file.ts";
 import { stringify } from "../vault/yaml.ts";
 import { isTree, leaves, lookup, type VaultLeaf, type VaultTree } from "../vault/tree.ts";
 import { checkPath, missingKey } from "./paths.ts";
@@ -44,17 +50,22 @@ function selected(
   return { base: segments.slice(0, -1), found: leaves(node, segments.slice(-1)) };
 }
 
-/** The text `export` prints. */
-export function exportText(
+/** The formats whose names must be variable names. */
+const NAMED_FORMATS = new Set(["dotenv", "env", "github-env", "files"]);
+/** The formats whose values must fit an environment variable (no NUL). */
+const ENV_FORMATS = new Set(["dotenv", "env", "github-env"]);
+
+/** The variables to export, by name, checked for the format (names, clashes, NUL). */
+function named(
   tree: VaultTree,
   path: string | undefined,
   format: string,
   prefix: string,
   vaultPath: string,
-): string {
+): [string, VaultLeaf][] {
   const { base, found } = selected(tree, path, vaultPath);
   const named = new Map<string, VaultLeaf>();
-  const shell = format === "dotenv" || format === "env";
+  const shell = NAMED_FORMATS.has(format);
   for (const leaf of found) {
     const name = variableName(leaf.path, prefix);
     const key = [...base, ...leaf.path].join(".");
@@ -73,7 +84,7 @@ export function exportText(
         } and ${key} both export as ${name}; export a narrower PATH`,
       );
     }
-    if (shell && typeof leaf.value === "string" && leaf.value.includes("\0")) {
+    if (ENV_FORMATS.has(format) && typeof leaf.value === "string" && leaf.value.includes("\0")) {
       throw new ToolError(
         "config",
         `vault key ${key} holds a NUL character, which no environment variable can hold; use --format json`,
@@ -81,8 +92,35 @@ export function exportText(
     }
     named.set(name, leaf);
   }
-  const entries = [...named.entries()];
+  return [...named.entries()];
+}
+
+/** A delimiter for one value: random, and not found anywhere in the value. */
+export function heredocDelimiter(value: string): string {
+  for (;;) {
+    const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+    if (!value.includes(delimiter)) return delimiter;
+  }
+}
+
+/** The text `export` prints. */
+export function exportText(
+  tree: VaultTree,
+  path: string | undefined,
+  format: string,
+  prefix: string,
+  vaultPath: string,
+): string {
+  const entries = named(tree, path, format, prefix, vaultPath);
   switch (format) {
+    case "github-env":
+      // The runner takes everything between the `<<` line and the delimiter line, less the
+      // newline before the delimiter: the value comes back byte for byte.
+      return entries.map(([name, leaf]) => {
+        const value = String(leaf.value);
+        const delimiter = heredocDelimiter(value);
+        return `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
+      }).join("");
     case "dotenv":
     case "env": {
       const lead = format === "env" ? "export " : "";
@@ -102,4 +140,30 @@ export function exportText(
       });
     }
   }
+}
+
+/**
+ * `export --format files`: write each variable to `dir/NAME` (mode 0600, atomically), the
+ * folder created (0700) when missing. Returns the names written.
+ */
+export async function exportFiles(
+  tree: VaultTree,
+  path: string | undefined,
+  prefix: string,
+  vaultPath: string,
+  dir: string,
+): Promise<string[]> {
+  const entries = named(tree, path, "files", prefix, vaultPath);
+  try {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new ToolError(
+      "vault",
+      `cannot create the output folder ${dir} (${error instanceof Error ? error.name : error})`,
+    );
+  }
+  for (const [name, leaf] of entries) {
+    await writeAtomic(`${dir}/${name}`, String(leaf.value), "the exported file");
+  }
+  return entries.map(([name]) => name);
 }

@@ -27,14 +27,22 @@ export function escapeCommandData(text: string): string {
   return text.replaceAll("%", "%25").replaceAll("\r", "%0D").replaceAll("\n", "%0A");
 }
 
-/** The `::add-mask::` lines for the given leaves (each form once). */
-export function githubMasks(found: readonly VaultLeaf[]): string {
-  const forms = new Set<string>();
+/**
+ * The `::add-mask::` lines for the given leaves (each form once; forms already in `seen`
+ * are skipped, and the new ones added to it).
+ */
+export function githubMasks(
+  found: readonly VaultLeaf[],
+  seen: Set<string> = new Set(),
+): string {
+  const forms: string[] = [];
   for (const leaf of found) {
     if (typeof leaf.value === "boolean") continue;
     for (const form of derivedForms(leafText(leaf.value))) {
-      if (!/[\r\n]/.test(form) && form.trim() !== "") forms.add(form);
+      if (/[\r\n]/.test(form) || form.trim() === "" || seen.has(form)) continue;
+      seen.add(form);
+      forms.push(form);
     }
   }
-  return [...forms].map((form) => `::add-mask::${escapeCommandData(form)}\n`).join("");
+  return forms.map((form) => `::add-mask::${escapeCommandData(form)}\n`).join("");
 }

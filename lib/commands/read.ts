@@ -14,7 +14,7 @@ import { writeStdout } from "../output/write.ts";
 import { writeAtomic } from "../vault/file.ts";
 import { openVaultStore } from "../vault/store.ts";
 import { isTree, leaves, lookup, toTree } from "../vault/tree.ts";
-import { exportText } from "./export.ts";
+import { exportFiles, exportText } from "./export.ts";
 import { getText } from "./get.ts";
 import { githubMasks, GITLAB_NOTICE } from "./mask.ts";
 import { checkPath, missingKey } from "./paths.ts";
@@ -41,6 +41,12 @@ export async function runReadCommand(
       writeStdout(getText(tree, args[0], options.format, where, Deno.stdout.isTerminal()));
       return;
     case "export":
+      if (options.format === "files") {
+        const dir = options.outputDir!;
+        const names = await exportFiles(tree, args[0], options.prefix ?? "", where, dir);
+        log.info(`exported ${names.length} keys to ${dir}, one file each (mode 0600)`);
+        return;
+      }
       writeStdout(exportText(tree, args[0], options.format!, options.prefix ?? "", where));
       return;
     case "render": {

@@ -21,7 +21,14 @@ interface CommandSpec {
 /** Output formats of `get`. */
 export const GET_FORMATS: readonly string[] = ["yaml", "json"];
 /** Output formats of `export`. */
-export const EXPORT_FORMATS: readonly string[] = ["dotenv", "env", "json", "yaml"];
+export const EXPORT_FORMATS: readonly string[] = [
+  "dotenv",
+  "env",
+  "json",
+  "yaml",
+  "github-env",
+  "files",
+];
 /** CI systems of `mask`. */
 export const MASK_SYSTEMS: readonly string[] = ["github", "gitlab"];
 
@@ -30,12 +37,19 @@ export const COMMANDS: Readonly<Record<Command, CommandSpec>> = {
   load: { args: [], flags: { "dry-run": [] } },
   get: { args: ["PATH"], flags: { format: GET_FORMATS } },
   render: { args: ["FILE"], flags: { output: [] } },
-  export: { args: ["PATH?"], flags: { format: EXPORT_FORMATS, prefix: [] } },
+  export: { args: ["PATH?"], flags: { format: EXPORT_FORMATS, prefix: [], "output-dir": [] } },
   mask: { args: ["PATH?"], flags: { ci: MASK_SYSTEMS } },
 };
 
 /** Flags that belong to one command or another (the rest are global). */
-export const COMMAND_FLAGS: readonly string[] = ["dry-run", "format", "output", "prefix", "ci"];
+export const COMMAND_FLAGS: readonly string[] = [
+  "dry-run",
+  "format",
+  "output",
+  "output-dir",
+  "prefix",
+  "ci",
+];
 
 /**
  * Check a command line: a known command, the right number of arguments, only its own
@@ -85,6 +99,16 @@ export function checkCommand(
   }
   if (command === "export" && values.format === undefined) {
     throw new ToolError("config", `export needs --format, one of ${EXPORT_FORMATS.join(", ")}`);
+  }
+  if (
+    command === "export" && (values.format === "files") !== (values["output-dir"] !== undefined)
+  ) {
+    throw new ToolError(
+      "config",
+      values.format === "files"
+        ? "export --format files needs --output-dir DIR, the folder to write one file per key into"
+        : "--output-dir applies only to export --format files",
+    );
   }
   return command;
 }

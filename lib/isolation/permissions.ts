@@ -61,7 +61,7 @@ export function vaultFiles(
 
 /**
  * The permissions the core Worker needs for a command: the vault's files, plus for
- * `render` its template and output. It never needs the network or a program: the backend
+ * `render` its template and output, and for `export --format files` its output folder. It never needs the network or a program: the backend
  * runs in its own Worker, limited to its own plan, before the core starts.
  */
 export function commandPermissions(config: Config, cwd: string): RunPermissions {
@@ -77,6 +77,11 @@ export function commandPermissions(config: Config, cwd: string): RunPermissions 
       perms.write.push(path, tempPathFor(path));
       perms.read.push(path, tempPathFor(path));
     }
+  } else if (config.command === "export" && config.options.outputDir !== undefined) {
+    // The files' names come from the vault, read only inside the Worker: the folder.
+    const dir = absolute(config.options.outputDir, cwd).replace(/(.)\/+$/, "$1");
+    perms.write.push(dir);
+    perms.read.push(dir);
   }
   return perms;
 }

@@ -8,6 +8,14 @@
 
 import { hostPort, parseBool, parseHttpUrl, parseWholeNumber } from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
+import {
+  AWS_AUDIENCE,
+  ciTokenPlan,
+  OIDC_PARAMS,
+  tokenNet,
+  type TokenPlan,
+  tokenRead,
+} from "../../lib/kit/oidc.ts";
 import type {
   ParamDoc,
   ProviderSettings,
@@ -61,11 +69,32 @@ export const AWS_PARAMS: readonly ParamDoc[] = [
   { name: "AWS_SESSION_TOKEN", meaning: "AWS credential chain: session token of temporary keys." },
   {
     name: "AWS_ROLE_ARN",
-    meaning: "AWS credential chain: role to assume with web identity (EKS IRSA, CI OIDC).",
+    meaning:
+      "AWS credential chain: role to assume with web identity; its token from `AWS_WEB_IDENTITY_TOKEN_FILE`, else `SECRETS_OIDC_TOKEN`, else GitHub Actions.",
   },
   {
     name: "AWS_WEB_IDENTITY_TOKEN_FILE",
     meaning: "AWS credential chain: file holding the OIDC token for `AWS_ROLE_ARN`.",
+  },
+  {
+    name: "SECRETS_AWS_ROLE_ARN",
+    meaning:
+      "AWS: a role assumed with STS `AssumeRole` from whatever base credentials were found (role chaining).",
+  },
+  {
+    name: "SECRETS_AWS_ROLE_EXTERNAL_ID",
+    meaning: "AWS: the `ExternalId` sent when assuming `SECRETS_AWS_ROLE_ARN`.",
+  },
+  {
+    name: "SECRETS_AWS_ROLE_SESSION_NAME",
+    default: "secrets-orchestrator",
+    meaning: "AWS: the session name when assuming `SECRETS_AWS_ROLE_ARN`.",
+  },
+  {
+    name: "SECRETS_AWS_ROLE_DURATION",
+    default: "3600",
+    meaning:
+      "AWS: seconds the `SECRETS_AWS_ROLE_ARN` session lasts (900 to 43200); refreshed before it ends.",
   },
   {
     name: "AWS_ROLE_SESSION_NAME",
@@ -111,6 +140,7 @@ export const AWS_PARAMS: readonly ParamDoc[] = [
     name: "AWS_ENDPOINT_URL_STS",
     meaning: "AWS: STS endpoint URL, overriding `AWS_ENDPOINT_URL`.",
   },
+  ...OIDC_PARAMS,
 ];
 
 /** The AWS services this tool calls, by SigV4 service name. */
@@ -126,7 +156,7 @@ const ENDPOINT_ENV: Record<AwsService, string> = {
 export type CredentialSource =
   | { kind: "vault"; accessKeyId: string; secretAccessKey: string }
   | { kind: "env"; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
-  | { kind: "web-identity"; roleArn: string; tokenFile: string; sessionName: string; sts: string }
+  | { kind: "web-identity"; roleArn: string; token: TokenPlan; sessionName: string; sts: string }
   | { kind: "container"; url: string; token?: string; tokenFile?: string }
   | { kind: "imds"; endpoint: string };
 
@@ -206,6 +236,85 @@ function containerUrl(settings: ProviderSettings): string | undefined {
   return full;
 }
 
+function checkRoleArn(name: string, text: string): string {
+  const roleArn = text.trim();
+  if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(roleArn)) {
+    throw new ToolError(
+      "config",
+      `${name}=${
+        JSON.stringify(roleArn.slice(0, 100))
+      } is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
+    );
+  }
+  return roleArn;
+}
+
+function checkSessionName(name: string, sessionName: string): string {
+  if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+    throw new ToolError(
+      "config",
+      `${name}=${
+        JSON.stringify(sessionName.slice(0, 100))
+      } is not valid: 2-64 characters of letters, digits and _+=,.@-`,
+    );
+  }
+  return sessionName;
+}
+
+/** A role assumed with STS `AssumeRole` from the base credentials (role chaining). */
+export interface ChainedRole {
+  /** The role's ARN (`SECRETS_AWS_ROLE_ARN`). */
+  roleArn: string;
+  /** The `ExternalId`, when the role's trust policy asks for one. */
+  externalId?: string;
+  /** The session name. */
+  sessionName: string;
+  /** The session's length in seconds. */
+  durationSeconds: number;
+  /** The STS endpoint. */
+  sts: string;
+  /** The region STS requests are signed for. */
+  region: string;
+}
+
+/** The role to chain to (`SECRETS_AWS_ROLE_ARN` and its options), or undefined. */
+export function chainedRole(settings: ProviderSettings): ChainedRole | undefined {
+  const env = settings.env;
+  const text = env.SECRETS_AWS_ROLE_ARN?.trim();
+  if (!text) {
+    for (const name of ["SECRETS_AWS_ROLE_EXTERNAL_ID", "SECRETS_AWS_ROLE_DURATION"]) {
+      if (env[name]?.trim()) {
+        throw new ToolError("config", `${name} is set without SECRETS_AWS_ROLE_ARN; set both`);
+      }
+    }
+    return undefined;
+  }
+  const externalId = env.SECRETS_AWS_ROLE_EXTERNAL_ID?.trim() || undefined;
+  if (externalId !== undefined && !/^[\w+=,.@:\/-]{2,1224}$/.test(externalId)) {
+    throw new ToolError(
+      "config",
+      "SECRETS_AWS_ROLE_EXTERNAL_ID is not valid: 2-1224 characters of letters, digits and _+=,.@:/-",
+    );
+  }
+  return {
+    roleArn: checkRoleArn("SECRETS_AWS_ROLE_ARN", text),
+    externalId,
+    sessionName: checkSessionName(
+      "SECRETS_AWS_ROLE_SESSION_NAME",
+      env.SECRETS_AWS_ROLE_SESSION_NAME?.trim() || "secrets-orchestrator",
+    ),
+    durationSeconds: parseWholeNumber(
+      "SECRETS_AWS_ROLE_DURATION",
+      env.SECRETS_AWS_ROLE_DURATION,
+      3600,
+      900,
+      43200,
+    ),
+    sts: endpoint(settings, "sts"),
+    region: region(settings),
+  };
+}
+
 /** Decide where credentials come from, from the configuration alone (no network). */
 export function credentialSource(
   settings: ProviderSettings,
@@ -241,35 +350,32 @@ export function credentialSource(
     };
   }
   if (env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_ROLE_ARN) {
-    if (!env.AWS_WEB_IDENTITY_TOKEN_FILE || !env.AWS_ROLE_ARN) {
+    if (!env.AWS_ROLE_ARN) {
       throw new ToolError(
         "config",
-        "web identity needs both AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE",
+        "web identity needs AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE",
       );
     }
-    const roleArn = env.AWS_ROLE_ARN.trim();
-    if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/.test(roleArn)) {
+    const roleArn = checkRoleArn("AWS_ROLE_ARN", env.AWS_ROLE_ARN);
+    // The token file wins (EKS, or a CI step writing one), then the CI system's token.
+    const file = env.AWS_WEB_IDENTITY_TOKEN_FILE?.trim();
+    const token: TokenPlan | undefined = file
+      ? { kind: "file", path: file, source: "AWS_WEB_IDENTITY_TOKEN_FILE" }
+      : ciTokenPlan(settings, AWS_AUDIENCE, "AWS web identity");
+    if (!token) {
       throw new ToolError(
         "config",
-        `AWS_ROLE_ARN=${
-          JSON.stringify(roleArn.slice(0, 100))
-        } is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)`,
-      );
-    }
-    const sessionName = env.AWS_ROLE_SESSION_NAME?.trim() || "secrets-orchestrator";
-    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
-      throw new ToolError(
-        "config",
-        `AWS_ROLE_SESSION_NAME=${
-          JSON.stringify(sessionName.slice(0, 100))
-        } is not valid: 2-64 characters of letters, digits and _+=,.@-`,
+        "AWS_ROLE_ARN is set but no web identity token is: set AWS_WEB_IDENTITY_TOKEN_FILE or SECRETS_OIDC_TOKEN, or on GitHub Actions give the job `permissions: id-token: write`",
       );
     }
     return {
       kind: "web-identity",
       roleArn,
-      tokenFile: env.AWS_WEB_IDENTITY_TOKEN_FILE,
-      sessionName,
+      token,
+      sessionName: checkSessionName(
+        "AWS_ROLE_SESSION_NAME",
+        env.AWS_ROLE_SESSION_NAME?.trim() || "secrets-orchestrator",
+      ),
       sts: endpoint(settings, "sts"),
     };
   }
@@ -310,8 +416,10 @@ export interface AwsConfig {
   concurrency: number;
   /** The service's endpoint URL. */
   endpoint: string;
-  /** Where the credentials come from. */
+  /** Where the base credentials come from. */
   source: CredentialSource;
+  /** A role assumed from the base credentials, when `SECRETS_AWS_ROLE_ARN` is set. */
+  chain?: ChainedRole;
 }
 
 /**
@@ -333,7 +441,11 @@ export async function configureAws(
     const { access, secret } = keyLocations(settings);
     credentials = await vault([access, secret]);
   }
-  return { ...config, source: credentialSource(settings, credentials) };
+  return {
+    ...config,
+    source: credentialSource(settings, credentials),
+    chain: chainedRole(settings),
+  };
 }
 
 /** The sandbox of an AWS run: the service endpoint plus what the credential source needs. */
@@ -343,8 +455,8 @@ export function awsSandbox(config: AwsConfig): SandboxPlan {
   const { source } = config;
   switch (source.kind) {
     case "web-identity":
-      net.push(hostPort(source.sts));
-      read.push(source.tokenFile);
+      net.push(hostPort(source.sts), ...tokenNet(source.token));
+      read.push(...tokenRead(source.token));
       break;
     case "container":
       net.push(hostPort(source.url));
@@ -354,5 +466,6 @@ export function awsSandbox(config: AwsConfig): SandboxPlan {
       net.push(hostPort(source.endpoint));
       break;
   }
+  if (config.chain) net.push(hostPort(config.chain.sts));
   return { net: [...new Set(net)], read, run: [] };
 }

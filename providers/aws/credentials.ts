@@ -1,7 +1,8 @@
 /**
  * The AWS credential chain, run inside the sandbox: static keys (vault or environment),
- * web identity through STS `AssumeRoleWithWebIdentity`, the ECS/EKS container endpoint,
- * and the EC2 instance role over IMDSv2. Temporary credentials are cached and refreshed
+ * web identity through STS `AssumeRoleWithWebIdentity` (a token file, `SECRETS_OIDC_TOKEN` or
+ * GitHub Actions' endpoint), the ECS/EKS container endpoint, and the EC2 instance role over
+ * IMDSv2; then, with `SECRETS_AWS_ROLE_ARN`, a role assumed from those with STS `AssumeRole`. Temporary credentials are cached and refreshed
  * before they expire, one refresh at a time.
  *
  * @module
@@ -9,8 +10,10 @@
 
 import { isKind, ToolError } from "../../lib/kit/errors.ts";
 import { isNetworkError, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { obtainToken, tokenContext } from "../../lib/kit/oidc.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
-import type { CredentialSource } from "./config.ts";
+import { AwsV4Signer } from "aws4fetch";
+import type { ChainedRole, CredentialSource } from "./config.ts";
 
 /** A set of AWS credentials. */
 export interface AwsCredentials {
@@ -56,11 +59,25 @@ const DESCRIPTIONS: Record<CredentialSource["kind"], string> = {
   imds: "the EC2 instance role (IMDSv2)",
 };
 
-/** Build the provider for a source. Registers every credential with `ctx.sensitive`. */
+/**
+ * Build the provider for a source, and for the role chained from it when `chain` is given
+ * (`SECRETS_AWS_ROLE_ARN`). Registers every credential with `ctx.sensitive`.
+ */
 export function credentialProvider(
   source: CredentialSource,
   ctx: FetchContext,
+  chain?: ChainedRole,
 ): CredentialProvider {
+  const base = baseProvider(source, ctx);
+  if (!chain) return base;
+  return refreshing(
+    () => assumeRole(chain, base, ctx),
+    `role ${chain.roleArn} assumed with ${base.description}`,
+    ctx,
+  );
+}
+
+function baseProvider(source: CredentialSource, ctx: FetchContext): CredentialProvider {
   const description = DESCRIPTIONS[source.kind];
   if (source.kind === "vault" || source.kind === "env") {
     const creds: AwsCredentials = {
@@ -81,6 +98,15 @@ export function credentialProvider(
     : source.kind === "container"
     ? () => container(source, ctx)
     : () => imds(source, ctx);
+  return refreshing(load, description, ctx);
+}
+
+/** Temporary credentials from `load`, cached and refreshed before expiry, one load at a time. */
+function refreshing(
+  load: () => Promise<AwsCredentials>,
+  description: string,
+  ctx: FetchContext,
+): CredentialProvider {
   let cached: { creds: AwsCredentials; obtainedAt: number } | undefined;
   let pending: Promise<AwsCredentials> | undefined;
   return {
@@ -160,8 +186,7 @@ async function webIdentity(
   ctx: FetchContext,
 ): Promise<AwsCredentials> {
   const operation = "AWS STS AssumeRoleWithWebIdentity";
-  const token = await readTokenFile(source.tokenFile, "AWS_WEB_IDENTITY_TOKEN_FILE");
-  ctx.sensitive(token);
+  const token = await obtainToken(source.token, tokenContext(ctx));
   const body = new URLSearchParams({
     Action: "AssumeRoleWithWebIdentity",
     Version: "2011-06-15",
@@ -187,7 +212,7 @@ async function webIdentity(
       "auth",
       `${operation} for ${source.roleArn} was refused: ${code}${
         message ? `: ${message.slice(0, 300)}` : ""
-      }; check the role's trust policy and the token in AWS_WEB_IDENTITY_TOKEN_FILE`,
+      }; check the role's trust policy and the token from ${source.token.source}`,
     );
   }, retryOptions(ctx, operation));
   const accessKeyId = xmlText(xml, "AccessKeyId");
@@ -195,6 +220,78 @@ async function webIdentity(
   const sessionToken = xmlText(xml, "SessionToken");
   if (!accessKeyId || !secretAccessKey || !sessionToken) {
     throw new ToolError("backend", `${operation} answered without credentials`);
+  }
+  return {
+    accessKeyId,
+    secretAccessKey,
+    sessionToken,
+    expiresAt: parseExpiry(xmlText(xml, "Expiration"), operation),
+  };
+}
+
+async function assumeRole(
+  role: ChainedRole,
+  base: CredentialProvider,
+  ctx: FetchContext,
+): Promise<AwsCredentials> {
+  const operation = "AWS STS AssumeRole";
+  const what = `${operation} of ${role.roleArn} with ${base.description}`;
+  const form: Record<string, string> = {
+    Action: "AssumeRole",
+    Version: "2011-06-15",
+    RoleArn: role.roleArn,
+    RoleSessionName: role.sessionName,
+    DurationSeconds: String(role.durationSeconds),
+  };
+  if (role.externalId) form.ExternalId = role.externalId;
+  const body = new URLSearchParams(form).toString();
+  let refreshedBase = false;
+  const xml = await withRetry(async (signal) => {
+    const creds = await base.get();
+    const signed = await new AwsV4Signer({
+      url: `${role.sts}/`,
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
+      body,
+      accessKeyId: creds.accessKeyId,
+      secretAccessKey: creds.secretAccessKey,
+      sessionToken: creds.sessionToken,
+      service: "sts",
+      region: role.region,
+    }).sign();
+    const response = await fetch(signed.url, {
+      method: "POST",
+      headers: signed.headers,
+      body,
+      signal,
+    });
+    const text = await response.text();
+    if (response.ok) return text;
+    const code = xmlText(text, "Code") ?? `HTTP ${response.status}`;
+    const message = xmlText(text, "Message") ?? "";
+    if (response.status >= 500 || STS_RETRYABLE.has(code)) {
+      throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
+    }
+    // Base credentials that expired under us are fetched again, once.
+    if (code === "ExpiredToken" && base.refreshable && !refreshedBase) {
+      refreshedBase = true;
+      base.invalidate();
+      throw new RetryableError(`${code} (HTTP ${response.status})`);
+    }
+    throw new ToolError(
+      "auth",
+      `${what} was refused: ${code}${
+        message ? `: ${message.slice(0, 300)}` : ""
+      }; check that ${role.roleArn}'s trust policy lets these base credentials assume it${
+        role.externalId ? " with this SECRETS_AWS_ROLE_EXTERNAL_ID" : ""
+      }`,
+    );
+  }, retryOptions(ctx, operation));
+  const accessKeyId = xmlText(xml, "AccessKeyId");
+  const secretAccessKey = xmlText(xml, "SecretAccessKey");
+  const sessionToken = xmlText(xml, "SessionToken");
+  if (!accessKeyId || !secretAccessKey || !sessionToken) {
+    throw new ToolError("backend", `${what} answered without credentials`);
   }
   return {
     accessKeyId,

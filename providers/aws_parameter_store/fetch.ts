@@ -177,7 +177,7 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
       targetPrefix: "AmazonSSM",
       label: "AWS SSM",
       region: ctx.config.region,
-      credentials: credentialProvider(ctx.config.source, ctx),
+      credentials: credentialProvider(ctx.config.source, ctx, ctx.config.chain),
       ctx,
       ...quotaGates({ shared: SSM_SHARED_QUOTA }, ssmQuota, limiter),
     }),

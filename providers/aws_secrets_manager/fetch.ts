@@ -215,7 +215,7 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
       targetPrefix: "secretsmanager",
       label: "AWS Secrets Manager",
       region: config.region,
-      credentials: credentialProvider(config.source, ctx),
+      credentials: credentialProvider(config.source, ctx, config.chain),
       ctx,
       ...quotaGates(SECRETS_MANAGER_QUOTAS, (operation) => operation, limiter),
     }),

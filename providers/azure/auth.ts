@@ -1,7 +1,8 @@
 /**
  * Microsoft Entra tokens for Key Vault, by every supported path: managed identity through
  * IMDS or App Service's `IDENTITY_ENDPOINT`, and a service principal through the v2.0 token
- * endpoint with a client secret, a client certificate assertion or a federated token.
+ * endpoint with a client secret, a client certificate assertion or a federated token (from
+ * `AZURE_FEDERATED_TOKEN_FILE`, `SECRETS_OIDC_TOKEN` or GitHub Actions' token endpoint).
  *
  * A {@linkcode TokenCache} asks once per load and hands the same token to every request;
  * after a 401 from Key Vault it asks for exactly one fresh token, shared by every request
@@ -12,6 +13,7 @@
 
 import { isKind, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { obtainToken, tokenContext } from "../../lib/kit/oidc.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { clientAssertion, JWT_BEARER, parseClientCertificate } from "./certificate.ts";
 import {
@@ -236,11 +238,9 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
           body.set("client_assertion_type", JWT_BEARER);
           body.set("client_assertion", assertion);
         } else {
-          const token = (await readFile(auth.path, "AZURE_FEDERATED_TOKEN_FILE")).trim();
-          if (token === "") {
-            throw new ToolError("config", `AZURE_FEDERATED_TOKEN_FILE ${auth.path} is empty`);
-          }
-          ctx.sensitive(token);
+          // Asked again on each refresh: a file is rotated by the platform, and GitHub's
+          // tokens last minutes.
+          const token = await obtainToken(auth.token, tokenContext(ctx));
           body.set("client_assertion_type", JWT_BEARER);
           body.set("client_assertion", token);
         }

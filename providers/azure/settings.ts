@@ -14,6 +14,7 @@ import {
   resolveProjectPath,
 } from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
+import { AZURE_AUDIENCE, ciTokenPlan, OIDC_PARAMS, type TokenPlan } from "../../lib/kit/oidc.ts";
 import type { ParamDoc } from "../../lib/contract/provider.ts";
 import type { ProviderSettings, VaultCredentialReader } from "../../lib/contract/provider.ts";
 
@@ -84,7 +85,7 @@ export const azureParams: readonly ParamDoc[] = [
   {
     name: "AZURE_FEDERATED_TOKEN_FILE",
     meaning:
-      "`AZURE_KEY_VAULT`: with managed identity off and no certificate, a file holding an OIDC token exchanged for an Entra token (workload identity federation).",
+      "`AZURE_KEY_VAULT`: with managed identity off and no certificate, a file holding an OIDC token exchanged for an Entra token (before `SECRETS_OIDC_TOKEN`).",
   },
   {
     name: "AZURE_AUTHORITY_HOST",
@@ -106,6 +107,7 @@ export const azureParams: readonly ParamDoc[] = [
     name: "IDENTITY_HEADER",
     meaning: "`AZURE_KEY_VAULT`: the secret header for `IDENTITY_ENDPOINT` (set by the platform).",
   },
+  ...OIDC_PARAMS,
 ];
 
 /** How this run gets its Entra token. */
@@ -122,7 +124,7 @@ export type AuthPlan =
     secret: string;
   }
   | { kind: "certificate"; tokenUrl: string; tenant: string; clientId: string; path: string }
-  | { kind: "federated"; tokenUrl: string; tenant: string; clientId: string; path: string };
+  | { kind: "federated"; tokenUrl: string; tenant: string; clientId: string; token: TokenPlan };
 
 /** Everything the backend derives from its parameters: plain data (URLs as text). */
 export interface AzurePlan {
@@ -290,7 +292,15 @@ export async function azurePlan(
       `${authority.origin}${authority.pathname.replace(/\/+$/, "")}/${tenant}/oauth2/v2.0/token`,
     ).href;
     const certificate = env.SECRETS_AZURE_CLIENT_CERTIFICATE_PATH?.trim();
-    const federated = env.AZURE_FEDERATED_TOKEN_FILE?.trim();
+    const file = env.AZURE_FEDERATED_TOKEN_FILE?.trim();
+    // Precedence: a token file (AKS workload identity), then the CI system's token.
+    const federated: TokenPlan | undefined = file
+      ? {
+        kind: "file",
+        path: resolveProjectPath(settings, file),
+        source: "AZURE_FEDERATED_TOKEN_FILE",
+      }
+      : ciTokenPlan(settings, AZURE_AUDIENCE, "Azure federated credentials");
     if (certificate) {
       auth = {
         kind: "certificate",
@@ -300,13 +310,7 @@ export async function azurePlan(
         path: resolveProjectPath(settings, certificate),
       };
     } else if (federated) {
-      auth = {
-        kind: "federated",
-        tokenUrl,
-        tenant,
-        clientId,
-        path: resolveProjectPath(settings, federated),
-      };
+      auth = { kind: "federated", tokenUrl, tenant, clientId, token: federated };
     } else {
       const secretPath = env.SECRETS_AZURE_CLIENT_SECRET_LOCATION?.trim() ||
         DEFAULT_SECRET_LOCATION;
@@ -337,6 +341,8 @@ export function describeAuth(auth: AuthPlan): string {
     case "certificate":
       return `service principal ${auth.clientId} with the certificate ${auth.path}`;
     case "federated":
-      return `service principal ${auth.clientId} with the federated token in ${auth.path}`;
+      return `service principal ${auth.clientId} with the federated token from ${auth.token.source}${
+        auth.token.kind === "file" ? ` ${auth.token.path}` : ""
+      }`;
   }
 }

@@ -13,6 +13,7 @@ import type { Provider } from "../../lib/contract/provider.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
 import { parseSelector, refuseStraySemicolon } from "../../lib/kit/selector.ts";
 import { mapPicked, mapValue, nameToPath } from "../../lib/kit/mapping.ts";
+import { tokenNet, tokenRead } from "../../lib/kit/oidc.ts";
 import { azureParams, type AzurePlan, azurePlan, hostPort } from "../azure/settings.ts";
 
 /** Key Vault secret names: 1-127 letters, digits and dashes. */
@@ -62,9 +63,12 @@ export const azureKeyVaultProvider: Provider<AzurePlan> = {
         net.push(hostPort(auth.tokenUrl));
         break;
       case "certificate":
-      case "federated":
         net.push(hostPort(auth.tokenUrl));
         read.push(auth.path);
+        break;
+      case "federated":
+        net.push(hostPort(auth.tokenUrl), ...tokenNet(auth.token));
+        read.push(...tokenRead(auth.token));
         break;
     }
     return { net, read, run: [] };

@@ -1,12 +1,13 @@
 /**
- * Vault authentication: JWT, token or userpass, in that order of preference; a local check
- * of the JWT before it is sent; revoking a token this run obtained.
+ * Vault authentication: JWT (a variable, `SECRETS_OIDC_TOKEN` or GitHub Actions' token
+ * endpoint), Kubernetes, AppRole, token or userpass; a local check of a JWT before it is
+ * sent; revoking a token this run obtained.
  *
  * @module
  */
 
 import { ToolError } from "../../lib/kit/errors.ts";
-import { checkJwt } from "../../lib/kit/jwt.ts";
+import { obtainToken, type TokenContext } from "../../lib/kit/oidc.ts";
 import type { VaultAuth } from "./config.ts";
 import { type VaultClient, vaultErrors } from "./http.ts";
 
@@ -49,26 +50,49 @@ async function loginRequest(
 }
 
 /**
- * Obtain a token: log in (JWT, userpass) or use the supplied token. Every credential is
- * handed to `sensitive` before any request.
+ * Obtain a token: log in (JWT, Kubernetes, AppRole, userpass) or use the supplied token.
+ * Every credential is handed to `tokens.sensitive` before any request.
  */
 export async function authenticate(
   client: VaultClient,
   auth: VaultAuth,
-  sensitive: (value: string) => void,
+  tokens: TokenContext,
 ): Promise<VaultSession> {
+  const sensitive = tokens.sensitive;
   switch (auth.method) {
     case "token":
       sensitive(auth.token);
       return { token: auth.token, owned: false, via: `the token in ${auth.source}` };
     case "jwt": {
-      sensitive(auth.jwt);
-      checkJwt(auth.jwt, auth.source);
+      const jwt = await obtainToken(auth.token, tokens);
       const session = await loginRequest(
         client,
         `auth/${auth.mount}/login`,
-        { role: auth.role, jwt: auth.jwt },
+        { role: auth.role, jwt },
         `JWT login (auth/${auth.mount}, role ${auth.role}, token from ${auth.source})`,
+      );
+      sensitive(session.token);
+      return session;
+    }
+    case "kubernetes": {
+      const source = "SECRETS_HASHICORP_VAULT_KUBERNETES_TOKEN_FILE";
+      const jwt = await obtainToken({ kind: "file", path: auth.tokenFile, source }, tokens);
+      const session = await loginRequest(
+        client,
+        `auth/${auth.mount}/login`,
+        { role: auth.role, jwt },
+        `Kubernetes login (auth/${auth.mount}, role ${auth.role}, service-account token ${auth.tokenFile})`,
+      );
+      sensitive(session.token);
+      return session;
+    }
+    case "approle": {
+      sensitive(auth.secretId);
+      const session = await loginRequest(
+        client,
+        `auth/${auth.mount}/login`,
+        { role_id: auth.roleId, secret_id: auth.secretId },
+        `AppRole login (auth/${auth.mount}, role id from SECRETS_HASHICORP_VAULT_ROLE_ID)`,
       );
       sensitive(session.token);
       return session;

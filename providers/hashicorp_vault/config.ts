@@ -8,9 +8,13 @@
 
 import { hostPort, parseHttpUrl, parseWholeNumber } from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
+import { ciTokenPlan, OIDC_PARAMS, tokenNet, type TokenPlan } from "../../lib/kit/oidc.ts";
 import type { ParamDoc } from "../../lib/contract/provider.ts";
 import type { ProviderSettings, SecretPick } from "../../lib/contract/provider.ts";
 import { parseSelector as parseOptions } from "../../lib/kit/selector.ts";
+
+/** Where Kubernetes mounts a pod's service-account token. */
+export const KUBERNETES_TOKEN_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 /** The HashiCorp Vault backend's parameters. */
 export const hashicorpVaultParams: readonly ParamDoc[] = [
@@ -35,6 +39,11 @@ export const hashicorpVaultParams: readonly ParamDoc[] = [
     meaning: "`HASHICORP_VAULT`: KV secrets engine version of the selected mounts, `1` or `2`.",
   },
   {
+    name: "SECRETS_HASHICORP_VAULT_AUTH_METHOD",
+    meaning:
+      "`HASHICORP_VAULT`: `jwt`, `kubernetes`, `approle`, `token` or `userpass`; unset: the first configured, in that order.",
+  },
+  {
     name: "SECRETS_HASHICORP_VAULT_JWT_ROLE",
     meaning:
       "`HASHICORP_VAULT`: when set, log in with JWT auth as this role (first of the auth methods).",
@@ -57,6 +66,34 @@ export const hashicorpVaultParams: readonly ParamDoc[] = [
     name: "VAULT_ID_TOKEN",
     meaning:
       "`HASHICORP_VAULT`: an ID token (e.g. GitLab `id_tokens`) used for JWT auth when the others are unset.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE",
+    meaning:
+      "`HASHICORP_VAULT`: when set, log in with Kubernetes auth as this role, with the pod's service-account token.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_KUBERNETES_TOKEN_FILE",
+    default: KUBERNETES_TOKEN_FILE,
+    meaning: "`HASHICORP_VAULT`: the service-account token file for Kubernetes auth.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_KUBERNETES_MOUNT",
+    default: "kubernetes",
+    meaning: "`HASHICORP_VAULT`: path of the Kubernetes auth method (`auth/MOUNT/login`).",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_ROLE_ID",
+    meaning: "`HASHICORP_VAULT`: AppRole role id (with `SECRETS_HASHICORP_VAULT_SECRET_ID`).",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_SECRET_ID",
+    meaning: "`HASHICORP_VAULT`: AppRole secret id.",
+  },
+  {
+    name: "SECRETS_HASHICORP_VAULT_APPROLE_MOUNT",
+    default: "approle",
+    meaning: "`HASHICORP_VAULT`: path of the AppRole auth method (`auth/MOUNT/login`).",
   },
   {
     name: "SECRETS_HASHICORP_VAULT_TOKEN",
@@ -89,11 +126,17 @@ export const hashicorpVaultParams: readonly ParamDoc[] = [
     default: "32",
     meaning: "`HASHICORP_VAULT`: most requests (lists and reads) in flight at once.",
   },
+  ...OIDC_PARAMS,
 ];
+
+/** The auth methods, in the order they are tried when none is named. */
+export const AUTH_METHODS = ["jwt", "kubernetes", "approle", "token", "userpass"] as const;
 
 /** How this run authenticates. */
 export type VaultAuth =
-  | { method: "jwt"; role: string; mount: string; jwt: string; source: string }
+  | { method: "jwt"; role: string; mount: string; token: TokenPlan; source: string }
+  | { method: "kubernetes"; role: string; mount: string; tokenFile: string }
+  | { method: "approle"; roleId: string; secretId: string; mount: string }
   | { method: "token"; token: string; source: string }
   | { method: "userpass"; username: string; password: string };
 
@@ -219,37 +262,135 @@ function parsePath(text: string, name: string): VaultSelector {
   return { text, mount, path, folderOnly: path === "" || trimmed.endsWith("/") };
 }
 
-function parseAuth(env: Readonly<Record<string, string>>): VaultAuth {
-  const role = env.SECRETS_HASHICORP_VAULT_JWT_ROLE?.trim();
-  if (role) {
-    const [source, jwt] = pick(env, "SECRETS_HASHICORP_VAULT_JWT", "CI_JOB_JWT", "VAULT_ID_TOKEN");
-    if (!source || !jwt) {
+function mountOf(env: Readonly<Record<string, string>>, name: string, fallback: string): string {
+  return checkVaultPath(name, (env[name]?.trim() || fallback).replace(/^\/+|\/+$/g, ""));
+}
+
+/** Each method's configuration, or undefined when its variables are not set. */
+const AUTH_PARSERS: Record<
+  VaultAuth["method"],
+  (settings: ProviderSettings, named: boolean) => VaultAuth | undefined
+> = {
+  jwt(settings, named) {
+    const env = settings.env;
+    const role = env.SECRETS_HASHICORP_VAULT_JWT_ROLE?.trim();
+    if (!role) {
+      if (named) {
+        throw new ToolError(
+          "config",
+          "SECRETS_HASHICORP_VAULT_AUTH_METHOD=jwt needs SECRETS_HASHICORP_VAULT_JWT_ROLE, the JWT auth role",
+        );
+      }
+      return undefined;
+    }
+    const [name, jwt] = pick(env, "SECRETS_HASHICORP_VAULT_JWT", "CI_JOB_JWT", "VAULT_ID_TOKEN");
+    const token: TokenPlan | undefined = name && jwt
+      ? { kind: "env", token: jwt, source: name }
+      : ciTokenPlan(settings, undefined, "HashiCorp Vault JWT login");
+    if (!token) {
       throw new ToolError(
         "config",
-        "SECRETS_HASHICORP_VAULT_JWT_ROLE is set but no JWT is: set SECRETS_HASHICORP_VAULT_JWT, CI_JOB_JWT or VAULT_ID_TOKEN (for example from the CI system's id_tokens)",
+        "SECRETS_HASHICORP_VAULT_JWT_ROLE is set but no JWT is: set SECRETS_HASHICORP_VAULT_JWT, CI_JOB_JWT, VAULT_ID_TOKEN or SECRETS_OIDC_TOKEN (for example from the CI system's id_tokens), or on GitHub Actions give the job `permissions: id-token: write` and set SECRETS_OIDC_AUDIENCE",
       );
     }
-    const mount = checkVaultPath(
-      "SECRETS_HASHICORP_VAULT_JWT_MOUNT",
-      (env.SECRETS_HASHICORP_VAULT_JWT_MOUNT?.trim() || "jwt").replace(/^\/+|\/+$/g, ""),
-    );
-    return { method: "jwt", role, mount, jwt, source };
+    const mount = mountOf(env, "SECRETS_HASHICORP_VAULT_JWT_MOUNT", "jwt");
+    return { method: "jwt", role, mount, token, source: token.source };
+  },
+  kubernetes(settings, named) {
+    const env = settings.env;
+    const role = env.SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE?.trim();
+    if (!role) {
+      if (named) {
+        throw new ToolError(
+          "config",
+          "SECRETS_HASHICORP_VAULT_AUTH_METHOD=kubernetes needs SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE, the Kubernetes auth role",
+        );
+      }
+      return undefined;
+    }
+    const file = env.SECRETS_HASHICORP_VAULT_KUBERNETES_TOKEN_FILE?.trim() ||
+      KUBERNETES_TOKEN_FILE;
+    return {
+      method: "kubernetes",
+      role,
+      mount: mountOf(env, "SECRETS_HASHICORP_VAULT_KUBERNETES_MOUNT", "kubernetes"),
+      tokenFile: absolute(file, settings.cwd),
+    };
+  },
+  approle(settings, named) {
+    const env = settings.env;
+    const roleId = env.SECRETS_HASHICORP_VAULT_ROLE_ID?.trim();
+    const secretId = env.SECRETS_HASHICORP_VAULT_SECRET_ID?.trim();
+    if (roleId && secretId) {
+      return {
+        method: "approle",
+        roleId,
+        secretId,
+        mount: mountOf(env, "SECRETS_HASHICORP_VAULT_APPROLE_MOUNT", "approle"),
+      };
+    }
+    if (roleId || secretId || named) {
+      throw new ToolError(
+        "config",
+        "AppRole auth needs both SECRETS_HASHICORP_VAULT_ROLE_ID and SECRETS_HASHICORP_VAULT_SECRET_ID",
+      );
+    }
+    return undefined;
+  },
+  token(settings, named) {
+    const [source, token] = pick(settings.env, "SECRETS_HASHICORP_VAULT_TOKEN", "VAULT_TOKEN");
+    if (source && token) return { method: "token", token, source };
+    if (named) {
+      throw new ToolError(
+        "config",
+        "SECRETS_HASHICORP_VAULT_AUTH_METHOD=token needs SECRETS_HASHICORP_VAULT_TOKEN (or VAULT_TOKEN)",
+      );
+    }
+    return undefined;
+  },
+  userpass(settings, named) {
+    const username = settings.env.SECRETS_HASHICORP_VAULT_USERNAME?.trim();
+    const password = settings.env.SECRETS_HASHICORP_VAULT_PASSWORD;
+    if (username && password) return { method: "userpass", username, password };
+    if (username || password || named) {
+      throw new ToolError(
+        "config",
+        "userpass auth needs both SECRETS_HASHICORP_VAULT_USERNAME and SECRETS_HASHICORP_VAULT_PASSWORD",
+      );
+    }
+    return undefined;
+  },
+};
+
+function parseAuth(settings: ProviderSettings): VaultAuth {
+  const named = settings.env.SECRETS_HASHICORP_VAULT_AUTH_METHOD?.trim().toLowerCase();
+  if (named) {
+    const method = AUTH_METHODS.find((m) => m === named);
+    if (!method) {
+      throw new ToolError(
+        "config",
+        `SECRETS_HASHICORP_VAULT_AUTH_METHOD=${
+          JSON.stringify(named.slice(0, 50))
+        } is not an auth method; use one of ${AUTH_METHODS.join(", ")}`,
+      );
+    }
+    return AUTH_PARSERS[method](settings, true)!;
   }
-  const [source, token] = pick(env, "SECRETS_HASHICORP_VAULT_TOKEN", "VAULT_TOKEN");
-  if (source && token) return { method: "token", token, source };
-  const username = env.SECRETS_HASHICORP_VAULT_USERNAME?.trim();
-  const password = env.SECRETS_HASHICORP_VAULT_PASSWORD;
-  if (username && password) return { method: "userpass", username, password };
-  if (username || password) {
-    throw new ToolError(
-      "config",
-      "userpass auth needs both SECRETS_HASHICORP_VAULT_USERNAME and SECRETS_HASHICORP_VAULT_PASSWORD",
-    );
+  for (const method of AUTH_METHODS) {
+    const auth = AUTH_PARSERS[method](settings, false);
+    if (auth) return auth;
   }
   throw new ToolError(
     "config",
-    "SECRETS_MANAGER=HASHICORP_VAULT needs credentials: SECRETS_HASHICORP_VAULT_JWT_ROLE with a JWT, SECRETS_HASHICORP_VAULT_TOKEN (or VAULT_TOKEN), or SECRETS_HASHICORP_VAULT_USERNAME and SECRETS_HASHICORP_VAULT_PASSWORD",
+    "SECRETS_MANAGER=HASHICORP_VAULT needs credentials: SECRETS_HASHICORP_VAULT_JWT_ROLE with a JWT, SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE, SECRETS_HASHICORP_VAULT_ROLE_ID with SECRETS_HASHICORP_VAULT_SECRET_ID, SECRETS_HASHICORP_VAULT_TOKEN (or VAULT_TOKEN), or SECRETS_HASHICORP_VAULT_USERNAME and SECRETS_HASHICORP_VAULT_PASSWORD",
   );
+}
+
+/** The hosts and files of the auth method, beyond the Vault server itself. */
+export function authSandbox(auth: VaultAuth): { net: string[]; read: string[] } {
+  if (auth.method === "jwt") return { net: tokenNet(auth.token), read: [] };
+  if (auth.method === "kubernetes") return { net: [], read: [auth.tokenFile] };
+  return { net: [], read: [] };
 }
 
 function parseUrl(env: Readonly<Record<string, string>>): { url: string; hostPort: string } {
@@ -310,7 +451,7 @@ export function vaultConfig(settings: ProviderSettings): VaultConfig {
     namespace: namespace?.replace(/^\/+|\/+$/g, "") || undefined,
     kvVersion,
     selectors,
-    auth: parseAuth(env),
+    auth: parseAuth(settings),
     caCert: caCert ? absolute(caCert, settings.cwd) : undefined,
     concurrency,
   };

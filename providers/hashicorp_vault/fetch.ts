@@ -8,6 +8,7 @@
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
 import { createAdaptiveLimiter } from "../../lib/kit/limiters.ts";
+import { tokenContext } from "../../lib/kit/oidc.ts";
 import { authenticate, revokeSession, type VaultSession } from "./auth.ts";
 import type { VaultConfig } from "./config.ts";
 import { createVaultClient } from "./http.ts";
@@ -49,7 +50,7 @@ export async function fetchSecrets(ctx: FetchContext<VaultConfig>): Promise<void
   });
   let session: VaultSession | undefined;
   try {
-    session = await authenticate(client, config.auth, ctx.sensitive);
+    session = await authenticate(client, config.auth, tokenContext(ctx));
     log.debug(`authenticated with ${session.via}`);
     const kv: KvContext = {
       client,

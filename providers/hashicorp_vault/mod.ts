@@ -1,7 +1,7 @@
 /**
  * The `HASHICORP_VAULT` backend: KV version 1 and 2 secrets engines over Vault's HTTP API
- * (Vault OSS, Enterprise, HCP Vault, OpenBao), with JWT, token or userpass auth and
- * namespaces. A secret `MOUNT/A/B` with data `{K: v}` becomes the vault key `A.B.K`.
+ * (Vault OSS, Enterprise, HCP Vault, OpenBao), with JWT (also from the CI system's OIDC
+ * token), Kubernetes, AppRole, token or userpass auth and namespaces. A secret `MOUNT/A/B` with data `{K: v}` becomes the vault key `A.B.K`.
  *
  * @module
  */
@@ -9,7 +9,7 @@
 import { ToolError } from "../../lib/kit/errors.ts";
 import { mapPicked, mapValue, nameToPath, splitKey, stripPrefix } from "../../lib/kit/mapping.ts";
 import { checkJwt } from "../../lib/kit/jwt.ts";
-import { hashicorpVaultParams, type VaultConfig, vaultConfig } from "./config.ts";
+import { authSandbox, hashicorpVaultParams, type VaultConfig, vaultConfig } from "./config.ts";
 import type {
   FetchedSecret,
   Provider,
@@ -68,14 +68,18 @@ export const hashicorpVaultProvider: Provider<VaultConfig> = {
   configure(settings) {
     const config = vaultConfig(settings);
     // Fail before any network call when the JWT is malformed or expired.
-    if (config.auth.method === "jwt") checkJwt(config.auth.jwt, config.auth.source);
+    const { auth } = config;
+    if (auth.method === "jwt" && auth.token.kind === "env") checkJwt(auth.token.token, auth.source);
     return config;
   },
-  sandbox: (config) => ({
-    net: [config.hostPort],
-    read: config.caCert ? [config.caCert] : [],
-    run: [],
-  }),
+  sandbox(config) {
+    const auth = authSandbox(config.auth);
+    return {
+      net: [...new Set([config.hostPort, ...auth.net])],
+      read: [...(config.caCert ? [config.caCert] : []), ...auth.read],
+      run: [],
+    };
+  },
   loadFetch: () => import("./fetch.ts"),
   map: mapVaultSecret,
 };

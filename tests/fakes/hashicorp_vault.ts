@@ -5,7 +5,9 @@
  * read with `?version=N`, a version never written a bare 404), namespaces
  * (`X-Vault-Namespace`; secrets, users, roles and tokens live in one namespace), ACL
  * policies (`read`/`list` per path, globs `*` and `+`), token checking, JWT login (signature,
- * `exp`, bound claims and audiences checked), userpass login, `auth/token/revoke-self`,
+ * `exp`, bound claims and audiences checked), AppRole login (`role_id` and `secret_id`),
+ * Kubernetes login (the service-account JWT verified as the TokenReview API would, then
+ * the role's bound service-account names and namespaces), userpass login, `auth/token/revoke-self`,
  * `sys/internal/ui/mounts/PATH`, rate-limit quotas (429) and a sealed state (503).
  *
  * Use with `startFake(fakeVault(data, options).handler)`.
@@ -84,6 +86,28 @@ export interface FakeUser {
   namespace?: string;
 }
 
+/** An AppRole role. */
+export interface FakeAppRole {
+  /** Its role id. */
+  roleId: string;
+  /** Secret ids issued for it. */
+  secretIds: string[];
+  /** Policies of issued tokens. */
+  policies: string[];
+  /** Namespace the role lives in ("" for root). */
+  namespace?: string;
+}
+
+/** A Kubernetes auth role. */
+export interface FakeKubernetesRole {
+  /** `bound_service_account_names`. */
+  serviceAccounts: string[];
+  /** `bound_service_account_namespaces`. */
+  namespaces: string[];
+  /** Policies of issued tokens. */
+  policies: string[];
+}
+
 /** The data a fake Vault serves. */
 export interface FakeVaultData {
   /** KV mounts by namespace ("" is the root namespace) then mount name. */
@@ -96,6 +120,13 @@ export interface FakeVaultData {
   users?: Record<string, FakeUser>;
   /** JWT auth method: its mount, the key that verifies tokens, its roles. */
   jwt?: { mount?: string; key: CryptoKey; roles: Record<string, FakeJwtRole> };
+  /** AppRole auth method: its mount (default `approle`) and roles by name. */
+  approle?: { mount?: string; roles: Record<string, FakeAppRole> };
+  /**
+   * Kubernetes auth method: its mount (default `kubernetes`), the cluster's key that signs
+   * service-account tokens (TokenReview), and roles by name.
+   */
+  kubernetes?: { mount?: string; key: CryptoKey; roles: Record<string, FakeKubernetesRole> };
 }
 
 /** Behaviour switches. */
@@ -117,8 +148,8 @@ export interface FakeVaultOptions {
 
 /** What the fake saw. */
 export interface FakeVaultCounters {
-  /** Logins that succeeded, by method. */
-  logins: { jwt: number; userpass: number };
+  /** Logins that succeeded, by method (AppRole and Kubernetes only when configured). */
+  logins: { jwt: number; userpass: number; approle?: number; kubernetes?: number };
   /** Logins refused. */
   failedLogins: number;
   /** Tokens issued by logins. */
@@ -211,7 +242,12 @@ export function policyMatches(pattern: string, path: string): boolean {
 export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): FakeVault {
   const tokens = new Map<string, FakeToken>(Object.entries(data.tokens ?? {}));
   const counters: FakeVaultCounters = {
-    logins: { jwt: 0, userpass: 0 },
+    logins: {
+      jwt: 0,
+      userpass: 0,
+      ...(data.approle ? { approle: 0 } : {}),
+      ...(data.kubernetes ? { kubernetes: 0 } : {}),
+    },
     failedLogins: 0,
     issued: [],
     revoked: [],
@@ -256,11 +292,15 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       )
     );
 
-  const issue = (policies: string[], namespace: string, kind: "jwt" | "userpass") => {
+  const issue = (
+    policies: string[],
+    namespace: string,
+    kind: keyof FakeVaultCounters["logins"],
+  ) => {
     const token = `hvs.${crypto.randomUUID().replaceAll("-", "")}`;
     tokens.set(token, { policies, namespace });
     counters.issued.push(token);
-    counters.logins[kind]++;
+    counters.logins[kind] = (counters.logins[kind] ?? 0) + 1;
     return json(
       200,
       envelope({
@@ -330,6 +370,52 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       }
     }
     return issue(found.policies, namespace, "jwt");
+  };
+
+  const approleLogin = async (request: Request, namespace: string): Promise<Response> => {
+    const body = await readJson(request);
+    const roleId = body?.role_id;
+    const secretId = body?.secret_id;
+    if (typeof roleId !== "string" || roleId === "") return refuse("missing role_id");
+    const found = Object.values(data.approle!.roles).find((role) =>
+      role.roleId === roleId && (role.namespace ?? "") === namespace
+    );
+    if (!found) return refuse("invalid role or secret ID");
+    if (typeof secretId !== "string" || secretId === "") return refuse("missing secret_id");
+    if (!found.secretIds.includes(secretId)) return refuse("invalid role or secret ID");
+    return issue(found.policies, namespace, "approle");
+  };
+
+  const kubernetesLogin = async (request: Request, namespace: string): Promise<Response> => {
+    const body = await readJson(request);
+    const role = body?.role;
+    const jwt = body?.jwt;
+    if (typeof role !== "string" || role === "") return refuse("missing role");
+    if (typeof jwt !== "string" || jwt === "") return refuse("missing jwt");
+    const config = data.kubernetes!;
+    const found = config.roles[role];
+    if (!found) return refuse(`invalid role name "${role}"`);
+    const denied = (message: string) => {
+      counters.failedLogins++;
+      return errors(403, [message]);
+    };
+    let payload: Record<string, unknown>;
+    try {
+      // What TokenReview checks: the cluster's signature and the token's lifetime.
+      payload = (await jwtVerify(jwt, config.key)).payload as Record<string, unknown>;
+    } catch {
+      return denied("permission denied");
+    }
+    const k8s = payload["kubernetes.io"] as
+      | { namespace?: string; serviceaccount?: { name?: string } }
+      | undefined;
+    if (!found.serviceAccounts.includes(k8s?.serviceaccount?.name ?? "")) {
+      return denied("service account name not authorized");
+    }
+    if (!found.namespaces.includes(k8s?.namespace ?? "")) {
+      return denied("namespace not authorized");
+    }
+    return issue(found.policies, namespace, "kubernetes");
   };
 
   const userpassLogin = async (
@@ -459,6 +545,18 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
 
     if (request.method === "POST" && data.jwt && path === `auth/${jwtMount}/login`) {
       return await jwtLogin(request, namespace);
+    }
+    if (
+      request.method === "POST" && data.approle &&
+      path === `auth/${data.approle.mount ?? "approle"}/login`
+    ) {
+      return await approleLogin(request, namespace);
+    }
+    if (
+      request.method === "POST" && data.kubernetes &&
+      path === `auth/${data.kubernetes.mount ?? "kubernetes"}/login`
+    ) {
+      return await kubernetesLogin(request, namespace);
     }
     if (request.method === "POST" && data.users && path.startsWith("auth/userpass/login/")) {
       return await userpassLogin(request, path.slice("auth/userpass/login/".length), namespace);
