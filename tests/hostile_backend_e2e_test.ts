@@ -21,6 +21,11 @@ import { tempVault } from "./support/temp.ts";
 import { readVaultDoc } from "./support/vault.ts";
 import { runTool } from "./support/run_tool.ts";
 import type { FakeVaultData, FakeVaultOptions } from "./fakes/hashicorp_vault.ts";
+import type { FakeHandler } from "./fakes/server.ts";
+import { type FakeSecret, secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
+import { type FakeParameter, ssmFake } from "./fakes/aws_ssm.ts";
+import { SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts";
+import { FULL_ACCESS, imdsEnv, manySecrets as azureSecrets, startAzure } from "./support/azure.ts";
 
 const LEAKABLE = [...ALL_VALUES, ...CREDENTIALS];
 const EXISTING = "# kept\nEXISTING:\n  KEY: keep-me\n";
@@ -265,4 +270,142 @@ Deno.test("Vault mounts lookup denied (403): first segment taken as the mount, a
     line:
       /no secrets engine is mounted at "team\/".*the mount was taken to be the first segment, because GET sys\/internal\/ui\/mounts\/team\/kv\/app answered HTTP 403/,
   });
+});
+
+const AWS_BASE = { SECRETS_MANAGER: "AWS_SECRETS_MANAGER" };
+
+/** Run the tool against one started fake; with `expected`, assert a clean failure. */
+async function fakeRun(
+  handler: FakeHandler,
+  env: (url: string, vault: string) => Record<string, string>,
+  expected: ExpectedFailure,
+  vaultText = vaultWithKeys("EXISTING: keep-me\n"),
+) {
+  return await withFakes([handler], async ([fake]) => {
+    await using tmp = await tempVault(vaultText);
+    const snap = await snapshot(tmp.vault);
+    const result = await runTool([], env(fake.url, tmp.vault));
+    await assertCleanFailure(result, snap, { ...expected, secrets: [SECRET_KEY] });
+    return { result, fake };
+  });
+}
+
+function manyAws(count: number): FakeSecret[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `app/s${String(i).padStart(3, "0")}`,
+    string: `value-${i}-${crypto.randomUUID()}`,
+  }));
+}
+
+Deno.test("Secrets Manager ListSecrets whose NextToken repeats: exit 4 at once, not at SECRETS_TIMEOUT", async () => {
+  const sm = secretsManagerFake(manyAws(30), testKeys(), { pageSize: 10, repeatPaging: true });
+  const { result } = await fakeRun(sm.handler, (url, vault) => ({
+    ...AWS_BASE,
+    SECRETS_VAULT_PATH: vault,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+    SECRETS_TIMEOUT: "60",
+  }), {
+    code: 4,
+    line: /AWS Secrets Manager ListSecrets: the paging repeats \(page 2 returned a NextToken/,
+  });
+  assert.ok(result.wallMs < 20_000, `at once (${result.wallMs} ms)`);
+  assert.equal(sm.calls.get("ListSecrets"), 2);
+});
+
+function manySsm(count: number): FakeParameter[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `/app/p${String(i).padStart(3, "0")}`,
+    type: "SecureString",
+    value: `ssm-value-${i}-${crypto.randomUUID()}`,
+  }));
+}
+
+for (
+  const [operation, selection] of [["GetParametersByPath", "/app"], [
+    "DescribeParameters",
+    "",
+  ]] as const
+) {
+  Deno.test(`SSM ${operation} whose NextToken repeats: exit 4 at once, not at SECRETS_TIMEOUT`, async () => {
+    // Paths are read with GetParametersByPath where DescribeParameters is denied.
+    const ssm = ssmFake(manySsm(120), testKeys(), {
+      repeatPaging: true,
+      deny: selection ? ["DescribeParameters"] : [],
+    });
+    const { result } = await fakeRun(ssm.handler, (url, vault) => ({
+      SECRETS_MANAGER: "AWS_PARAMETER_STORE",
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SSM: url,
+      SECRETS_TIMEOUT: "60",
+      ...(selection ? { SECRETS_SELECTION: selection } : {}),
+    }), {
+      code: 4,
+      line: new RegExp(`AWS SSM ${operation}.*: the paging repeats \\(page 2 returned a NextToken`),
+    });
+    assert.ok(result.wallMs < 20_000, `at once (${result.wallMs} ms)`);
+    assert.equal(ssm.calls.get(operation), 2);
+  });
+}
+
+Deno.test("Key Vault list whose nextLink repeats: exit 4 at once, not at SECRETS_TIMEOUT", async () => {
+  const world = startAzure({}, {
+    secrets: azureSecrets(60),
+    access: FULL_ACCESS,
+  }, { repeatNextLink: true });
+  await using _world = world;
+  await using tmp = await tempVault(EXISTING);
+  const snap = await snapshot(tmp.vault);
+  const result = await runTool([], { ...imdsEnv(world, tmp.vault), SECRETS_TIMEOUT: "60" });
+  await assertCleanFailure(result, snap, {
+    code: 4,
+    line:
+      /Azure Key Vault 127\.0\.0\.1:\d+ list secrets: the paging repeats \(page 2 returned a nextLink/,
+    secrets: [...world.identity.seen],
+  });
+  assert.ok(result.wallMs < 20_000, `at once (${result.wallMs} ms)`);
+  assert.equal(world.kv.counters.listPages, 2);
+});
+
+Deno.test("Secrets Manager redirect: exit 4 naming the target host, the signed request not re-sent", async () => {
+  const sm = secretsManagerFake(manyAws(3), testKeys(), {
+    redirect: "http://169.254.169.254/latest/meta-data/",
+  });
+  await fakeRun(sm.handler, (url, vault) => ({
+    ...AWS_BASE,
+    SECRETS_VAULT_PATH: vault,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+  }), {
+    code: 4,
+    line:
+      /AWS Secrets Manager ListSecrets answered a redirect \(HTTP 307\) to host 169\.254\.169\.254;/,
+  });
+});
+
+Deno.test("Key Vault redirect: exit 4 naming the target host, the bearer token not re-sent", async () => {
+  const world = startAzure({}, { secrets: azureSecrets(3), access: FULL_ACCESS }, {
+    redirect: "https://attacker.example/secrets",
+  });
+  await using _world = world;
+  await using tmp = await tempVault(EXISTING);
+  const snap = await snapshot(tmp.vault);
+  const result = await runTool([], imdsEnv(world, tmp.vault));
+  await assertCleanFailure(result, snap, {
+    code: 4,
+    line:
+      /Azure Key Vault list secrets \(page 1\) answered a redirect \(HTTP 307\) to host attacker\.example;/,
+    secrets: [...world.identity.seen],
+  });
+});
+
+Deno.test("Secrets Manager JSON nested 700 levels: exit 5 naming the secret, with and without SECRETS_EXPAND_JSON", async () => {
+  const text = '{"a":'.repeat(700) + '"x"' + "}".repeat(700);
+  for (const expand of ["true", "false"]) {
+    const sm = secretsManagerFake([{ name: "deep/json", string: text }], testKeys());
+    await fakeRun(sm.handler, (url, vault) => ({
+      ...AWS_BASE,
+      SECRETS_VAULT_PATH: vault,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+      SECRETS_EXPAND_JSON: expand,
+    }), { code: 5, line: /secret "deep\/json" nests deeper than 64 levels/ });
+  }
 });

@@ -122,7 +122,9 @@ export function secretsManagerFake(
     const start = offset ?? 0;
     const size = Math.min(max, options.pageSize ?? 100);
     const page = visible.slice(start, start + size);
-    const next = start + size < visible.length ? pageToken("ListSecrets", start + size) : undefined;
+    const next = start + size < visible.length || (options.repeatPaging && start > 0)
+      ? pageToken("ListSecrets", options.repeatPaging ? size : start + size)
+      : undefined;
     return jsonOk({
       SecretList: page.map((s) => ({
         ARN: arns.get(s.name),
@@ -210,6 +212,7 @@ export function secretsManagerFake(
         operations: OPERATIONS,
         faults,
         calls,
+        redirect: options.redirect,
       });
       if (front instanceof Response) return front;
       const { operation, input } = front;
