@@ -409,3 +409,22 @@ Deno.test("Secrets Manager JSON nested 700 levels: exit 5 naming the secret, wit
     }), { code: 5, line: /secret "deep\/json" nests deeper than 64 levels/ });
   }
 });
+
+Deno.test("Secrets Manager listing without end: exit 4 past 1,000,000 listed entries, bounded time", async () => {
+  const sm = secretsManagerFake([], testKeys(), { endlessPages: 100_000 });
+  const { result } = await fakeRun(sm.handler, (url, vault) => ({
+    ...AWS_BASE,
+    SECRETS_VAULT_PATH: vault,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: url,
+    // Nothing is kept, so only the listing runs.
+    SECRETS_SELECTION_FILTER: "no-such-name",
+    SECRETS_TIMEOUT: "120",
+  }), {
+    code: 4,
+    line: /AWS Secrets Manager ListSecrets: the listing returned more than 1,000,000 entries/,
+  });
+  console.log(
+    `endless ListSecrets: ${sm.calls.get("ListSecrets")} pages, ${Math.round(result.wallMs)} ms`,
+  );
+  assert.ok((sm.calls.get("ListSecrets") ?? 0) <= 12, `stops at the cap`);
+});

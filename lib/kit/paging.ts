@@ -1,7 +1,8 @@
 /**
- * Paging that goes in circles: a service (or something posing as it) that hands back a
- * page token or next link it already gave would keep a listing running until the overall
- * deadline. Every token a listing follows is remembered, and a repeat ends it at once.
+ * Listings a service could make endless: a page token or next link it already gave would
+ * keep a listing running until the overall deadline, and pages without end would pile up
+ * work until memory runs out. Every token a listing follows is remembered, and a repeat
+ * ends it at once; the entries listed are counted against {@linkcode MAX_LISTED_ENTRIES}.
  *
  * @example
  * ```ts
@@ -15,10 +16,19 @@
 
 import { ToolError } from "./errors.ts";
 
-/** The tokens one listing has followed. */
+/**
+ * Most entries one listing may return in all: far more than any real selection (the
+ * services' own quotas put a million secrets out of reach of one job), few enough that
+ * the names and the work queued for them stay within memory.
+ */
+export const MAX_LISTED_ENTRIES = 1_000_000;
+
+/** The tokens one listing has followed, and the entries it returned. */
 export interface PageTokens {
   /** Record `token` as the next page to ask for; throws when it was followed before. */
   follow(token: string): void;
+  /** Count `entries` more listed entries; throws past {@linkcode MAX_LISTED_ENTRIES}. */
+  count(entries: number): void;
 }
 
 /**
@@ -27,7 +37,18 @@ export interface PageTokens {
  */
 export function pageTokens(operation: string, field: string): PageTokens {
   const seen = new Set<string>();
+  let listed = 0;
   return {
+    count(entries) {
+      listed += entries;
+      if (listed <= MAX_LISTED_ENTRIES) return;
+      throw new ToolError(
+        "backend",
+        `${operation}: the listing returned more than ${
+          MAX_LISTED_ENTRIES.toLocaleString("en-US")
+        } entries, the most one run reads; select fewer secrets with SECRETS_SELECTION`,
+      );
+    },
     follow(token) {
       if (seen.has(token)) {
         throw new ToolError(

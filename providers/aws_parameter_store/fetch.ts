@@ -88,6 +88,7 @@ export async function readByPath(session: SsmSession, path: string): Promise<voi
       },
       `path ${normalized}`,
     );
+    pages.count(page.Parameters?.length ?? 0);
     for (const parameter of page.Parameters ?? []) session.emit(parameter);
     token = page.NextToken || undefined;
     if (token) pages.follow(token);
@@ -120,6 +121,7 @@ export async function readByDescribe(
     const page: Page = await pending;
     let token = page.NextToken || undefined;
     try {
+      pages.count(page.Parameters?.length ?? 0);
       if (token) pages.follow(token);
     } catch (error) {
       failure ??= { error };

@@ -221,6 +221,7 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
       const page: ListSecretsOutput = await pending;
       let token = page.NextToken || undefined;
       try {
+        pages.count(page.SecretList?.length ?? 0);
         if (token) pages.follow(token);
       } catch (error) {
         failure ??= { error };

@@ -240,6 +240,7 @@ export async function* listSecrets(client: KeyVaultClient): AsyncGenerator<Secre
         `Azure Key Vault ${client.vault.host}: a list page has no "value" array`,
       );
     }
+    links.count(body.value.length);
     for (const item of body.value) {
       const id = typeof item?.id === "string" ? item.id : "";
       const name = nameFromId(id);

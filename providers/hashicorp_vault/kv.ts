@@ -7,6 +7,7 @@
  */
 
 import { ToolError } from "../../lib/kit/errors.ts";
+import { MAX_LISTED_ENTRIES } from "../../lib/kit/paging.ts";
 import type { AdaptiveLimiter, Limiter } from "../../lib/kit/limiters.ts";
 import type { FetchedSecret, ProviderLog, SecretValue } from "../../lib/contract/provider.ts";
 import type { VaultSelector } from "./config.ts";
@@ -246,9 +247,6 @@ export async function resolveMount(
   kv.log.debug(`${full}: mount ${mount}, KV version ${actual}`);
   return { selector, mount, path: full === mount ? "" : full.slice(mount.length + 1) };
 }
-
-/** Most entries (secrets and folders) one run lists, in all of its LIST answers. */
-export const MAX_LISTED_ENTRIES = 1_000_000;
 
 /** Runs tasks that spawn tasks; `wait` settles them all, then throws the first error. */
 class TaskGroup {

@@ -39,6 +39,11 @@ export interface SecretsManagerFakeOptions extends JsonServiceOptions {
   pageSize?: number;
   /** Secret names whose values this identity may not read (GetSecretValue denied). */
   denySecrets?: Iterable<string>;
+  /**
+   * A hostile server: every ListSecrets page lists this many made-up names (beyond the
+   * documented 100) and a fresh NextToken, without end.
+   */
+  endlessPages?: number;
 }
 
 /** The fake: its handler for `startFake`, counters, and fault injection. */
@@ -120,6 +125,13 @@ export function secretsManagerFake(
       );
     }
     const start = offset ?? 0;
+    if (options.endlessPages !== undefined) {
+      const count = options.endlessPages;
+      return jsonOk({
+        SecretList: Array.from({ length: count }, (_, i) => ({ Name: `endless/${start + i}` })),
+        NextToken: pageToken("ListSecrets", start + count),
+      });
+    }
     const size = Math.min(max, options.pageSize ?? 100);
     const page = visible.slice(start, start + size);
     const next = start + size < visible.length || (options.repeatPaging && start > 0)
