@@ -1,7 +1,8 @@
 /**
  * The KV secrets engine, versions 1 and 2: finding each selector's mount (and checking its
- * engine and version), listing folders
- * (recursively, concurrently) and reading secrets, all through one bounded limiter.
+ * engine and version), listing folders (recursively, concurrently, lazily, with a cap) and
+ * reading secrets, all through one bounded limiter; listed keys that would leave their
+ * folder are refused.
  *
  * @module
  */
