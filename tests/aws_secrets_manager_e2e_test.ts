@@ -278,7 +278,7 @@ Deno.test("Secrets Manager: a wrong secret key or an unknown key id is an authen
 
 for (const batch of [true, false]) {
   Deno.test(
-    `Secrets Manager: a selected secret scheduled for deletion is skipped with a warning (${
+    `Secrets Manager: a selected secret scheduled for deletion fails the run naming it, unless SECRETS_ALLOW_MISSING (${
       batch ? "BatchGetSecretValue" : "GetSecretValue"
     })`,
     async () => {
@@ -294,18 +294,32 @@ for (const batch of [true, false]) {
       await withFakes([sm.handler], async ([fake]) => {
         await using tmp = await tempVault(vaultWithKeys());
         const { vault } = tmp;
-        const result = await runTool([], {
+        const env = {
           ...BASE,
           SECRETS_VAULT_PATH: vault,
           AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
           SECRETS_SELECTION: "live,dying",
-        });
+        };
+        const before = await readBytes(vault);
+        const failed = await runTool([], env);
+        assert.equal(failed.code, 2, failed.stderr);
+        assertOneErrorLine(
+          failed,
+          /secret "dying" in SECRETS_SELECTION is scheduled for deletion .*SECRETS_ALLOW_MISSING=true/,
+        );
+        assert.deepEqual(await readBytes(vault), before, "vault unchanged");
+        assertNoLeak(failed, ["live-value-1234", "dying-value-5678", SECRET_KEY]);
+
+        const result = await runTool([], { ...env, SECRETS_ALLOW_MISSING: "true" });
         assert.equal(result.code, 0, result.stderr);
-        assert.match(result.stderr, /warning: secret "dying" is scheduled for deletion; skipped/);
+        assert.match(
+          result.stderr,
+          /warning: secret "dying" is scheduled for deletion; skipped \(SECRETS_ALLOW_MISSING\)/,
+        );
         const doc = await readVaultDoc(vault);
         assert.equal(at(doc, "live"), "live-value-1234");
         assert.equal(at(doc, "dying"), undefined);
-        assert.equal(sm.calls.get("GetSecretValue"), batch ? undefined : 2);
+        assert.equal(sm.calls.get("GetSecretValue"), batch ? undefined : 4);
         assertNoLeak(result, ["live-value-1234", "dying-value-5678", SECRET_KEY]);
       });
     },

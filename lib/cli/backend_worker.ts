@@ -8,6 +8,7 @@
 
 import type { FetchContext } from "../contract/provider.ts";
 import { toErrorData } from "../kit/errors.ts";
+import { checkDepth } from "../kit/mapping.ts";
 import type { BackendMessage, BackendRequest } from "../isolation/protocol.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
 
@@ -31,7 +32,12 @@ scope.onmessage = async (event: MessageEvent<BackendRequest>) => {
       warn: (message) => post({ type: "log", level: "warn", message }),
       debug: (message) => post({ type: "log", level: "debug", message }),
     },
-    emit: (secret) => post({ type: "secret", secret }),
+    emit: (secret) => {
+      // A value nested thousands of levels deep would overflow the stack of the
+      // structured clone that carries it to the main thread.
+      checkDepth(secret.value, secret.name);
+      post({ type: "secret", secret });
+    },
     sensitive: (value) => post({ type: "sensitive", value }),
   };
   try {

@@ -44,6 +44,11 @@ export type LeafValue = string | number | boolean;
 export interface FetchedSecret {
   /** The secret's name in the backend (used in messages and to derive the vault path). */
   name: string;
+  /**
+   * The leading part of `name` that is the backend's mount, when it has mounts whose names
+   * may contain slashes (HashiCorp Vault: `team/kv`); the rest is the path below it.
+   */
+  mount?: string;
   /** The value. Binary values are base64 text with `encoding: "base64"`. */
   value: SecretValue;
   /** Set when the value is base64 of bytes the backend returned. */

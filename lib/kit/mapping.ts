@@ -58,6 +58,36 @@ export function nameToPath(
   return splitKey(stripped.split(separator).join("."), source);
 }
 
+/**
+ * Most segments a vault key may have (name segments and nested JSON keys together). Real
+ * configurations use a handful; the limit keeps hostile nesting (JSON nested hundreds of
+ * levels) from exhausting the call stack, here or when a value crosses a Worker.
+ */
+export const MAX_KEY_DEPTH = 64;
+
+function tooDeep(source: string): ToolError {
+  return new ToolError(
+    "conflict",
+    `secret "${source}" nests deeper than ${MAX_KEY_DEPTH} levels (its name and JSON keys together); flatten the secret's value or unset SECRETS_EXPAND_JSON`,
+  );
+}
+
+/**
+ * Throw a `conflict` error naming `source` when `value` nests objects or lists more than
+ * {@linkcode MAX_KEY_DEPTH} levels deep. Iterative, so any depth is checked safely.
+ */
+export function checkDepth(value: unknown, source: string): void {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== "object" || item === null) continue;
+    if (depth >= MAX_KEY_DEPTH) throw tooDeep(source);
+    for (const child of Object.values(item)) {
+      if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+}
+
 /** Whether a value is a plain JSON object (not an array, not null). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -94,7 +124,8 @@ function positionOf(message: string): string {
 /**
  * Flatten a (possibly nested) object into entries below `base`. Keys may be dotted paths
  * themselves. Leaves must be strings, numbers or booleans; anything else is an error
- * naming the key.
+ * naming the key. A key of more than {@linkcode MAX_KEY_DEPTH} segments is an error
+ * naming the secret.
  */
 export function flatten(
   base: readonly string[],
@@ -102,6 +133,7 @@ export function flatten(
   source: string,
   out: VaultEntry[] = [],
 ): VaultEntry[] {
+  if (base.length > MAX_KEY_DEPTH) throw tooDeep(source);
   if (isPlainObject(value)) {
     for (const [key, child] of Object.entries(value)) {
       flatten([...base, ...splitKey(key, source)], child, source, out);

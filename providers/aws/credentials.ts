@@ -11,6 +11,7 @@
 import { isKind, ToolError } from "../../lib/kit/errors.ts";
 import { isNetworkError, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { obtainToken, tokenContext } from "../../lib/kit/oidc.ts";
+import { readJson, readText, refuseRedirect } from "../../lib/kit/response.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { AwsV4Signer } from "aws4fetch";
 import type { ChainedRole, CredentialSource } from "./config.ts";
@@ -200,8 +201,10 @@ async function webIdentity(
       headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
       body,
       signal,
+      redirect: "manual",
     });
-    const text = await response.text();
+    await refuseRedirect(response, operation);
+    const text = await readText(response, operation);
     if (response.ok) return text;
     const code = xmlText(text, "Code") ?? `HTTP ${response.status}`;
     const message = xmlText(text, "Message") ?? "";
@@ -338,8 +341,10 @@ async function container(
     const response = await fetch(source.url, {
       headers: token ? { authorization: token } : {},
       signal,
+      redirect: "manual",
     });
-    if (response.ok) return await response.json() as JsonCredentials;
+    await refuseRedirect(response, operation);
+    if (response.ok) return await readJson(response, operation) as JsonCredentials;
     await response.body?.cancel();
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableError(`HTTP ${response.status}`, retryAfterMs(response));
@@ -372,9 +377,11 @@ async function imds(
         AbortSignal.timeout(Math.min(IMDS_TOKEN_TIMEOUT_MS, ctx.settings.requestTimeoutMs)),
         ctx.signal,
       ]),
+      redirect: "manual",
     });
+    await refuseRedirect(response, operation);
     if (response.ok) {
-      token = (await response.text()).trim();
+      token = (await readText(response, operation)).trim();
       ctx.sensitive(token);
     } else {
       await response.body?.cancel();
@@ -397,8 +404,9 @@ async function imds(
   const headers: Record<string, string> = token ? { "x-aws-ec2-metadata-token": token } : {};
   const get = (path: string) =>
     withRetry(async (signal) => {
-      const response = await fetch(`${base}${path}`, { headers, signal });
-      if (response.ok) return await response.text();
+      const response = await fetch(`${base}${path}`, { headers, signal, redirect: "manual" });
+      await refuseRedirect(response, operation);
+      if (response.ok) return await readText(response, operation);
       await response.body?.cancel();
       if (response.status === 401 && tokenTimedOut) {
         throw new ToolError("backend", `${operation}: ${HOP_LIMIT_HINT}`);

@@ -10,6 +10,7 @@ import { AwsV4Signer } from "aws4fetch";
 import { ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { createLimiter, type RateGate } from "../../lib/kit/limiters.ts";
+import { readJson, refuseRedirect } from "../../lib/kit/response.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { CredentialProvider } from "./credentials.ts";
 
@@ -155,18 +156,22 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
           headers: signed.headers,
           body: signed.body,
           signal,
+          redirect: "manual",
         });
+        await refuseRedirect(response, `${what}${about}`);
         if (response.ok) {
           try {
-            return await response.json() as T;
-          } catch {
+            return await readJson(response, `${what}${about}`) as T;
+          } catch (error) {
+            if (error instanceof ToolError) throw error;
             throw new RetryableError("the answer was not complete JSON");
           }
         }
         let parsed: { __type?: string; message?: string; Message?: string } = {};
         try {
-          parsed = await response.json();
-        } catch {
+          parsed = await readJson(response, `${what}${about}`) as typeof parsed;
+        } catch (error) {
+          if (error instanceof ToolError) throw error;
           // no JSON body: classify by status alone
         }
         const code = errorCode(parsed.__type, response.headers.get("x-amzn-errortype")) ??

@@ -15,6 +15,7 @@ import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
 import type { AwsConfig } from "../aws/config.ts";
 import { credentialProvider } from "../aws/credentials.ts";
 import { isoFromEpoch } from "../../lib/kit/time.ts";
+import { pageTokens } from "../../lib/kit/paging.ts";
 import { quotaGates, SSM_SHARED_QUOTA } from "../aws/quotas.ts";
 import { AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
 import type { FetchContext, SecretPick } from "../../lib/contract/provider.ts";
@@ -78,6 +79,7 @@ export function selectorFilter(selector: string): ParameterFilter {
 export async function readByPath(session: SsmSession, path: string): Promise<void> {
   let token: string | undefined;
   const normalized = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const pages = pageTokens(`AWS SSM GetParametersByPath for path ${normalized}`, "NextToken");
   do {
     const page = await session.client.call<{ Parameters?: SsmParameter[]; NextToken?: string }>(
       "GetParametersByPath",
@@ -90,8 +92,10 @@ export async function readByPath(session: SsmSession, path: string): Promise<voi
       },
       `path ${normalized}`,
     );
+    pages.count(page.Parameters?.length ?? 0);
     for (const parameter of page.Parameters ?? []) session.emit(parameter);
     token = page.NextToken || undefined;
+    if (token) pages.follow(token);
   } while (token);
 }
 
@@ -115,10 +119,18 @@ export async function readByDescribe(
       ...(filters.length > 0 ? { ParameterFilters: filters } : {}),
       ...(token ? { NextToken: token } : {}),
     });
+  const pages = pageTokens("AWS SSM DescribeParameters", "NextToken");
   let pending: Promise<Page> | undefined = describe();
   while (pending) {
     const page: Page = await pending;
-    const token = page.NextToken || undefined;
+    let token = page.NextToken || undefined;
+    try {
+      pages.count(page.Parameters?.length ?? 0);
+      if (token) pages.follow(token);
+    } catch (error) {
+      failure ??= { error };
+      token = undefined;
+    }
     pending = token && !failure ? describe(token) : undefined;
     pending?.catch(() => {}); // rethrown when awaited
     const names = (page.Parameters ?? []).map((p) => p.Name).filter((n): n is string =>

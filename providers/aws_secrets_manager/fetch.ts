@@ -14,6 +14,7 @@ import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
 import type { AwsConfig } from "../aws/config.ts";
 import { credentialProvider } from "../aws/credentials.ts";
 import { isoFromEpoch } from "../../lib/kit/time.ts";
+import { pageTokens } from "../../lib/kit/paging.ts";
 import { quotaGates, SECRETS_MANAGER_QUOTAS } from "../aws/quotas.ts";
 import { AwsApiError, AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
 import type { FetchContext, SecretPick } from "../../lib/contract/provider.ts";
@@ -95,7 +96,19 @@ function emitValue(
 
 function missing(fetcher: Fetcher, id: string, code: string, message: string): void {
   if (code === "InvalidRequestException" && /deletion|deleted/i.test(message)) {
-    fetcher.ctx.log.warn(`secret "${id}" is scheduled for deletion; skipped`);
+    // A selected secret that cannot be read fails the run, like one that does not exist;
+    // one found by listing was merely deleted in the meantime.
+    if (fetcher.selected && !fetcher.ctx.settings.allowMissing) {
+      throw new ToolError(
+        "config",
+        `secret "${id}" in SECRETS_SELECTION is scheduled for deletion in AWS Secrets Manager in ${fetcher.region}, so it cannot be read; restore it (aws secretsmanager restore-secret), remove it from the selection, or set SECRETS_ALLOW_MISSING=true to skip it`,
+      );
+    }
+    fetcher.ctx.log.warn(
+      `secret "${id}" is scheduled for deletion; skipped${
+        fetcher.selected ? " (SECRETS_ALLOW_MISSING)" : ""
+      }`,
+    );
     return;
   }
   if (code === "ResourceNotFoundException") {
@@ -257,10 +270,18 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
         MaxResults: LIST_PAGE_SIZE,
         ...(token ? { NextToken: token } : {}),
       });
+    const pages = pageTokens("AWS Secrets Manager ListSecrets", "NextToken");
     let pending: Promise<ListSecretsOutput> | undefined = list();
     while (pending) {
       const page: ListSecretsOutput = await pending;
-      const token = page.NextToken || undefined;
+      let token = page.NextToken || undefined;
+      try {
+        pages.count(page.SecretList?.length ?? 0);
+        if (token) pages.follow(token);
+      } catch (error) {
+        failure ??= { error };
+        token = undefined;
+      }
       pending = token && !failure ? list(token) : undefined;
       pending?.catch(() => {}); // rethrown when awaited
       const names = (page.SecretList ?? [])

@@ -14,6 +14,7 @@
 import { isKind, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { obtainToken, tokenContext } from "../../lib/kit/oidc.ts";
+import { readText, refuseRedirect } from "../../lib/kit/response.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { clientAssertion, JWT_BEARER, parseClientCertificate } from "./certificate.ts";
 import {
@@ -88,10 +89,12 @@ interface TokenBody {
 }
 
 async function readJson(response: Response, operation: string): Promise<TokenBody> {
+  await refuseRedirect(response, operation);
   let text: string;
   try {
-    text = await response.text();
+    text = await readText(response, operation);
   } catch (error) {
+    if (error instanceof ToolError) throw error;
     throw new RetryableError(`${operation}: the answer was cut off (${(error as Error).message})`);
   }
   try {
@@ -171,7 +174,11 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
         url.searchParams.set("resource", resource);
         if (auth.clientId) url.searchParams.set("client_id", auth.clientId);
         const op = `managed identity token from IMDS ${new URL(auth.endpoint).host}`;
-        const response = await fetch(url, { headers: { Metadata: "true" }, signal });
+        const response = await fetch(url, {
+          headers: { Metadata: "true" },
+          signal,
+          redirect: "manual",
+        });
         // IMDS answers 404 and 410 while it starts up; Microsoft asks clients to retry them.
         if (response.status === 404 || response.status === 410) {
           await response.body?.cancel();
@@ -197,6 +204,7 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
         const response = await fetch(url, {
           headers: { "X-IDENTITY-HEADER": auth.header },
           signal,
+          redirect: "manual",
         });
         return await tokenResponse(
           response,
@@ -253,6 +261,7 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
           headers: { "Content-Type": "application/x-www-form-urlencoded" },
           body,
           signal,
+          redirect: "manual",
         });
         return await tokenResponse(response, op, denied);
       };

@@ -10,6 +10,8 @@
 import { ToolError } from "../../lib/kit/errors.ts";
 import type { AdaptiveLimiter, RateGate, RateLimit } from "../../lib/kit/limiters.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { readJson, refuseRedirect } from "../../lib/kit/response.ts";
+import { pageTokens } from "../../lib/kit/paging.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { TokenCache } from "../azure/auth.ts";
 import { KEY_VAULT_API_VERSION } from "../azure/settings.ts";
@@ -66,16 +68,19 @@ type Answer =
   | { status: 403; error: KvError }
   | { status: 404; error: KvError };
 
-async function readError(response: Response): Promise<KvError> {
+async function readError(response: Response, operation: string): Promise<KvError> {
   try {
-    const body = await response.json();
-    const error = body?.error;
+    const body = await readJson(response, operation) as { error?: Record<string, unknown> };
+    const error = body?.error as
+      | { code?: unknown; message?: unknown; innererror?: { code?: unknown } }
+      | undefined;
     return {
       code: typeof error?.code === "string" ? error.code : undefined,
       message: typeof error?.message === "string" ? error.message : undefined,
       inner: typeof error?.innererror?.code === "string" ? error.innererror.code : undefined,
     };
-  } catch {
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
     return {};
   }
 }
@@ -96,12 +101,15 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
       const response = await fetch(url, {
         headers: { Authorization: `Bearer ${bearer}`, Accept: "application/json" },
         signal,
+        redirect: "manual",
       });
+      await refuseRedirect(response, `Azure Key Vault ${operation}`);
       if (response.ok) {
         let body: unknown;
         try {
-          body = await response.json();
-        } catch {
+          body = await readJson(response, `Azure Key Vault ${operation}`);
+        } catch (error) {
+          if (error instanceof ToolError) throw error;
           throw new RetryableError(`${operation}: the answer was cut off or is not JSON`);
         }
         return { status: 200, body };
@@ -110,7 +118,7 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
         await response.body?.cancel();
         return { status: 401 };
       }
-      const error = await readError(response);
+      const error = await readError(response, `Azure Key Vault ${operation}`);
       if (response.status === 403) return { status: 403, error };
       if (response.status === 404) return { status: 404, error };
       if (response.status === 429) {
@@ -205,11 +213,13 @@ export async function* listSecrets(client: KeyVaultClient): AsyncGenerator<Secre
     return answer.body as { value?: unknown; nextLink?: unknown };
   };
   let n = 1;
+  const links = pageTokens(`Azure Key Vault ${client.vault.host} list secrets`, "nextLink");
   let pending: Promise<{ value?: unknown; nextLink?: unknown }> | undefined = page(first, n);
   while (pending) {
     const body = await pending;
     pending = undefined;
     if (typeof body.nextLink === "string" && body.nextLink !== "") {
+      links.follow(body.nextLink);
       const next = new URL(body.nextLink);
       if (next.origin !== client.vault.origin) {
         throw new ToolError(
@@ -230,6 +240,7 @@ export async function* listSecrets(client: KeyVaultClient): AsyncGenerator<Secre
         `Azure Key Vault ${client.vault.host}: a list page has no "value" array`,
       );
     }
+    links.count(body.value.length);
     for (const item of body.value) {
       const id = typeof item?.id === "string" ? item.id : "";
       const name = nameFromId(id);

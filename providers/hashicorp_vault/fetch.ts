@@ -12,7 +12,7 @@ import { tokenContext } from "../../lib/kit/oidc.ts";
 import { authenticate, revokeSession, type VaultSession } from "./auth.ts";
 import type { VaultConfig } from "./config.ts";
 import { createVaultClient } from "./http.ts";
-import { checkMount, type KvContext, walkSelectors } from "./kv.ts";
+import { type KvContext, walkSelectors } from "./kv.ts";
 
 /** Read every selected secret, handing each to `ctx.emit`. */
 export async function fetchSecrets(ctx: FetchContext<VaultConfig>): Promise<void> {
@@ -63,15 +63,8 @@ export async function fetchSecrets(ctx: FetchContext<VaultConfig>): Promise<void
       allowMissing: settings.allowMissing,
       emit: ctx.emit,
     };
-    const mounts = [...new Set(config.selectors.map((s) => s.mount))];
-    // The mount checks and the walk start together (one round trip less); a check's
-    // error (wrong engine or KV version) still wins over what the walk then hits.
-    const checks = Promise.all(mounts.map((mount) => checkMount(kv, mount)));
-    const walk = walkSelectors(kv, config.selectors);
-    walk.catch(() => {}); // rethrown below, after the checks
-    await checks;
-    const count = await walk;
-    log.debug(`read ${count} secrets from ${mounts.join(", ")}`);
+    const count = await walkSelectors(kv, config.selectors);
+    log.debug(`read ${count} secrets from ${config.selectors.map((s) => s.text).join(", ")}`);
   } finally {
     clearTimeout(stopTimer);
     if (session?.owned) {

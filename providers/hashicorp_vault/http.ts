@@ -1,6 +1,6 @@
 /**
  * One request to Vault's HTTP API: the namespace and token headers, retries for 429 and
- * 5xx within the deadline, a clear error for a sealed Vault or an untrusted certificate.
+ * 5xx (a sealed node too) within the deadline, a clear error for a Vault that stays sealed or an untrusted certificate.
  * Response bodies never reach error messages, except Vault's own `errors` strings on
  * login endpoints (which carry no secret values).
  *
@@ -9,6 +9,7 @@
 
 import { ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { readText, refuseRedirect } from "../../lib/kit/response.ts";
 import type { ProviderLog } from "../../lib/contract/provider.ts";
 
 /** What a request answered: its status and parsed JSON body (undefined when empty). */
@@ -75,8 +76,8 @@ export function isCertificateError(error: unknown): boolean {
  * the way (a proxy, a dropped connection): retried. Error bodies that do not parse are
  * classified by status alone.
  */
-async function readBody(response: Response): Promise<VaultBody | undefined> {
-  const text = await response.text();
+async function readBody(response: Response, operation: string): Promise<VaultBody | undefined> {
+  const text = await readText(response, operation);
   if (text.trim() === "") return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
@@ -98,7 +99,11 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
   return {
     request(method, path, request = {}) {
       const operation = `HashiCorp Vault ${method} ${path}`;
-      return withRetry(async (signal) => {
+      // Whether the latest answer said sealed: a node of an HA cluster is briefly sealed
+      // or standby during a failover, so it is retried like any 5xx, and only an answer
+      // that stays sealed to the end gets the unseal advice.
+      let sealed = false;
+      const attempts = withRetry(async (signal) => {
         // X-Vault-Request guards Vault Agent listeners against SSRF; Vault ignores it.
         const headers: Record<string, string> = {
           "Accept": "application/json",
@@ -117,6 +122,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
               body: request.body === undefined ? undefined : JSON.stringify(request.body),
               signal,
               client,
+              redirect: "manual",
             } as RequestInit & { client?: Deno.HttpClient },
           );
         } catch (error) {
@@ -130,13 +136,11 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
           }
           throw error;
         }
-        const body = await readBody(response);
-        if (response.status === 503 && isSealed(body)) {
-          throw new ToolError(
-            "backend",
-            `HashiCorp Vault at ${options.url}: vault is sealed; unseal it (vault operator unseal) and run again`,
-          );
-        }
+        await refuseRedirect(response, operation);
+        const body = await readBody(response, operation);
+        // Kept until another answer comes: an attempt cut short by the deadline says nothing.
+        sealed = response.status === 503 && isSealed(body);
+        if (sealed) throw new RetryableError("HTTP 503 (vault is sealed)", retryAfterMs(response));
         if (response.status === 429) options.onThrottle?.();
         if (response.status === 429 || response.status >= 500) {
           throw new RetryableError(
@@ -153,6 +157,13 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         signal: request.deadline === undefined ? options.signal : undefined,
         onRetry: (cause, attempt, delay) =>
           options.log.debug(`retry ${attempt} in ${Math.round(delay)}ms: ${cause}`),
+      });
+      return attempts.catch((error) => {
+        if (!sealed) throw error;
+        throw new ToolError(
+          "backend",
+          `HashiCorp Vault at ${options.url}: vault is sealed; unseal it (vault operator unseal) and run again (it stayed sealed through every retry of ${method} ${path})`,
+        );
       });
     },
     close() {

@@ -1,11 +1,14 @@
 /**
- * The KV secrets engine, versions 1 and 2: the mount-version check, listing folders
- * (recursively, concurrently) and reading secrets, all through one bounded limiter.
+ * The KV secrets engine, versions 1 and 2: finding each selector's mount (and checking its
+ * engine and version), listing folders (recursively, concurrently, lazily, with a cap) and
+ * reading secrets, all through one bounded limiter; listed keys that would leave their
+ * folder are refused.
  *
  * @module
  */
 
 import { ToolError } from "../../lib/kit/errors.ts";
+import { MAX_LISTED_ENTRIES } from "../../lib/kit/paging.ts";
 import type { AdaptiveLimiter, Limiter } from "../../lib/kit/limiters.ts";
 import type { FetchedSecret, ProviderLog, SecretValue } from "../../lib/contract/provider.ts";
 import type { VaultSelector } from "./config.ts";
@@ -102,7 +105,27 @@ async function list(kv: KvContext, mount: string, folder: string): Promise<ListR
       `HashiCorp Vault LIST ${apiPath}: the answer has no data.keys list`,
     );
   }
+  for (const key of keys as string[]) checkListedKey(key, mount, folder);
   return { kind: "keys", keys: keys as string[] };
+}
+
+/**
+ * Refuse a listed key that is not a plain name below its folder: an empty, `.` or `..`
+ * segment (or a leading `/`) would make the next request, which carries the token, reach
+ * a path outside the mount once the URL is normalised (`LIST /v1/sys/raw/`).
+ */
+export function checkListedKey(key: string, mount: string, folder: string): void {
+  const bare = key.endsWith("/") ? key.slice(0, -1) : key;
+  const bad = bare.split("/").some((part) => part === "" || part === "." || part === "..");
+  if (!bad) return;
+  throw new ToolError(
+    "backend",
+    `HashiCorp Vault listed the key ${
+      JSON.stringify(key.slice(0, 100))
+    } in folder ${mount}/${folder}${
+      folder === "" ? "" : "/"
+    }, which is not a plain name (an empty, "." or ".." segment, or a leading "/"); refusing to send the token to a path outside the folder: check the server at this address is a genuine HashiCorp Vault`,
+  );
 }
 
 async function read(
@@ -151,21 +174,70 @@ async function read(
   return { kind: "secret", data: data as Record<string, SecretValue> };
 }
 
+/** A selector whose mount is known: asked of Vault, or guessed as its first segment. */
+export interface ResolvedSelector {
+  /** The selector as configured. */
+  selector: VaultSelector;
+  /** The mount, without edge slashes (may contain slashes: `team/kv`). */
+  mount: string;
+  /** The path below the mount ("" for the whole mount). */
+  path: string;
+  /** Why the first segment was taken as the mount, when Vault could not say (for errors). */
+  guessed?: string;
+}
+
 /**
- * Ask `sys/internal/ui/mounts/MOUNT` which engine and KV version the mount is, and fail
- * when it is not what the configuration says. Unreadable answers are skipped (the endpoint
- * is internal and may be denied).
+ * The mount an answer's `data.path` names, as a prefix of `full`. In a child namespace
+ * Vault puts the namespace in front of the mount path; those leading segments are dropped
+ * until the mount prefixes the selection, as Vault's CLI does.
  */
-export async function checkMount(kv: KvContext, mount: string): Promise<void> {
-  const { status, body } = await kv.limiter.run(() =>
-    kv.client.request("GET", `sys/internal/ui/mounts/${mount}`, { token: kv.token })
-  );
-  if (status !== 200 || !isRecord(body?.data)) {
-    kv.log.debug(`mount ${mount}: version check skipped (sys/internal/ui/mounts: HTTP ${status})`);
-    return;
+export function mountWithin(answered: string, full: string): string | undefined {
+  let mount = answered.replace(/^\/+|\/+$/g, "");
+  while (mount !== "") {
+    if (full === mount || full.startsWith(`${mount}/`)) return mount;
+    const slash = mount.indexOf("/");
+    mount = slash < 0 ? "" : mount.slice(slash + 1);
   }
-  const type = body.data.type;
-  const options = isRecord(body.data.options) ? body.data.options : {};
+  return undefined;
+}
+
+/**
+ * Find the mount of a selector as Vault's CLI does: `GET sys/internal/ui/mounts/PATH`
+ * answers the longest mount that contains PATH (its `data.path`, `data.type` and
+ * `data.options.version`), so mounts may contain slashes. Where Vault refuses (HTTP 403:
+ * no such mount, or the token's policies grant nothing below it) or is too old to know the
+ * endpoint (404), the first segment is taken as the mount and later errors say so. A mount
+ * that is not KV, or of another KV version than configured, is a configuration error.
+ */
+export async function resolveMount(
+  kv: KvContext,
+  selector: VaultSelector,
+): Promise<ResolvedSelector> {
+  const full = selector.path === "" ? selector.mount : `${selector.mount}/${selector.path}`;
+  const apiPath = `sys/internal/ui/mounts/${encodePath(full)}`;
+  const { status, body } = await kv.limiter.run(() =>
+    kv.client.request("GET", apiPath, { token: kv.token })
+  );
+  const data = isRecord(body?.data) ? body.data : undefined;
+  if (status !== 200 || typeof data?.path !== "string") {
+    const guessed =
+      `the mount was taken to be the first segment, because GET ${apiPath} answered HTTP ${status}${
+        status === 403 ? " (no such mount, or the policy grants nothing below it)" : ""
+      }`;
+    kv.log.debug(`${full}: ${guessed}`);
+    return { selector, mount: selector.mount, path: selector.path, guessed };
+  }
+  const mount = mountWithin(data.path, full);
+  if (mount === undefined) {
+    throw new ToolError(
+      "backend",
+      `HashiCorp Vault GET ${apiPath} answered the mount ${
+        JSON.stringify(data.path.slice(0, 100))
+      }, which does not contain ${full}; check that the address points at HashiCorp Vault`,
+    );
+  }
+  const type = data.type;
+  const options = isRecord(data.options) ? data.options : {};
   if (typeof type === "string" && type !== "kv" && type !== "generic") {
     throw new ToolError(
       "config",
@@ -179,7 +251,8 @@ export async function checkMount(kv: KvContext, mount: string): Promise<void> {
       `mount "${mount}" is KV version ${actual}, but SECRETS_HASHICORP_VAULT_KV_VERSION is ${kv.version}; set SECRETS_HASHICORP_VAULT_KV_VERSION=${actual}`,
     );
   }
-  kv.log.debug(`mount ${mount}: KV version ${actual}`);
+  kv.log.debug(`${full}: mount ${mount}, KV version ${actual}`);
+  return { selector, mount, path: full === mount ? "" : full.slice(mount.length + 1) };
 }
 
 /** Runs tasks that spawn tasks; `wait` settles them all, then throws the first error. */
@@ -234,6 +307,7 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
       case "secret":
         kv.emit({
           name,
+          mount,
           value: result.data,
           version: result.version,
           updated: result.updated,
@@ -266,15 +340,20 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
     }
   };
 
-  // Reads wait in a plain queue and become tasks only as the limiter can take them, so a
-  // folder of 10,000 secrets does not hold 10,000 suspended reads (and their promises).
+  // Reads and folder lists wait in plain queues and become tasks only as the limiter can
+  // take them, so a folder of 10,000 secrets (or of 10,000 folders, each as large) does
+  // not hold 10,000 suspended requests and their promises; the listed entries are capped.
   const reads: (() => Promise<void>)[] = [];
   let nextRead = 0;
   let reading = 0;
+  const folders: { mount: string; folder: string; selector: VaultSelector }[] = [];
+  let nextFolder = 0;
+  let listing = 0;
+  let listedEntries = 0;
   const pump = () => {
-    // A few reads beyond the limiter's slots keep it busy without a long backlog.
-    const readAhead = 2 * ("limit" in kv.limiter ? (kv.limiter as AdaptiveLimiter).limit : 32);
-    while (reading < readAhead && nextRead < reads.length) {
+    // A few requests beyond the limiter's slots keep it busy without a long backlog.
+    const ahead = 2 * ("limit" in kv.limiter ? (kv.limiter as AdaptiveLimiter).limit : 32);
+    while (!group.failed && reading < ahead && nextRead < reads.length) {
       const job = reads[nextRead];
       reads[nextRead++] = undefined as unknown as () => Promise<void>;
       reading++;
@@ -285,23 +364,44 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
         })
       );
     }
+    if (nextRead === reads.length) reads.length = nextRead = 0;
+    while (!group.failed && listing < ahead && nextFolder < folders.length) {
+      const { mount, folder, selector } = folders[nextFolder];
+      folders[nextFolder++] = undefined as unknown as (typeof folders)[number];
+      listing++;
+      group.spawn(() =>
+        listFolder(mount, folder, selector).finally(() => {
+          listing--;
+          pump();
+        })
+      );
+    }
+    if (nextFolder === folders.length) folders.length = nextFolder = 0;
+  };
+
+  const listFolder = async (mount: string, folder: string, selector: VaultSelector) => {
+    if (group.failed) return;
+    const result = await list(kv, mount, folder);
+    if (result.kind === "denied") {
+      throw denied(kv, "list", listApiPath(kv.version, mount, folder));
+    }
+    if (result.kind === "keys") walk(mount, folder, result.keys, selector);
   };
 
   const walk = (mount: string, folder: string, keys: string[], selector: VaultSelector) => {
+    listedEntries += keys.length;
+    if (listedEntries > MAX_LISTED_ENTRIES) {
+      throw new ToolError(
+        "backend",
+        `HashiCorp Vault listed more than ${
+          MAX_LISTED_ENTRIES.toLocaleString("en-US")
+        } entries (secrets and folders) below the selection, the most one run walks (the last at ${mount}/${folder}); select narrower folders in SECRETS_SELECTION`,
+      );
+    }
     for (const key of keys) {
       if (key.endsWith("/")) {
-        const sub = join(folder, key.slice(0, -1));
-        group.spawn(async () => {
-          if (group.failed) return;
-          const result = await list(kv, mount, sub);
-          if (result.kind === "denied") {
-            throw denied(kv, "list", listApiPath(kv.version, mount, sub));
-          }
-          if (result.kind === "keys") walk(mount, sub, result.keys, selector);
-        });
-      } else {
-        reads.push(() => readSecret(mount, join(folder, key), false, undefined, selector));
-      }
+        folders.push({ mount, folder: join(folder, key.slice(0, -1)), selector });
+      } else reads.push(() => readSecret(mount, join(folder, key), false, undefined, selector));
     }
     pump();
   };
@@ -332,16 +432,15 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
   };
 
   for (const selector of selectors) {
-    const { mount, path } = selector;
-    if (selector.version !== undefined) {
-      const version = selector.version;
-      group.spawn(() => readPinned(selector, version));
-      continue;
-    }
     group.spawn(async () => {
+      const { mount, path, guessed } = await resolveMount(kv, selector);
+      if (group.failed) return;
+      if (selector.version !== undefined) {
+        return await readPinned({ ...selector, mount, path }, selector.version);
+      }
       const [listed, single] = await Promise.all([
         list(kv, mount, path),
-        selector.folderOnly ? undefined : read(kv, mount, path),
+        selector.folderOnly || path === "" ? undefined : read(kv, mount, path),
       ]);
       let found = false;
       if (listed.kind === "keys") {
@@ -370,7 +469,9 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
       if (listed.kind === "missing" && listed.noMount) {
         throw new ToolError(
           "config",
-          `SECRETS_SELECTION: no secrets engine is mounted at "${mount}/"; check the mount name and the namespace`,
+          `SECRETS_SELECTION: no secrets engine is mounted at "${mount}/"; check the mount name and the namespace${
+            guessed ? ` (${guessed})` : ""
+          }`,
         );
       }
       if (path === "") {
@@ -385,7 +486,9 @@ export async function walkSelectors(kv: KvContext, selectors: VaultSelector[]): 
       }
       throw new ToolError(
         "config",
-        `SECRETS_SELECTION entry "${selector.text}" matches no secret or folder in mount ${mount} (KV version ${kv.version}); check the path, the namespace and SECRETS_HASHICORP_VAULT_KV_VERSION`,
+        `SECRETS_SELECTION entry "${selector.text}" matches no secret or folder in mount ${mount} (KV version ${kv.version}); check the path, the namespace and SECRETS_HASHICORP_VAULT_KV_VERSION${
+          guessed ? ` (${guessed})` : ""
+        }`,
       );
     });
   }

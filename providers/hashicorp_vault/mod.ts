@@ -17,22 +17,25 @@ import type {
   VaultEntry,
 } from "../../lib/contract/provider.ts";
 
-/** The path below the mount of a fetched secret's name (`MOUNT/PATH`). */
-function belowMount(name: string): string {
-  const slash = name.indexOf("/");
-  return slash < 0 ? "" : name.slice(slash + 1);
-}
-
 /**
  * Remove `SECRETS_STRIP_PREFIX` from a secret's `MOUNT/PATH`: matched against `MOUNT/PATH`
  * when it starts with the mount and a slash and matches there, else against the path below
- * the mount. Returns the path below the mount that is left (without edge slashes).
+ * the mount. Returns the path below the mount that is left (without edge slashes). The
+ * mount is `mountName` when given (it may contain slashes), else the first segment.
  */
-export function stripMountedPrefix(name: string, prefix: string | undefined): string {
-  const mount = name.slice(0, name.indexOf("/") + 1);
+export function stripMountedPrefix(
+  name: string,
+  prefix: string | undefined,
+  mountName?: string,
+): string {
+  const cut = mountName !== undefined && name.startsWith(`${mountName}/`)
+    ? mountName.length + 1
+    : name.indexOf("/") + 1;
+  const mount = name.slice(0, cut);
+  const below = cut === 0 ? "" : name.slice(cut);
   const left = prefix && mount !== "" && prefix.startsWith(mount) && name.startsWith(prefix)
     ? name.slice(prefix.length)
-    : stripPrefix(belowMount(name), prefix);
+    : stripPrefix(below, prefix);
   return left.replace(/^\/+|\/+$/g, "");
 }
 
@@ -46,7 +49,7 @@ export function mapVaultSecret(secret: FetchedSecret, settings: ProviderSettings
     throw new ToolError("conflict", `secret "${secret.name}" has no key/value data`);
   }
   const named = () => {
-    const below = stripMountedPrefix(secret.name, settings.stripPrefix);
+    const below = stripMountedPrefix(secret.name, settings.stripPrefix, secret.mount);
     // A secret stripped to nothing puts its keys at the top level of the vault.
     return below === "" ? [] : nameToPath(below, "/", undefined, secret.name);
   };

@@ -54,6 +54,11 @@ export interface SecretsManagerFakeOptions extends JsonServiceOptions {
   pageSize?: number;
   /** Secret names whose values this identity may not read (GetSecretValue denied). */
   denySecrets?: Iterable<string>;
+  /**
+   * A hostile server: every ListSecrets page lists this many made-up names (beyond the
+   * documented 100) and a fresh NextToken, without end.
+   */
+  endlessPages?: number;
 }
 
 /** The fake: its handler for `startFake`, counters, and fault injection. */
@@ -171,9 +176,18 @@ export function secretsManagerFake(
       );
     }
     const start = offset ?? 0;
+    if (options.endlessPages !== undefined) {
+      const count = options.endlessPages;
+      return jsonOk({
+        SecretList: Array.from({ length: count }, (_, i) => ({ Name: `endless/${start + i}` })),
+        NextToken: pageToken("ListSecrets", start + count),
+      });
+    }
     const size = Math.min(max, options.pageSize ?? 100);
     const page = visible.slice(start, start + size);
-    const next = start + size < visible.length ? pageToken("ListSecrets", start + size) : undefined;
+    const next = start + size < visible.length || (options.repeatPaging && start > 0)
+      ? pageToken("ListSecrets", options.repeatPaging ? size : start + size)
+      : undefined;
     return jsonOk({
       SecretList: page.map((s) => ({
         ARN: arns.get(s.name),
@@ -315,6 +329,7 @@ export function secretsManagerFake(
         operations: OPERATIONS,
         faults,
         calls,
+        redirect: options.redirect,
       });
       if (front instanceof Response) return front;
       const { operation, input } = front;

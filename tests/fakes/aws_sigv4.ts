@@ -271,6 +271,10 @@ export interface JsonServiceOptions {
   region?: string;
   /** Operations denied with `AccessDeniedException`, e.g. `BatchGetSecretValue`. */
   deny?: Iterable<string>;
+  /** A broken service: every list page hands back the token of its second page again. */
+  repeatPaging?: boolean;
+  /** Answer every signed request with a 307 to this location (a misrouting proxy). */
+  redirect?: string;
 }
 
 /** A fault to answer instead of the real result. */
@@ -294,6 +298,7 @@ export async function jsonFront(
     targetPrefix: string;
     operations: readonly string[];
     faults: Fault[];
+    redirect?: string;
     calls: Map<string, number>;
   },
 ): Promise<{ operation: string; input: Record<string, unknown> } | Response> {
@@ -323,6 +328,9 @@ export async function jsonFront(
     return jsonError(400, `${CORAL}SerializationException`, "");
   }
   options.calls.set(operation, (options.calls.get(operation) ?? 0) + 1);
+  if (options.redirect) {
+    return new Response(null, { status: 307, headers: { Location: options.redirect } });
+  }
   const fault = options.faults.shift();
   if (fault) {
     if (!fault.type) return new Response("Service Unavailable", { status: fault.status });

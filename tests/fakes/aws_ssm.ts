@@ -235,7 +235,9 @@ export function ssmFake(
     const matches = sorted.filter((p) => under(p.name, path, input.Recursive === true));
     const start = offset ?? 0;
     const page = matches.slice(start, start + max);
-    const next = start + max < matches.length ? pageToken(tag, start + max) : undefined;
+    const next = start + max < matches.length || (options.repeatPaging && start > 0)
+      ? pageToken(tag, options.repeatPaging ? max : start + max)
+      : undefined;
     return jsonOk({
       Parameters: page.map((p) => full(p, input.WithDecryption === true)),
       ...(next ? { NextToken: next } : {}),
@@ -281,7 +283,9 @@ export function ssmFake(
     }
     const start = offset ?? 0;
     const page = matches.slice(start, start + max);
-    const next = start + max < matches.length ? pageToken(tag, start + max) : undefined;
+    const next = start + max < matches.length || (options.repeatPaging && start > 0)
+      ? pageToken(tag, options.repeatPaging ? max : start + max)
+      : undefined;
     return jsonOk({
       Parameters: page.map((p) => ({
         Name: p.name,
@@ -362,6 +366,7 @@ export function ssmFake(
         operations: OPERATIONS,
         faults,
         calls,
+        redirect: options.redirect,
       });
       if (front instanceof Response) return front;
       const { operation, input } = front;

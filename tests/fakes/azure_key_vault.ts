@@ -65,6 +65,10 @@ export interface KvOptions {
   apiVersions?: string[];
   /** The vault name used in messages (default `fakevault`). */
   vaultName?: string;
+  /** A broken service: every list page's `nextLink` points at the second page again. */
+  repeatNextLink?: boolean;
+  /** Answer every authenticated request with a 307 to this location. */
+  redirect?: string;
 }
 
 /** Counters. */
@@ -258,6 +262,9 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
       }
     }
     counters.tokens.add(token);
+    if (options.redirect) {
+      return new Response(null, { status: 307, headers: { Location: options.redirect } });
+    }
     const access = data.access[claims.appid] ?? { list: false, get: false };
 
     if (url.pathname === "/secrets" || url.pathname === "/secrets/") {
@@ -280,9 +287,10 @@ export function azureKeyVaultFake(data: KvData, options: KvOptions): KvFake {
       }
       counters.listPages++;
       const page = sorted.slice(offset, offset + max);
-      const next = offset + max < sorted.length
+      const nextOffset = options.repeatNextLink ? max : offset + max;
+      const next = offset + max < sorted.length || (options.repeatNextLink && offset > 0)
         ? `${origin}/secrets?api-version=${apiVersion}&$skiptoken=${
-          btoa(JSON.stringify({ offset: offset + max }))
+          btoa(JSON.stringify({ offset: nextOffset }))
         }&maxresults=${max}`
         : null;
       return Response.json({

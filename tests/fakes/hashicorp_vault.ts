@@ -110,7 +110,7 @@ export interface FakeKubernetesRole {
 
 /** The data a fake Vault serves. */
 export interface FakeVaultData {
-  /** KV mounts by namespace ("" is the root namespace) then mount name. */
+  /** KV mounts by namespace ("" is the root namespace) then mount path (may contain `/`). */
   namespaces: Record<string, Record<string, FakeMount>>;
   /** ACL policies by name: path pattern (as in HCL `path "..."`) → capabilities. */
   policies: Record<string, Record<string, Capability[]>>;
@@ -144,6 +144,17 @@ export interface FakeVaultOptions {
   kvLatencyMs?: number;
   /** Token TTL reported by logins, in seconds (default 2764800). */
   leaseDuration?: number;
+  /** Answer 503 "Vault is sealed" to the first N requests, then serve (an HA failover). */
+  sealedFirst?: number;
+  /**
+   * A hostile or broken server: the keys a KV LIST answers for `folder` (the path below
+   * the mount, "" for its root), instead of the stored ones; undefined keeps the stored.
+   */
+  listKeys?: (mount: string, folder: string) => string[] | undefined;
+  /** Answer every KV request with this redirect (as a standby node without forwarding). */
+  redirect?: { status: 301 | 302 | 303 | 307 | 308; location: string };
+  /** Answer KV reads with a body of this many bytes (streamed, no Content-Length). */
+  hugeReadBytes?: number;
 }
 
 /** What the fake saw. */
@@ -238,6 +249,36 @@ export function policyMatches(pattern: string, path: string): boolean {
   return true;
 }
 
+/** The longest mount whose path (plus `/`) starts `path`, as Vault's router matches. */
+function matchMount(
+  mounts: Record<string, FakeMount>,
+  path: string,
+): [string, FakeMount] | undefined {
+  let best: string | undefined;
+  for (const name of Object.keys(mounts)) {
+    if ((path === name || path.startsWith(`${name}/`)) && name.length > (best?.length ?? -1)) {
+      best = name;
+    }
+  }
+  return best === undefined ? undefined : [best, mounts[best]];
+}
+
+/** A read answer of `bytes` bytes, streamed in 64 KiB chunks without a Content-Length. */
+function hugeRead(bytes: number): Response {
+  const head = new TextEncoder().encode('{"data":{"data":{"V":"');
+  const chunk = new Uint8Array(65536).fill(0x61);
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent === 0) controller.enqueue(head);
+      if (sent >= bytes) return controller.close();
+      controller.enqueue(chunk);
+      sent += chunk.length;
+    },
+  });
+  return new Response(body, { status: 200, headers: { "Content-Type": "application/json" } });
+}
+
 /** Create a fake Vault serving `data`. */
 export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): FakeVault {
   const tokens = new Map<string, FakeToken>(Object.entries(data.tokens ?? {}));
@@ -259,6 +300,7 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
     lists: 0,
   };
   let kvRequests = 0;
+  let sealedAnswers = 0;
   let kvFailures = 0;
 
   // As Vault does: the token's policies are merged into one rule per path pattern; an
@@ -284,10 +326,13 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
     return best !== undefined && !best.caps.has("deny") && best.caps.has(capability);
   };
 
+  // As Vault's hasMountAccess: some rule at or below the mount (or a glob covering it)
+  // grants a capability other than deny.
   const anyGrantUnder = (token: FakeToken, mount: string): boolean =>
     token.policies.some((name) =>
       Object.entries(data.policies[name] ?? {}).some(([pattern, caps]) =>
-        (pattern.startsWith(`${mount}/`) || pattern === `${mount}/*`) &&
+        (pattern.startsWith(`${mount}/`) ||
+          (pattern.endsWith("*") && `${mount}/`.startsWith(pattern.slice(0, -1)))) &&
         caps.some((c) => c !== "deny")
       )
     );
@@ -457,9 +502,9 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       counters.denied++;
       return errors(403, PERMISSION_DENIED);
     }
-    const [mountName, ...rest] = path.split("/");
-    const mount = mounts[mountName];
-    const below = rest.join("/");
+    const [mountName, mount] = matchMount(mounts, path)!;
+    const below = path.slice(mountName.length + 1);
+    const rest = below.split("/");
     let folder: string | undefined;
     let secretPath: string | undefined;
     if (mount.version === 2) {
@@ -483,6 +528,11 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
 
     if (folder !== undefined) {
       const prefix = folder.replace(/\/+$/, "");
+      const hostile = options.listKeys?.(mountName, prefix);
+      if (hostile !== undefined) {
+        counters.lists++;
+        return json(200, envelope({ data: { keys: hostile } }));
+      }
       const start = prefix === "" ? "" : `${prefix}/`;
       const keys = new Set<string>();
       for (const name of Object.keys(mount.secrets)) {
@@ -495,6 +545,7 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       counters.lists++;
       return json(200, envelope({ data: { keys: [...keys].sort() } }));
     }
+    if (options.hugeReadBytes !== undefined) return hugeRead(options.hugeReadBytes);
     const secret = mount.secrets[secretPath!.replace(/\/+$/, "")];
     if (!secret) return errors(404, []);
     if (mount.version === 1) {
@@ -537,6 +588,10 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       return errors(412, ["missing 'X-Vault-Request' header"]);
     }
     if (options.sealed) return errors(503, ["Vault is sealed"]);
+    if (options.sealedFirst !== undefined && sealedAnswers < options.sealedFirst) {
+      sealedAnswers++;
+      return errors(503, ["Vault is sealed"]);
+    }
     if (!url.pathname.startsWith("/v1/")) return errors(404, []);
     const path = decodeURIComponent(url.pathname.slice(4));
     const isList = request.method === "LIST" ||
@@ -583,15 +638,19 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
     }
     const mounts = data.namespaces[namespace] ?? {};
     if (path.startsWith("sys/internal/ui/mounts/") && request.method === "GET") {
-      const mountName = path.slice("sys/internal/ui/mounts/".length).split("/")[0];
-      const mount = mounts[mountName];
-      if (!mount || !anyGrantUnder(token, mountName)) {
+      // As Vault: the path gets a trailing slash, the longest mount containing it answers,
+      // and 403 both when there is none (so mounts cannot be probed) and when the token's
+      // policies grant nothing below it.
+      let asked = path.slice("sys/internal/ui/mounts/".length).replace(/^\/+/, "");
+      if (!asked.endsWith("/")) asked += "/";
+      const found = matchMount(mounts, asked);
+      if (!found || !anyGrantUnder(token, found[0])) {
         counters.denied++;
         return errors(403, [
-          "preflight capability check returned 403, please ensure client's policies grant access to path \"" +
-          mountName + '/"',
+          `preflight capability check returned 403, please ensure client's policies grant access to path "${asked}"`,
         ]);
       }
+      const [mountName, mount] = found;
       return json(
         200,
         envelope({
@@ -599,7 +658,7 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
             type: mount.type ?? "kv",
             path: `${mountName}/`,
             description: "",
-            accessor: `kv_${mountName}`,
+            accessor: `kv_${mountName.replaceAll("/", "_")}`,
             local: false,
             seal_wrap: false,
             external_entropy_access: false,
@@ -609,9 +668,14 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
         }),
       );
     }
-    const mountName = path.split("/")[0];
-    if (!mounts[mountName]) {
+    if (!matchMount(mounts, path)) {
       return errors(404, [`no handler for route "${path}". route entry not found.`]);
+    }
+    if (options.redirect) {
+      return new Response(null, {
+        status: options.redirect.status,
+        headers: { Location: options.redirect.location },
+      });
     }
     if (options.throttleFirst !== undefined && kvRequests++ < options.throttleFirst) {
       counters.throttled++;
