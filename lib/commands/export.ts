@@ -44,6 +44,58 @@ function selected(
   return { base: segments.slice(0, -1), found: leaves(node, segments.slice(-1)) };
 }
 
+/** One variable `export` (or `run`) makes: the vault key it comes from and its value. */
+export interface ExportedVariable {
+  /** The dotted vault key. */
+  key: string;
+  /** The leaf's value. */
+  value: VaultLeaf["value"];
+}
+
+/**
+ * The variables of the leaves at each of `paths` (undefined: the whole vault), by name.
+ * Two keys giving one name are a `conflict`; with `shell`, a name that is not a valid
+ * variable name or a value holding NUL is a `config` error.
+ */
+export function exportVariables(
+  tree: VaultTree,
+  paths: readonly (string | undefined)[],
+  prefix: string,
+  vaultPath: string,
+  shell: boolean,
+): Map<string, ExportedVariable> {
+  const named = new Map<string, ExportedVariable>();
+  for (const path of paths) {
+    const { base, found } = selected(tree, path, vaultPath);
+    for (const leaf of found) {
+      const name = variableName(leaf.path, prefix);
+      const key = [...base, ...leaf.path].join(".");
+      if (shell && !NAME.test(name)) {
+        throw new ToolError(
+          "config",
+          `vault key ${key} gives the variable name ${name}, which is not a valid one; set --prefix to a name start such as S_`,
+        );
+      }
+      const twin = named.get(name);
+      if (twin?.key === key) continue;
+      if (twin) {
+        throw new ToolError(
+          "conflict",
+          `vault keys ${twin.key} and ${key} both export as ${name}; export a narrower PATH`,
+        );
+      }
+      if (shell && typeof leaf.value === "string" && leaf.value.includes("\0")) {
+        throw new ToolError(
+          "config",
+          `vault key ${key} holds a NUL character, which no environment variable can hold; use --format json`,
+        );
+      }
+      named.set(name, { key, value: leaf.value });
+    }
+  }
+  return named;
+}
+
 /** The text `export` prints. */
 export function exportText(
   tree: VaultTree,
@@ -52,35 +104,8 @@ export function exportText(
   prefix: string,
   vaultPath: string,
 ): string {
-  const { base, found } = selected(tree, path, vaultPath);
-  const named = new Map<string, VaultLeaf>();
   const shell = format === "dotenv" || format === "env";
-  for (const leaf of found) {
-    const name = variableName(leaf.path, prefix);
-    const key = [...base, ...leaf.path].join(".");
-    if (shell && !NAME.test(name)) {
-      throw new ToolError(
-        "config",
-        `vault key ${key} gives the variable name ${name}, which is not a valid one; set --prefix to a name start such as S_`,
-      );
-    }
-    const twin = named.get(name);
-    if (twin) {
-      throw new ToolError(
-        "conflict",
-        `vault keys ${
-          [...base, ...twin.path].join(".")
-        } and ${key} both export as ${name}; export a narrower PATH`,
-      );
-    }
-    if (shell && typeof leaf.value === "string" && leaf.value.includes("\0")) {
-      throw new ToolError(
-        "config",
-        `vault key ${key} holds a NUL character, which no environment variable can hold; use --format json`,
-      );
-    }
-    named.set(name, leaf);
-  }
+  const named = exportVariables(tree, [path], prefix, vaultPath, shell);
   const entries = [...named.entries()];
   switch (format) {
     case "dotenv":
