@@ -141,8 +141,8 @@ Deno.test("mask stream: throughput with 1,000 registered values", async () => {
   const linesPerChunk = Math.floor(chunk.length / line.length);
   assert.equal(masks, linesPerChunk * chunks, "every line's value masked");
   console.log(
-    `mask stream: ${(totalMb / seconds).toFixed(1)} MB/s with 1,000 values (${
-      bytes.size
-    } forms), ${totalMb} MB in ${seconds.toFixed(2)} s`,
+    `mask stream: ${
+      (totalMb / seconds).toFixed(1)
+    } MB/s with 1,000 values (${bytes.size} forms), ${totalMb} MB in ${seconds.toFixed(2)} s`,
   );
 });

@@ -11,6 +11,8 @@ import { resolveConfig } from "./config.ts";
 import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
 import { fetchSecrets, prepareLoad } from "./prepare.ts";
+import { runWithSecrets } from "./exec_flow.ts";
+import { dropSpawn, spawnDrop, spawnReport } from "./privilege.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
@@ -25,11 +27,13 @@ const CORE_ENTRY = new URL("./core_worker.ts", import.meta.url);
 /** Run the tool with `args`; returns the exit code. */
 export async function main(args: readonly string[], version: string): Promise<number> {
   const params = allParams();
-  if (args.includes("--help") || args.includes("-h")) {
+  // What follows `--` is `run`'s command and its own flags.
+  const own = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  if (own.includes("--help") || own.includes("-h")) {
     writeStdout(`${helpText(version, params)}\n`);
     return ExitCode.ok;
   }
-  if (args.includes("--version") || args.includes("-V")) {
+  if (own.includes("--version") || own.includes("-V")) {
     writeStdout(`secrets-orchestrator ${version}\n`);
     return ExitCode.ok;
   }
@@ -41,7 +45,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
   }
   if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
   let log = createLogger({
-    verbosity: args.includes("--quiet") || args.includes("-q") ? "quiet" : "normal",
+    verbosity: own.includes("--quiet") || own.includes("-q") ? "quiet" : "normal",
     color: env.NO_COLOR === undefined && Deno.stderr.isTerminal(),
     redactor,
   });
@@ -49,6 +53,9 @@ export async function main(args: readonly string[], version: string): Promise<nu
     const cwd = Deno.cwd();
     const resolved = resolveConfig(args, env, params);
     const config = { ...resolved, vaultPath: absolute(resolved.vaultPath, cwd) };
+    // Before anything is read: only `run` (and a backend's own program) may start one.
+    const drop = spawnDrop(config, PROVIDERS[config.backend]);
+    if (drop === "at-start") dropSpawn();
     log = createLogger({
       verbosity: config.verbosity,
       color: config.color && Deno.stderr.isTerminal(),
@@ -61,6 +68,8 @@ export async function main(args: readonly string[], version: string): Promise<nu
         perms.net.join(",")
       }] run=[${perms.run.join(",")}] env=none`,
     );
+    log.debug(spawnReport(drop));
+    if (config.command === "run") return await runWithSecrets(config, env, cwd, log, redactor);
     if (config.command !== "load") {
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
     }
@@ -70,6 +79,11 @@ export async function main(args: readonly string[], version: string): Promise<nu
     // secret as it arrives (after the redactor has learnt its value). Secrets arrive as
     // messages, so the callback never runs before `core` below is initialised.
     const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => core.add(secret));
+    // The backend's Worker has started with its own programs, which it keeps.
+    if (drop === "after-backend-start") {
+      dropSpawn();
+      log.debug(spawnReport(drop));
+    }
     const core = startCore(CORE_ENTRY, perms, redactor);
     try {
       await fetching;
