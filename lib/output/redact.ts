@@ -43,8 +43,24 @@ export function derivedForms(value: string): string[] {
   plainForms(value, forms, 0);
   for (const form of [...forms]) {
     if (form.length < MIN_LENGTH) continue;
-    forms.add(encodeURIComponent(form));
-    forms.add(JSON.stringify(form).slice(1, -1));
+    const uri = encodeURIComponent(form);
+    forms.add(uri);
+    // RFC 3986 encoders (Python's quote, Go's url.QueryEscape) also escape !'()*, and form
+    // encoding writes a space as +.
+    const strict = uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    forms.add(strict);
+    forms.add(strict.replaceAll("%20", "+"));
+    const json = JSON.stringify(form).slice(1, -1);
+    forms.add(json);
+    // JSON writers that escape every non-ASCII character (Python's json.dumps by default).
+    if (!isAscii(json)) {
+      forms.add(
+        json.replace(
+          /[\u0080-\uffff]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        ),
+      );
+    }
     const b64 = base64(form);
     forms.add(b64);
     const unpadded = b64.replace(/=+$/, "");
