@@ -475,3 +475,32 @@ Deno.test("run: a value repeated through a long output is masked at every occurr
   assert.equal(result.stdout, "***-".repeat(100_000));
   assertNoLeak(result, ALL);
 });
+
+Deno.test("run: a failed fetch or a conflict among the fetched keys never starts the command", async () => {
+  await using work = await tempDir();
+  const marker = `${work.dir}/started`;
+  const failing = `${work.dir}/failing.py`;
+  await Deno.writeTextFile(failing, "def get_secrets():\n    raise RuntimeError('backend down')\n");
+  await using source = await customSource({
+    "A": "value-conflict-1234",
+    "A.B": "value-other-1234",
+  });
+  const rows = [
+    { script: failing, code: 2, line: /get_secrets\(\)|custom script/i },
+    { script: source.script, code: 5, line: /"A" .*both a value and the namespace of "A\.B"/ },
+  ];
+  for (const row of rows) {
+    await using tmp = await tempVault();
+    const snap = await snapshot(tmp.vault);
+    const result = await runTool(
+      ["run", "--", "sh", "-c", `touch ${marker}`],
+      customEnv(row.script, tmp.vault),
+    );
+    await assertCleanFailure(result, snap, {
+      code: row.code,
+      line: row.line,
+      secrets: ["value-conflict-1234", "value-other-1234"],
+    });
+    assert.equal(await readBytes(marker), null, "the command was not started");
+  }
+});
