@@ -289,7 +289,10 @@ Deno.test("run --from-vault: an encrypted vault, no network call, and --verbose 
     assert.deepEqual(JSON.parse(await Deno.readTextFile(out)), NAMES);
     assert.equal(requests, 0);
     assert.match(result.stderr, /network: revoked \(run --from-vault\)/);
-    assert.match(result.stderr, / net=\[\] /);
+    assert.match(
+      result.stderr,
+      /run: before the command starts: read revoked, write revoked, net revoked, env revoked\n/,
+    );
     assert.doesNotMatch(result.stderr, /backend sandbox|fetching from/);
     assertNoLeak(result, [...ALL, KEY]);
   } finally {

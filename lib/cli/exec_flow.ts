@@ -22,6 +22,7 @@ import type { Redactor } from "../output/redact.ts";
 import { checkEntries } from "../vault/merge.ts";
 import { openVaultStore } from "../vault/store.ts";
 import { leaves, toTree, type VaultTree } from "../vault/tree.ts";
+import { dropAllButSpawn } from "./privilege.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
 
 /** The vault's contents (decrypted when `DATAOPS_VAULT_KEY` is set), with no network. */
@@ -91,6 +92,7 @@ export async function runWithSecrets(
   log.debug(
     `run: ${program} gets ${names.join(", ") || "no variables"}${pristine ? " (pristine)" : ""}`,
   );
+  log.debug(dropAllButSpawn());
   return await runChild(
     {
       command: config.child,

@@ -63,11 +63,14 @@ export async function main(args: readonly string[], version: string): Promise<nu
       progress: Deno.stderr.isTerminal(),
     });
     const perms = commandPermissions(config, cwd);
-    log.debug(
-      `run permissions: read=[${perms.read.join(",")}] write=[${perms.write.join(",")}] net=[${
-        perms.net.join(",")
-      }] run=[${perms.run.join(",")}] env=none`,
-    );
+    // `run` starts no core Worker; it reports its own permissions before the command starts.
+    if (config.command !== "run") {
+      log.debug(
+        `run permissions: read=[${perms.read.join(",")}] write=[${perms.write.join(",")}] net=[${
+          perms.net.join(",")
+        }] run=[${perms.run.join(",")}] env=none`,
+      );
+    }
     log.debug(spawnReport(drop));
     if (config.command === "run") return await runWithSecrets(config, env, cwd, log, redactor);
     if (config.command !== "load") {

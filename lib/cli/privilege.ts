@@ -43,3 +43,25 @@ export function spawnReport(drop: SpawnDrop): string {
   const state = Deno.permissions.querySync({ name: "run" }).state;
   return `starting programs: ${state === "granted" ? "allowed" : "revoked"} (${WHEN[drop]})`;
 }
+
+const STARTED_ALONE: readonly ("read" | "write" | "net" | "env")[] = [
+  "read",
+  "write",
+  "net",
+  "env",
+];
+
+/**
+ * Before `run` starts its command: give up reading and writing files, the network and the
+ * environment (the command inherits the environment without the tool reading it), so the
+ * main thread that masks the command's output can do nothing else. Returns the
+ * `--verbose` line with the permissions as Deno then reports them.
+ */
+export function dropAllButSpawn(): string {
+  for (const name of STARTED_ALONE) Deno.permissions.revokeSync({ name });
+  const states = STARTED_ALONE.map((name) => {
+    const state = Deno.permissions.querySync({ name }).state;
+    return `${name} ${state === "granted" ? "allowed" : "revoked"}`;
+  });
+  return `run: before the command starts: ${states.join(", ")}`;
+}
