@@ -76,7 +76,7 @@ Deno.test("run: variables from several PATHs, named as export names them", () =>
     { path: ["DB", "PROD", "PORT"], value: 5432, source: "s" },
     { path: ["API", "token-v2"], value: true, source: "t" },
   ]);
-  assert.deepEqual(tree, {
+  assert.deepEqual(JSON.parse(JSON.stringify(tree)), {
     DB: { PROD: { PASSWORD: "p1", PORT: 5432 } },
     API: { "token-v2": true },
   });
@@ -109,4 +109,14 @@ Deno.test("run: collisions across PATHs are conflicts, bad names and NUL configu
   assert.deepEqual(childVariables(tree, ["C"], "S_", "v"), { S_9LIVES: "x" });
   assert.throws(() => childVariables(tree, ["D"], "", "v"), kindOf("config"));
   assert.throws(() => childVariables(tree, ["E"], "", "v"), kindOf("vault"));
+});
+
+Deno.test("run: keys named like Object's own properties are ordinary variables", () => {
+  const tree = entriesTree([
+    { path: ["__proto__", "x"], value: "p", source: "s" },
+    { path: ["constructor"], value: "c", source: "s" },
+  ]);
+  const variables = childVariables(tree, [], "", "v");
+  assert.deepEqual(Object.keys(variables).sort(), ["__proto___x", "constructor"]);
+  assert.equal(variables.constructor, "c");
 });

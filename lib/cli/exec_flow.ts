@@ -80,7 +80,7 @@ export async function runWithSecrets(
   }
   const names = Object.keys(variables);
   const seen = pristine ? base : env;
-  const overridden = names.filter((name) => seen[name] !== undefined);
+  const overridden = names.filter((name) => Object.hasOwn(seen, name));
   if (overridden.length > 0) {
     log.warn(`run: ${overridden.join(", ")} already set; the command gets the secret instead`);
   }

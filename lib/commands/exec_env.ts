@@ -12,15 +12,17 @@ import type { VaultEntry } from "../contract/provider.ts";
 import { leafText, type VaultTree } from "../vault/tree.ts";
 import { exportVariables } from "./export.ts";
 
-/** The fetched entries (already checked against each other) as a vault tree. */
+/**
+ * The fetched entries (already checked against each other) as a vault tree. Namespaces have
+ * no prototype, so a key such as `__proto__` or `constructor` is an ordinary key.
+ */
 export function entriesTree(entries: readonly VaultEntry[]): VaultTree {
-  const tree: VaultTree = {};
+  const tree: VaultTree = Object.create(null);
   for (const entry of entries) {
     let node = tree;
     for (const segment of entry.path.slice(0, -1)) {
-      const next = node[segment];
-      if (typeof next === "object" && next !== null) node = next as VaultTree;
-      else node = node[segment] = {};
+      if (!Object.hasOwn(node, segment)) node[segment] = Object.create(null);
+      node = node[segment] as VaultTree;
     }
     node[entry.path[entry.path.length - 1]] = entry.value;
   }
@@ -38,7 +40,7 @@ export function childVariables(
   where: string,
 ): Record<string, string> {
   const named = exportVariables(tree, paths.length > 0 ? paths : [undefined], prefix, where, true);
-  const out: Record<string, string> = {};
-  for (const [name, variable] of named) out[name] = leafText(variable.value);
-  return out;
+  return Object.fromEntries(
+    [...named].map(([name, variable]) => [name, leafText(variable.value)]),
+  );
 }
