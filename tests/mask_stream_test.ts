@@ -107,6 +107,22 @@ Deno.test("mask stream: no secrets registered passes everything through at once"
   await stream.end();
 });
 
+Deno.test("mask stream: a huge value and output crafted against it stay bounded and masked", async () => {
+  const value = `${"a".repeat(100_000)}Z`;
+  const { stream, out } = masker([value], 5);
+  const start = performance.now();
+  const chunk = encoder.encode("a".repeat(16 * 1024));
+  for (let i = 0; i < 10; i++) {
+    await stream.push(chunk);
+    await sleep(10); // the timed flush runs on a tail that could be the value's start
+  }
+  await stream.push(encoder.encode("Z tail"));
+  await stream.end();
+  const ms = performance.now() - start;
+  assert.equal(out.text(), `${"a".repeat(16 * 1024 * 10 - 100_000)}${MASK} tail`);
+  assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
+});
+
 Deno.test("mask stream: throughput with 1,000 registered values", async () => {
   const redactor = new Redactor();
   const values = Array.from({ length: 1000 }, (_, i) => `value-${i}-${crypto.randomUUID()}`);

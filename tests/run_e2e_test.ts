@@ -231,9 +231,8 @@ async function signalled(vault: string, dir: string, signal: Deno.Signal) {
   for (let next = await reader.read(); !next.done; next = await reader.read()) {
     stdout += decoder.decode(next.value, { stream: true });
   }
-  const status = await child.status;
-  await child.stderr.cancel();
-  return { code: status.code, stdout };
+  const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+  return { code: status.code, stdout, stderr };
 }
 
 Deno.test("run: SIGTERM, SIGINT and SIGHUP reach the command; the tool exits as it does", async () => {
@@ -243,10 +242,10 @@ Deno.test("run: SIGTERM, SIGINT and SIGHUP reach the command; the tool exits as 
     signalled(tmp.vault, tmp.dir, "SIGINT"),
     signalled(tmp.vault, tmp.dir, "SIGHUP"),
   ]);
-  assert.deepEqual(term, { code: 40 + 15, stdout: "ready\ngot SIGTERM\n" });
-  assert.deepEqual(int, { code: 40 + 2, stdout: "ready\ngot SIGINT\n" });
+  assert.deepEqual([term.code, term.stdout], [40 + 15, "ready\ngot SIGTERM\n"], term.stderr);
+  assert.deepEqual([int.code, int.stdout], [40 + 2, "ready\ngot SIGINT\n"], int.stderr);
   // Not handled: SIGHUP kills the command, and the tool exits with 128 + 1.
-  assert.deepEqual(hup, { code: 129, stdout: "ready\n" });
+  assert.deepEqual([hup.code, hup.stdout], [129, "ready\n"], hup.stderr);
   const killed = await runTool(["run", "--from-vault", "--", "sh", "-c", "kill -KILL $$"], {
     SECRETS_VAULT_PATH: tmp.vault,
   });

@@ -209,22 +209,33 @@ export class Redactor {
 
   /**
    * How many characters at the end of `text` could be the start of a registered form that
-   * `text` does not complete: the part a stream must hold back until more arrives.
+   * `text` does not complete: the part a stream must hold back until more arrives. Bounded
+   * work: past {@linkcode OPEN_TAIL_BUDGET} character comparisons (huge values, crafted
+   * output) it answers "all of it", which only delays output, never leaks it.
    */
   openTail(text: string): number {
     let best = 0;
+    let work = 0;
     for (const form of this.#forms) {
       const first = form.charCodeAt(0);
-      for (let j = Math.max(0, text.length - form.length + 1); j < text.length - best; j++) {
-        if (text.charCodeAt(j) === first && form.startsWith(text.slice(j))) {
+      const from = Math.max(0, text.length - form.length + 1);
+      work += text.length - from;
+      for (let j = from; j < text.length - best; j++) {
+        if (text.charCodeAt(j) !== first) continue;
+        work += text.length - j;
+        if (form.startsWith(text.slice(j))) {
           best = text.length - j;
           break;
         }
       }
+      if (work > OPEN_TAIL_BUDGET) return text.length;
     }
     return best;
   }
 }
+
+/** Character comparisons {@linkcode Redactor.openTail} may spend (a few ms). */
+export const OPEN_TAIL_BUDGET = 4_000_000;
 
 const STARTS_SIZE = 1 << 16;
 
