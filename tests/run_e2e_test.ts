@@ -421,7 +421,7 @@ Deno.test("load, get, render, export and mask cannot start a program; run can, o
   for (const args of lines) {
     const result = await runTool([...args, "--verbose"], env);
     assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
-    assert.match(result.stderr, /starting programs: revoked \(revoked before any input is read\)/);
+    assert.match(result.stderr, /starting programs: revoked \(before any input is read\)/);
   }
   const custom = await runTool(["--verbose"], customEnv(source.script, tmp.vault));
   assert.equal(custom.code, 0, custom.stderr);

@@ -33,7 +33,7 @@ export function dropSpawn(): void {
 }
 
 const WHEN: Readonly<Record<SpawnDrop, string>> = {
-  "at-start": "revoked before any input is read",
+  "at-start": "before any input is read",
   "after-backend-start": "kept until the backend Worker has started with its program",
   "after-child-start": "kept until the command has started",
 };
