@@ -51,10 +51,12 @@ fmt: $(DENO_DEP)
 
 # The load benchmark (not part of `make test`): about 3 minutes on 2 cores. Overrides:
 # BENCH_SIZES=100,1000,10000 BENCH_LATENCY_MS=10 BENCH_BACKENDS=sm,ssm,kv,vault,custom
-# BENCH_NAIVE_MAX=1000 BENCH_OUT=bench/RESULTS.md. `deno run -A bench/key_vault_bare.ts` times the
+# BENCH_NAIVE_MAX=1000 BENCH_OUT=bench/RESULTS.md; then `run`'s mask (bench/mask_stream.ts:
+# BENCH_MASK_MB=64 BENCH_RUN_MB=100). `deno run -A bench/key_vault_bare.ts` times the
 # Key Vault request pattern with a bare client (the harness without the tool).
 bench: $(DENO_DEP)
 	$(DENO) run --frozen -A bench/main.ts
+	$(DENO) run --frozen -A bench/mask_stream.ts
 
 demo: $(DENO_DEP)
 	@DENO="$(DENO)" sh examples/demo.sh

@@ -16,7 +16,10 @@ import { versionLine } from "./lib/cli/version.ts";
 export const VERSION: string = denoConfig.version;
 
 if (import.meta.main) {
-  if (Deno.args.includes("--version") || Deno.args.includes("-V")) {
+  // What follows `--` belongs to `run`'s command.
+  const dash = Deno.args.indexOf("--");
+  const own = dash < 0 ? Deno.args : Deno.args.slice(0, dash);
+  if (own.includes("--version") || own.includes("-V")) {
     // Answered before the rest of the tool is loaded.
     console.log(versionLine(VERSION));
     Deno.exit(0);

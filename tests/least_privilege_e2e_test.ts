@@ -43,10 +43,10 @@ function settings(env: Record<string, string>, cwd = "/work"): ProviderSettings 
   return testSettings({ env, requestTimeoutMs: 1000, deadlineInMs: 10_000, cwd });
 }
 
-Deno.test("deno.json: env is exactly the documented names; run only python3; no sys, ffi or remote import", () => {
+Deno.test("deno.json: env is exactly the documented names; run any program (for `run`, revoked by the rest); no sys, ffi or remote import", () => {
   const perms = denoJson.permissions.default;
   assert.deepEqual([...perms.env].sort(), allParams().map((p) => p.name).sort());
-  assert.deepEqual(perms.run, ["python3"]);
+  assert.equal(perms.run, true);
   assert.equal(perms.sys, false);
   assert.equal(perms.ffi, false);
   assert.equal(perms.import, false);
@@ -61,17 +61,17 @@ Deno.test("under deno run -P an undocumented variable is unreadable, a documente
       "--no-prompt",
       "tests/fixtures/probe_env.ts",
       "SECRETS_MANAGER",
-      "HOME",
+      "LOGNAME",
       "AWS_PROFILE",
     ],
     cwd: ROOT,
-    env: { SECRETS_MANAGER: "NONE", AWS_PROFILE: "x" },
+    env: { SECRETS_MANAGER: "NONE", AWS_PROFILE: "x", LOGNAME: "ci" },
     stdout: "piped",
     stderr: "null",
   }).output();
   assert.equal(
     new TextDecoder().decode(output.stdout),
-    "SECRETS_MANAGER ok\nHOME NotCapable\nAWS_PROFILE NotCapable\n",
+    "SECRETS_MANAGER ok\nLOGNAME NotCapable\nAWS_PROFILE NotCapable\n",
   );
 });
 

@@ -40,13 +40,20 @@ export function resolveConfig(
     "output-dir": { type: "string" },
     prefix: { type: "string" },
     ci: { type: "string" },
+    pristine: { type: "boolean" },
+    "from-vault": { type: "boolean" },
+    "no-mask": { type: "boolean" },
   };
   for (const param of flagged) {
     options[param.flag!] = { type: param.flag === "expand-json" ? "boolean" : "string" };
   }
+  // What follows the first `--` is `run`'s command, taken as it is.
+  const dash = argv.indexOf("--");
+  const own = dash < 0 ? argv : argv.slice(0, dash);
+  const child = dash < 0 ? undefined : argv.slice(dash + 1);
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...own], options, allowPositionals: true, strict: true });
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new ToolError("config", `${message}; see --help`);
@@ -59,7 +66,7 @@ export function resolveConfig(
   }
 
   const [first, ...rest] = positionals;
-  const command = checkCommand(first ?? "load", rest, values);
+  const command = checkCommand(first ?? "load", rest, values, child);
   const { DATAOPS_VAULT_KEY: vaultKey, ...providerEnv } = merged;
 
   const backendText = (merged.SECRETS_MANAGER ?? "").trim() || "AWS_SECRETS_MANAGER";
@@ -81,6 +88,7 @@ export function resolveConfig(
   return {
     command,
     args: rest,
+    child: child ?? [],
     dryRun: values["dry-run"] === true,
     verbosity: values.quiet ? "quiet" : values.verbose ? "verbose" : "normal",
     color: env.NO_COLOR === undefined,
@@ -95,6 +103,9 @@ export function resolveConfig(
       outputDir: values["output-dir"] as string | undefined,
       prefix: values.prefix as string | undefined,
       ci: values.ci as string | undefined,
+      pristine: values.pristine === true || undefined,
+      fromVault: values["from-vault"] === true || undefined,
+      noMask: values["no-mask"] === true || undefined,
     },
     settings: {
       env: providerEnv,

@@ -13,6 +13,8 @@ import { allParams } from "./params.ts";
 import { versionLine } from "./version.ts";
 import { fetchSecrets, prepareLoad } from "./prepare.ts";
 import { githubMasker } from "./ci_mask.ts";
+import { runWithSecrets } from "./exec_flow.ts";
+import { dropSpawn, spawnDrop, spawnReport } from "./privilege.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
@@ -27,11 +29,13 @@ const CORE_ENTRY = new URL("./core_worker.ts", import.meta.url);
 /** Run the tool with `args`; returns the exit code. */
 export async function main(args: readonly string[], version: string): Promise<number> {
   const params = allParams();
-  if (args.includes("--help") || args.includes("-h")) {
+  // What follows `--` is `run`'s command and its own flags.
+  const own = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
+  if (own.includes("--help") || own.includes("-h")) {
     writeStdout(`${helpText(version, params)}\n`);
     return ExitCode.ok;
   }
-  if (args.includes("--version") || args.includes("-V")) {
+  if (own.includes("--version") || own.includes("-V")) {
     writeStdout(`${versionLine(version)}\n`);
     return ExitCode.ok;
   }
@@ -43,7 +47,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
   }
   if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
   let log = createLogger({
-    verbosity: args.includes("--quiet") || args.includes("-q") ? "quiet" : "normal",
+    verbosity: own.includes("--quiet") || own.includes("-q") ? "quiet" : "normal",
     color: env.NO_COLOR === undefined && Deno.stderr.isTerminal(),
     redactor,
   });
@@ -51,6 +55,9 @@ export async function main(args: readonly string[], version: string): Promise<nu
     const cwd = Deno.cwd();
     const resolved = resolveConfig(args, env, params);
     const config = { ...resolved, vaultPath: absolute(resolved.vaultPath, cwd) };
+    // Before anything is read: only `run` (and a backend's own program) may start one.
+    const drop = spawnDrop(config, PROVIDERS[config.backend]);
+    if (drop === "at-start") dropSpawn();
     log = createLogger({
       verbosity: config.verbosity,
       color: config.color && Deno.stderr.isTerminal(),
@@ -58,11 +65,16 @@ export async function main(args: readonly string[], version: string): Promise<nu
       progress: Deno.stderr.isTerminal(),
     });
     const perms = commandPermissions(config, cwd);
-    log.debug(
-      `run permissions: read=[${perms.read.join(",")}] write=[${perms.write.join(",")}] net=[${
-        perms.net.join(",")
-      }] run=[${perms.run.join(",")}] env=none`,
-    );
+    // `run` starts no core Worker; it reports its own permissions before the command starts.
+    if (config.command !== "run") {
+      log.debug(
+        `run permissions: read=[${perms.read.join(",")}] write=[${perms.write.join(",")}] net=[${
+          perms.net.join(",")
+        }] run=[${perms.run.join(",")}] env=none`,
+      );
+    }
+    log.debug(spawnReport(drop));
+    if (config.command === "run") return await runWithSecrets(config, env, cwd, log, redactor);
     if (config.command !== "load") {
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
     }
@@ -76,6 +88,11 @@ export async function main(args: readonly string[], version: string): Promise<nu
       mask?.(secret);
       core.add(secret);
     });
+    // The backend's Worker has started with its own programs, which it keeps.
+    if (drop === "after-backend-start") {
+      dropSpawn();
+      log.debug(spawnReport(drop));
+    }
     const core = startCore(CORE_ENTRY, perms, redactor);
     try {
       await fetching;

@@ -96,6 +96,16 @@ export const GENERAL_PARAMS: readonly ParamDoc[] = [
     name: "NO_COLOR",
     meaning: "When set (to anything), output has no colour.",
   },
+  {
+    name: "PATH",
+    meaning:
+      "Read only by `run --pristine`, which gives it to the command (the one variable besides `HOME` and the secrets).",
+  },
+  {
+    name: "HOME",
+    meaning:
+      "Read only by `run --pristine`, which gives it to the command (the one variable besides `PATH` and the secrets).",
+  },
 ];
 
 /** Every documented parameter: the general ones, then each backend's (each name once). */

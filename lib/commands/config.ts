@@ -17,6 +17,8 @@ export interface Config {
   command: Command;
   /** Arguments after the command. */
   args: string[];
+  /** `run`: the program and its arguments (what follows `--`); empty for other commands. */
+  child: string[];
   /** `--dry-run`: print the plan, write nothing. */
   dryRun: boolean;
   /** How much to print. */
@@ -33,8 +35,20 @@ export interface Config {
   timeoutMs: number;
   /** `DATAOPS_VAULT_KEY`: set means the vault is stored encrypted. Never given to providers. */
   vaultKey?: string;
-  /** Command-specific flags: `--format`, `--output`, `--output-dir`, `--prefix`, `--ci`. */
-  options: { format?: string; output?: string; outputDir?: string; prefix?: string; ci?: string };
+  /**
+   * Command-specific flags: `--format`, `--output`, `--output-dir`, `--prefix`, `--ci`, and
+   * `run`'s `--pristine`, `--from-vault` and `--no-mask`.
+   */
+  options: {
+    format?: string;
+    output?: string;
+    outputDir?: string;
+    prefix?: string;
+    ci?: string;
+    pristine?: boolean;
+    fromVault?: boolean;
+    noMask?: boolean;
+  };
   /** What the backend is given (the working folder and deadline are added at the start). */
   settings: Omit<ProviderSettings, "deadline" | "cwd">;
 }

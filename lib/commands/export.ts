@@ -55,44 +55,79 @@ const NAMED_FORMATS = new Set(["dotenv", "env", "github-env", "files"]);
 /** The formats whose values must fit an environment variable (no NUL). */
 const ENV_FORMATS = new Set(["dotenv", "env", "github-env"]);
 
-/** The variables to export, by name, checked for the format (names, clashes, NUL). */
+/** One variable `export` (or `run`) makes: the vault key it comes from and its value. */
+export interface ExportedVariable {
+  /** The dotted vault key. */
+  key: string;
+  /** The leaf's value. */
+  value: VaultLeaf["value"];
+}
+
+/** What the variables must be fit for. */
+export interface VariableChecks {
+  /** Names must be valid variable names (shell formats, files, `run`). */
+  names: boolean;
+  /** Values must fit an environment variable: no NUL. */
+  environment: boolean;
+}
+
+/** The checks of an `export` format. */
+export function formatChecks(format: string): VariableChecks {
+  return { names: NAMED_FORMATS.has(format), environment: ENV_FORMATS.has(format) };
+}
+
+/**
+ * The variables of the leaves at each of `paths` (undefined: the whole vault), by name.
+ * Two keys giving one name are a `conflict`; a name that is not a valid variable name, or
+ * a value holding NUL, is a `config` error when `checks` asks for it.
+ */
+export function exportVariables(
+  tree: VaultTree,
+  paths: readonly (string | undefined)[],
+  prefix: string,
+  vaultPath: string,
+  checks: VariableChecks,
+): Map<string, ExportedVariable> {
+  const named = new Map<string, ExportedVariable>();
+  for (const path of paths) {
+    const { base, found } = selected(tree, path, vaultPath);
+    for (const leaf of found) {
+      const name = variableName(leaf.path, prefix);
+      const key = [...base, ...leaf.path].join(".");
+      if (checks.names && !NAME.test(name)) {
+        throw new ToolError(
+          "config",
+          `vault key ${key} gives the variable name ${name}, which is not a valid one; set --prefix to a name start such as S_`,
+        );
+      }
+      const twin = named.get(name);
+      if (twin?.key === key) continue;
+      if (twin) {
+        throw new ToolError(
+          "conflict",
+          `vault keys ${twin.key} and ${key} both export as ${name}; export a narrower PATH`,
+        );
+      }
+      if (checks.environment && typeof leaf.value === "string" && leaf.value.includes("\0")) {
+        throw new ToolError(
+          "config",
+          `vault key ${key} holds a NUL character, which no environment variable can hold; use --format json`,
+        );
+      }
+      named.set(name, { key, value: leaf.value });
+    }
+  }
+  return named;
+}
+
 function named(
   tree: VaultTree,
   path: string | undefined,
   format: string,
   prefix: string,
   vaultPath: string,
-): [string, VaultLeaf][] {
-  const { base, found } = selected(tree, path, vaultPath);
-  const named = new Map<string, VaultLeaf>();
-  const shell = NAMED_FORMATS.has(format);
-  for (const leaf of found) {
-    const name = variableName(leaf.path, prefix);
-    const key = [...base, ...leaf.path].join(".");
-    if (shell && !NAME.test(name)) {
-      throw new ToolError(
-        "config",
-        `vault key ${key} gives the variable name ${name}, which is not a valid one; set --prefix to a name start such as S_`,
-      );
-    }
-    const twin = named.get(name);
-    if (twin) {
-      throw new ToolError(
-        "conflict",
-        `vault keys ${
-          [...base, ...twin.path].join(".")
-        } and ${key} both export as ${name}; export a narrower PATH`,
-      );
-    }
-    if (ENV_FORMATS.has(format) && typeof leaf.value === "string" && leaf.value.includes("\0")) {
-      throw new ToolError(
-        "config",
-        `vault key ${key} holds a NUL character, which no environment variable can hold; use --format json`,
-      );
-    }
-    named.set(name, leaf);
-  }
-  return [...named.entries()];
+): [string, ExportedVariable][] {
+  return [...exportVariables(tree, [path], prefix, vaultPath, formatChecks(format)).entries()];
 }
 
 /** A delimiter for one value: random, and not found anywhere in the value. */

@@ -8,11 +8,14 @@
 import { ToolError } from "../kit/errors.ts";
 
 /** The commands the tool runs. */
-export type Command = "load" | "get" | "render" | "export" | "mask";
+export type Command = "load" | "get" | "render" | "export" | "mask" | "run";
 
 /** What one command accepts. */
 interface CommandSpec {
-  /** Positional arguments: names, a trailing `?` marks an optional one. */
+  /**
+   * Positional arguments: names, a trailing `?` marks an optional one, a trailing `...`
+   * any number (the last only).
+   */
   args: string[];
   /** Command-specific flags it accepts, with their allowed values (empty: any value). */
   flags: Record<string, readonly string[]>;
@@ -39,6 +42,10 @@ export const COMMANDS: Readonly<Record<Command, CommandSpec>> = {
   render: { args: ["FILE"], flags: { output: [] } },
   export: { args: ["PATH?"], flags: { format: EXPORT_FORMATS, prefix: [], "output-dir": [] } },
   mask: { args: ["PATH?"], flags: { ci: MASK_SYSTEMS } },
+  run: {
+    args: ["PATH..."],
+    flags: { prefix: [], pristine: [], "from-vault": [], "no-mask": [] },
+  },
 };
 
 /** Flags that belong to one command or another (the rest are global). */
@@ -49,16 +56,21 @@ export const COMMAND_FLAGS: readonly string[] = [
   "output-dir",
   "prefix",
   "ci",
+  "pristine",
+  "from-vault",
+  "no-mask",
 ];
 
 /**
  * Check a command line: a known command, the right number of arguments, only its own
- * flags, and accepted flag values. Returns the command.
+ * flags, and accepted flag values. `child` is what follows `--` (undefined: no `--`),
+ * which only `run` takes. Returns the command.
  */
 export function checkCommand(
   name: string,
   args: readonly string[],
   values: Readonly<Record<string, unknown>>,
+  child?: readonly string[],
 ): Command {
   const names = Object.keys(COMMANDS);
   if (!names.includes(name)) {
@@ -69,7 +81,7 @@ export function checkCommand(
   }
   const command = name as Command;
   const spec = COMMANDS[command];
-  const required = spec.args.filter((arg) => !arg.endsWith("?")).length;
+  const required = spec.args.filter((arg) => !arg.endsWith("?") && !arg.endsWith("...")).length;
   if (args.length < required) {
     throw new ToolError(
       "config",
@@ -78,7 +90,8 @@ export function checkCommand(
       }`,
     );
   }
-  if (args.length > spec.args.length) {
+  const variadic = spec.args.at(-1)?.endsWith("...") === true;
+  if (!variadic && args.length > spec.args.length) {
     throw new ToolError("config", `unexpected argument "${args[spec.args.length]}"; see --help`);
   }
   for (const flag of COMMAND_FLAGS) {
@@ -96,6 +109,15 @@ export function checkCommand(
         }`,
       );
     }
+  }
+  if (command === "run" && (child === undefined || child.length === 0)) {
+    throw new ToolError(
+      "config",
+      "run needs a command after --: secrets-orchestrator run [PATH ...] -- CMD [ARG ...]",
+    );
+  }
+  if (command !== "run" && child !== undefined) {
+    throw new ToolError("config", `${command} takes no command after --; see --help`);
   }
   if (command === "export" && values.format === undefined) {
     throw new ToolError("config", `export needs --format, one of ${EXPORT_FORMATS.join(", ")}`);

@@ -175,6 +175,12 @@ export interface Provider<C = unknown> {
   /** The environment variables it reads, for the docs and the permission list. */
   readonly params: readonly ParamDoc[];
   /**
+   * The programs its sandbox may name (none when absent). The main thread keeps the
+   * permission to start programs only for a backend that lists some, and only until its
+   * Worker has started.
+   */
+  readonly programs?: readonly string[];
+  /**
    * Validate the settings and resolve this run's configuration as plain, structured-clone
    * safe data (it crosses into the Worker). Credentials kept in the vault are asked for
    * through `vault`. Throws a `config` {@linkcode ToolError} naming what is wrong.

@@ -43,8 +43,24 @@ export function derivedForms(value: string): string[] {
   plainForms(value, forms, 0);
   for (const form of [...forms]) {
     if (form.length < MIN_LENGTH) continue;
-    forms.add(encodeURIComponent(form));
-    forms.add(JSON.stringify(form).slice(1, -1));
+    const uri = encodeURIComponent(form);
+    forms.add(uri);
+    // RFC 3986 encoders (Python's quote, Go's url.QueryEscape) also escape !'()*, and form
+    // encoding writes a space as +.
+    const strict = uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    forms.add(strict);
+    forms.add(strict.replaceAll("%20", "+"));
+    const json = JSON.stringify(form).slice(1, -1);
+    forms.add(json);
+    // JSON writers that escape every non-ASCII character (Python's json.dumps by default).
+    if (!isAscii(json)) {
+      forms.add(
+        json.replace(
+          /[\u0080-\uffff]/g,
+          (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+        ),
+      );
+    }
     const b64 = base64(form);
     forms.add(b64);
     const unpadded = b64.replace(/=+$/, "");
@@ -95,6 +111,12 @@ export class Redactor {
    * secrets cost a few MB.
    */
   #index: Map<string, number[]> | null = null;
+  /**
+   * A filter over the first two characters of every form (a hash of them), so most
+   * positions of a text are passed without slicing it or looking up the index.
+   */
+  #starts = new Uint8Array(STARTS_SIZE);
+  #maxLength = 0;
 
   /** Register a secret value; its derived forms are registered too. */
   add(value: unknown): void {
@@ -103,11 +125,31 @@ export class Redactor {
       for (const leaf of jsonLeaves(value)) this.add(leaf);
       return;
     }
-    for (const form of derivedForms(String(value))) {
-      if (this.#forms.has(form)) continue;
-      this.#forms.add(form);
-      if (this.#index) insert(this.#index, form);
-    }
+    for (const form of derivedForms(String(value))) this.#register(form);
+  }
+
+  #register(form: string): void {
+    if (form.length < MIN_LENGTH || this.#forms.has(form)) return;
+    this.#forms.add(form);
+    this.#starts[startHash(form, 0)] = 1;
+    if (form.length > this.#maxLength) this.#maxLength = form.length;
+    if (this.#index) insert(this.#index, form);
+  }
+
+  /**
+   * A redactor holding exactly `convert(form)` for each form registered here, with nothing
+   * derived again: the same secrets in another representation of text, such as raw bytes
+   * as one character each for masking a byte stream.
+   */
+  mapped(convert: (form: string) => string): Redactor {
+    const copy = new Redactor();
+    for (const form of this.#forms) copy.#register(convert(form));
+    return copy;
+  }
+
+  /** The length of the longest registered form (0 when none is). */
+  get maxLength(): number {
+    return this.#maxLength;
   }
 
   /** How many forms are registered. */
@@ -122,6 +164,19 @@ export class Redactor {
    */
   redact(text: string): string {
     if (this.#forms.size === 0 || text.length < MIN_LENGTH) return text;
+    return this.redactHead(text, text.length).text;
+  }
+
+  /**
+   * Redact the start of `text` that can be decided now: every form starting before `end`
+   * is masked (one may run past `end`). Returns the masked text and how many characters of
+   * `text` it covers: `end`, or more when a form runs past it. A stream masks what it has
+   * received less its last `maxLength - 1` characters this way, so a value split across two
+   * writes is still found once the rest arrives.
+   */
+  redactHead(text: string, end: number): { text: string; used: number } {
+    const stop = Math.min(end, text.length);
+    if (this.#forms.size === 0) return { text: text.slice(0, stop), used: stop };
     if (this.#index === null) {
       this.#index = new Map();
       for (const form of this.#forms) insert(this.#index, form);
@@ -129,7 +184,12 @@ export class Redactor {
     let out = "";
     let done = 0;
     let i = 0;
-    while (i + MIN_LENGTH <= text.length) {
+    const starts = this.#starts;
+    while (i < stop && i + MIN_LENGTH <= text.length) {
+      if (starts[startHash(text, i)] === 0) {
+        i++;
+        continue;
+      }
       const lengths = this.#index.get(text.slice(i, i + MIN_LENGTH));
       const length = lengths?.find((n) =>
         i + n <= text.length && this.#forms.has(text.slice(i, i + n))
@@ -142,8 +202,45 @@ export class Redactor {
       i += length;
       done = i;
     }
-    return done === 0 ? text : out + text.slice(done);
+    const used = Math.max(i, stop);
+    if (done === 0) return { text: used === text.length ? text : text.slice(0, used), used };
+    return { text: out + text.slice(done, used), used };
   }
+
+  /**
+   * How many characters at the end of `text` could be the start of a registered form that
+   * `text` does not complete: the part a stream must hold back until more arrives. Bounded
+   * work: past {@linkcode OPEN_TAIL_BUDGET} character comparisons (huge values, crafted
+   * output) it answers "all of it", which only delays output, never leaks it.
+   */
+  openTail(text: string): number {
+    let best = 0;
+    let work = 0;
+    for (const form of this.#forms) {
+      const first = form.charCodeAt(0);
+      const from = Math.max(0, text.length - form.length + 1);
+      work += text.length - from;
+      for (let j = from; j < text.length - best; j++) {
+        if (text.charCodeAt(j) !== first) continue;
+        work += text.length - j;
+        if (form.startsWith(text.slice(j))) {
+          best = text.length - j;
+          break;
+        }
+      }
+      if (work > OPEN_TAIL_BUDGET) return text.length;
+    }
+    return best;
+  }
+}
+
+/** Character comparisons {@linkcode Redactor.openTail} may spend (a few ms). */
+export const OPEN_TAIL_BUDGET = 4_000_000;
+
+const STARTS_SIZE = 1 << 16;
+
+function startHash(text: string, at: number): number {
+  return ((text.charCodeAt(at) * 31) ^ text.charCodeAt(at + 1)) & (STARTS_SIZE - 1);
 }
 
 function insert(index: Map<string, number[]>, form: string): void {

@@ -12,7 +12,7 @@ import { mapValue, splitKey, stripPrefix } from "../../lib/kit/mapping.ts";
 import { parseSeconds, resolveProjectPath } from "../../lib/kit/params.ts";
 
 /**
- * The one program the tool may run (the `run` permission in `deno.json`), found on `PATH`.
+ * The one program this backend runs (its sandbox's `run` permission), found on `PATH`.
  * A virtualenv's interpreter is used by putting its `bin` first on `PATH`.
  */
 export const PYTHON = "python3";
@@ -46,6 +46,7 @@ export interface CustomConfig {
 export const customProvider: Provider<CustomConfig> = {
   backend: "CUSTOM",
   params: customParams,
+  programs: [PYTHON],
   configure(settings) {
     const script = settings.env.SECRETS_CUSTOM_SCRIPT?.trim();
     if (!script) {

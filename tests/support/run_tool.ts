@@ -58,6 +58,8 @@ export interface RunOptions {
   stderr?: "piped" | "null";
   /** Measure peak RSS (benchmark): `/usr/bin/time -v` when present, else polling VmHWM. */
   measure?: boolean;
+  /** Written to the tool's stdin, which is then closed (default: stdin is /dev/null). */
+  stdin?: string;
 }
 
 /** The executable the runs use: `bin`, else `SECRETS_ORCHESTRATOR_BIN`, else none (deno run). */
@@ -120,7 +122,7 @@ export function spawnTool(
     cwd: options.cwd ?? ROOT,
     env: toolEnv(env),
     clearEnv: true,
-    stdin: "null",
+    stdin: options.stdin === undefined ? "null" : "piped",
     stdout: options.stdout ?? "piped",
     stderr: options.stderr ?? "piped",
   }).spawn();
@@ -156,6 +158,11 @@ export async function runTool(
       }
     };
     const poller = poll();
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    }
     const output = await child.output();
     const wallMs = performance.now() - start;
     clearTimeout(timer);
