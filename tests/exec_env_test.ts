@@ -40,6 +40,7 @@ Deno.test("run: the command after -- is taken as it is; PATHs and run's flags be
   assert.deepEqual(config.options, {
     format: undefined,
     output: undefined,
+    outputDir: undefined,
     prefix: "S_",
     ci: undefined,
     pristine: true,

@@ -201,6 +201,13 @@ Deno.test("run: stdin reaches the command and its exit code is the tool's", asyn
   });
   assert.equal(own.code, 0, own.stderr);
   assert.equal(own.stdout, "--help\n");
+  for (const flag of ["--version", "-V"]) {
+    const version = await runTool(["run", "--from-vault", "--", "sh", "-c", "echo $0", flag], {
+      SECRETS_VAULT_PATH: tmp.vault,
+    });
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout, `${flag}\n`);
+  }
 });
 
 /** Start `run` with a command that traps SIGTERM and SIGINT, send `signal` once it is ready. */
