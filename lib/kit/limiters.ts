@@ -149,6 +149,20 @@ export interface AdaptiveLimiter extends Limiter {
   readonly limit: number;
 }
 
+/** Run `fn`, then `settle` with the time it took (by `now`), whether it failed or not. */
+async function timed<T>(
+  now: () => number,
+  fn: () => Promise<T>,
+  settle: (elapsedMs: number) => void,
+): Promise<T> {
+  const start = now();
+  try {
+    return await fn();
+  } finally {
+    settle(now() - start);
+  }
+}
+
 /** Create an {@linkcode AdaptiveLimiter} starting at (and never above) `max` slots. */
 export function createAdaptiveLimiter(
   max: number,
@@ -181,16 +195,13 @@ export function createAdaptiveLimiter(
       if (active < Math.floor(window) && waiting.length === 0) active++;
       else await new Promise<void>((resolve) => waiting.push(resolve));
       const started = epoch;
-      const start = now();
-      try {
-        return await fn();
-      } finally {
+      return await timed(now, fn, (elapsed) => {
         active--;
-        decrease.observe(now() - start);
+        decrease.observe(elapsed);
         // Calls started before a decrease report the old overload: no increase for them.
         if (epoch === started) window = Math.min(max, window + 1 / window);
         pump();
-      }
+      });
     },
   };
 }
@@ -260,16 +271,13 @@ export function createRateGate(
           pump();
         });
       }
-      const start = now();
-      try {
-        return await fn();
-      } finally {
+      return await timed(now, fn, (elapsed) => {
         inFlight--;
-        decrease.observe(now() - start);
+        decrease.observe(elapsed);
         expiries.push(now() + rate.windowMs);
         share = Math.min(rate.limit, share + 1);
         pump();
-      }
+      });
     },
   };
 }

@@ -240,3 +240,23 @@ export function mapPicked(
   const path = key ?? [...base(), ...splitKey(pick.field, secret.name)];
   return mapValue(path, { ...secret, value, encoding: undefined }, settings.expandJson);
 }
+
+/**
+ * Map a secret whose name is its vault path (after `SECRETS_STRIP_PREFIX`, levels split on
+ * `separator`), with its selector's options applied: `place(path)` stores the value at a
+ * path, as the backend stores it (`flatten` keeps text as it is, `mapValue` may expand JSON).
+ *
+ * @example
+ * ```ts ignore
+ * mapNamed(secret, settings, "-", (path) => mapValue(path, secret, settings.expandJson));
+ * ```
+ */
+export function mapNamed(
+  secret: FetchedSecret,
+  settings: Pick<ProviderSettings, "expandJson" | "stripPrefix">,
+  separator: string,
+  place: (path: readonly string[]) => VaultEntry[],
+): VaultEntry[] {
+  const path = () => nameToPath(secret.name, separator, settings.stripPrefix);
+  return mapPicked(secret, settings, path, (under) => place(under ?? path()));
+}

@@ -218,11 +218,16 @@ async function webIdentity(
       }; check the role's trust policy and the token from ${source.token.source}`,
     );
   }, retryOptions(ctx, operation));
+  return stsCredentials(xml, operation, operation);
+}
+
+/** The temporary credentials of an STS answer (`AssumeRole`, `AssumeRoleWithWebIdentity`). */
+function stsCredentials(xml: string, what: string, operation: string): AwsCredentials {
   const accessKeyId = xmlText(xml, "AccessKeyId");
   const secretAccessKey = xmlText(xml, "SecretAccessKey");
   const sessionToken = xmlText(xml, "SessionToken");
   if (!accessKeyId || !secretAccessKey || !sessionToken) {
-    throw new ToolError("backend", `${operation} answered without credentials`);
+    throw new ToolError("backend", `${what} answered without credentials`);
   }
   return {
     accessKeyId,
@@ -290,18 +295,7 @@ async function assumeRole(
       }`,
     );
   }, retryOptions(ctx, operation));
-  const accessKeyId = xmlText(xml, "AccessKeyId");
-  const secretAccessKey = xmlText(xml, "SecretAccessKey");
-  const sessionToken = xmlText(xml, "SessionToken");
-  if (!accessKeyId || !secretAccessKey || !sessionToken) {
-    throw new ToolError("backend", `${what} answered without credentials`);
-  }
-  return {
-    accessKeyId,
-    secretAccessKey,
-    sessionToken,
-    expiresAt: parseExpiry(xmlText(xml, "Expiration"), operation),
-  };
+  return stsCredentials(xml, what, operation);
 }
 
 interface JsonCredentials {

@@ -9,7 +9,7 @@
 import type { Provider } from "../../lib/contract/provider.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
 import { parseSelector, refuseStraySemicolon } from "../../lib/kit/selector.ts";
-import { flatten, mapPicked, nameToPath } from "../../lib/kit/mapping.ts";
+import { flatten, mapNamed } from "../../lib/kit/mapping.ts";
 import { AWS_PARAMS, type AwsConfig, awsSandbox, configureAws } from "../aws/config.ts";
 
 /**
@@ -41,13 +41,6 @@ export const awsParameterStoreProvider: Provider<AwsConfig> = {
   },
   sandbox: awsSandbox,
   loadFetch: () => import("./fetch.ts"),
-  map(secret, settings) {
-    const path = () => nameToPath(secret.name, "/", settings.stripPrefix);
-    return mapPicked(
-      secret,
-      settings,
-      path,
-      (under) => flatten(under ?? path(), secret.value, secret.name),
-    );
-  },
+  map: (secret, settings) =>
+    mapNamed(secret, settings, "/", (path) => flatten(path, secret.value, secret.name)),
 };

@@ -162,6 +162,21 @@ async function readFile(path: string, what: string): Promise<string> {
   }
 }
 
+/** A managed identity token request: IMDS and App Service differ in version and header. */
+function managedIdentityRequest(
+  auth: { endpoint: string; clientId?: string },
+  apiVersion: string,
+  resource: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Response> {
+  const url = new URL(auth.endpoint);
+  url.searchParams.set("api-version", apiVersion);
+  url.searchParams.set("resource", resource);
+  if (auth.clientId) url.searchParams.set("client_id", auth.clientId);
+  return fetch(url, { headers, signal, redirect: "manual" });
+}
+
 /** The token source for a plan. Reads certificate and token files when first asked. */
 export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
   const auth: AuthPlan = plan.auth;
@@ -169,16 +184,14 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
   switch (auth.kind) {
     case "imds":
       return async (signal) => {
-        const url = new URL(auth.endpoint);
-        url.searchParams.set("api-version", IMDS_API_VERSION);
-        url.searchParams.set("resource", resource);
-        if (auth.clientId) url.searchParams.set("client_id", auth.clientId);
         const op = `managed identity token from IMDS ${new URL(auth.endpoint).host}`;
-        const response = await fetch(url, {
-          headers: { Metadata: "true" },
+        const response = await managedIdentityRequest(
+          auth,
+          IMDS_API_VERSION,
+          resource,
+          { Metadata: "true" },
           signal,
-          redirect: "manual",
-        });
+        );
         // IMDS answers 404 and 410 while it starts up; Microsoft asks clients to retry them.
         if (response.status === 404 || response.status === 410) {
           await response.body?.cancel();
@@ -196,16 +209,14 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
     case "app_service":
       ctx.sensitive(auth.header);
       return async (signal) => {
-        const url = new URL(auth.endpoint);
-        url.searchParams.set("api-version", APP_SERVICE_API_VERSION);
-        url.searchParams.set("resource", resource);
-        if (auth.clientId) url.searchParams.set("client_id", auth.clientId);
         const op = `managed identity token from IDENTITY_ENDPOINT ${new URL(auth.endpoint).host}`;
-        const response = await fetch(url, {
-          headers: { "X-IDENTITY-HEADER": auth.header },
+        const response = await managedIdentityRequest(
+          auth,
+          APP_SERVICE_API_VERSION,
+          resource,
+          { "X-IDENTITY-HEADER": auth.header },
           signal,
-          redirect: "manual",
-        });
+        );
         return await tokenResponse(
           response,
           op,

@@ -12,7 +12,7 @@
 import type { Provider } from "../../lib/contract/provider.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
 import { parseSelector, refuseStraySemicolon } from "../../lib/kit/selector.ts";
-import { mapPicked, mapValue, nameToPath } from "../../lib/kit/mapping.ts";
+import { mapNamed, mapValue } from "../../lib/kit/mapping.ts";
 import { tokenNet, tokenRead } from "../../lib/kit/oidc.ts";
 import { azureParams, type AzurePlan, azurePlan, hostPort } from "../azure/settings.ts";
 
@@ -74,13 +74,6 @@ export const azureKeyVaultProvider: Provider<AzurePlan> = {
     return { net, read, run: [] };
   },
   loadFetch: () => import("./fetch.ts"),
-  map(secret, settings) {
-    const path = () => nameToPath(secret.name, "-", settings.stripPrefix);
-    return mapPicked(
-      secret,
-      settings,
-      path,
-      (under) => mapValue(under ?? path(), secret, settings.expandJson),
-    );
-  },
+  map: (secret, settings) =>
+    mapNamed(secret, settings, "-", (path) => mapValue(path, secret, settings.expandJson)),
 };

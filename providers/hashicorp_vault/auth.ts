@@ -21,11 +21,13 @@ export interface VaultSession {
   via: string;
 }
 
+/** Log in at `path`; the token it gives is registered with `sensitive` at once. */
 async function loginRequest(
   client: VaultClient,
   path: string,
   body: Record<string, string>,
   what: string,
+  sensitive: (value: string) => void,
 ): Promise<VaultSession> {
   const { status, body: answer } = await client.request("POST", path, { body });
   if (status === 200) {
@@ -33,6 +35,7 @@ async function loginRequest(
     if (typeof token !== "string" || token === "") {
       throw new ToolError("backend", `${what}: Vault answered without auth.client_token`);
     }
+    sensitive(token);
     return { token, owned: true, via: what };
   }
   if (status === 400 || status === 401 || status === 403) {
@@ -65,48 +68,44 @@ export async function authenticate(
       return { token: auth.token, owned: false, via: `the token in ${auth.source}` };
     case "jwt": {
       const jwt = await obtainToken(auth.token, tokens);
-      const session = await loginRequest(
+      return await loginRequest(
         client,
         `auth/${auth.mount}/login`,
         { role: auth.role, jwt },
         `JWT login (auth/${auth.mount}, role ${auth.role}, token from ${auth.source})`,
+        sensitive,
       );
-      sensitive(session.token);
-      return session;
     }
     case "kubernetes": {
       const source = "SECRETS_HASHICORP_VAULT_KUBERNETES_TOKEN_FILE";
       const jwt = await obtainToken({ kind: "file", path: auth.tokenFile, source }, tokens);
-      const session = await loginRequest(
+      return await loginRequest(
         client,
         `auth/${auth.mount}/login`,
         { role: auth.role, jwt },
         `Kubernetes login (auth/${auth.mount}, role ${auth.role}, service-account token ${auth.tokenFile})`,
+        sensitive,
       );
-      sensitive(session.token);
-      return session;
     }
     case "approle": {
       sensitive(auth.secretId);
-      const session = await loginRequest(
+      return await loginRequest(
         client,
         `auth/${auth.mount}/login`,
         { role_id: auth.roleId, secret_id: auth.secretId },
         `AppRole login (auth/${auth.mount}, role id from SECRETS_HASHICORP_VAULT_ROLE_ID)`,
+        sensitive,
       );
-      sensitive(session.token);
-      return session;
     }
     case "userpass": {
       sensitive(auth.password);
-      const session = await loginRequest(
+      return await loginRequest(
         client,
         `auth/userpass/login/${encodeURIComponent(auth.username)}`,
         { password: auth.password },
         `userpass login for ${auth.username}`,
+        sensitive,
       );
-      sensitive(session.token);
-      return session;
     }
   }
 }

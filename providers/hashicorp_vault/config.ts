@@ -266,6 +266,25 @@ function mountOf(env: Readonly<Record<string, string>>, name: string, fallback: 
   return checkVaultPath(name, (env[name]?.trim() || fallback).replace(/^\/+|\/+$/g, ""));
 }
 
+/**
+ * A login method's role: undefined when its variable is unset, an error when the method was
+ * named with `SECRETS_HASHICORP_VAULT_AUTH_METHOD` and the role is missing.
+ */
+function roleOf(
+  env: Readonly<Record<string, string>>,
+  method: string,
+  variable: string,
+  what: string,
+  named: boolean,
+): string | undefined {
+  const role = env[variable]?.trim();
+  if (role || !named) return role || undefined;
+  throw new ToolError(
+    "config",
+    `SECRETS_HASHICORP_VAULT_AUTH_METHOD=${method} needs ${variable}, the ${what} auth role`,
+  );
+}
+
 /** Each method's configuration, or undefined when its variables are not set. */
 const AUTH_PARSERS: Record<
   VaultAuth["method"],
@@ -273,16 +292,8 @@ const AUTH_PARSERS: Record<
 > = {
   jwt(settings, named) {
     const env = settings.env;
-    const role = env.SECRETS_HASHICORP_VAULT_JWT_ROLE?.trim();
-    if (!role) {
-      if (named) {
-        throw new ToolError(
-          "config",
-          "SECRETS_HASHICORP_VAULT_AUTH_METHOD=jwt needs SECRETS_HASHICORP_VAULT_JWT_ROLE, the JWT auth role",
-        );
-      }
-      return undefined;
-    }
+    const role = roleOf(env, "jwt", "SECRETS_HASHICORP_VAULT_JWT_ROLE", "JWT", named);
+    if (!role) return undefined;
     const [name, jwt] = pick(env, "SECRETS_HASHICORP_VAULT_JWT", "CI_JOB_JWT", "VAULT_ID_TOKEN");
     const token: TokenPlan | undefined = name && jwt
       ? { kind: "env", token: jwt, source: name }
@@ -298,16 +309,14 @@ const AUTH_PARSERS: Record<
   },
   kubernetes(settings, named) {
     const env = settings.env;
-    const role = env.SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE?.trim();
-    if (!role) {
-      if (named) {
-        throw new ToolError(
-          "config",
-          "SECRETS_HASHICORP_VAULT_AUTH_METHOD=kubernetes needs SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE, the Kubernetes auth role",
-        );
-      }
-      return undefined;
-    }
+    const role = roleOf(
+      env,
+      "kubernetes",
+      "SECRETS_HASHICORP_VAULT_KUBERNETES_ROLE",
+      "Kubernetes",
+      named,
+    );
+    if (!role) return undefined;
     const file = env.SECRETS_HASHICORP_VAULT_KUBERNETES_TOKEN_FILE?.trim() ||
       KUBERNETES_TOKEN_FILE;
     return {
