@@ -8,7 +8,15 @@
  */
 
 import { isKind, ToolError } from "../../lib/kit/errors.ts";
-import { isNetworkError, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import {
+  classifyNetworkError,
+  isNetworkError,
+  networkCause,
+  RetryableError,
+  retryAfterMs,
+  withRetry,
+} from "../../lib/kit/retry.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { CredentialSource } from "./config.ts";
 
@@ -189,7 +197,7 @@ async function webIdentity(
         message ? `: ${message.slice(0, 300)}` : ""
       }; check the role's trust policy and the token in AWS_WEB_IDENTITY_TOKEN_FILE`,
     );
-  }, retryOptions(ctx, operation));
+  }, { ...retryOptions(ctx, operation), target: hostPort(source.sts) });
   const accessKeyId = xmlText(xml, "AccessKeyId");
   const secretAccessKey = xmlText(xml, "SecretAccessKey");
   const sessionToken = xmlText(xml, "SessionToken");
@@ -251,13 +259,26 @@ async function container(
       "auth",
       `${operation}: the endpoint refused the request (HTTP ${response.status}); check AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`,
     );
-  }, retryOptions(ctx, operation));
+  }, { ...retryOptions(ctx, operation), target: hostPort(source.url) });
   return fromJson(json, operation);
 }
 
 const IMDS_TOKEN_TTL = "21600";
 const HOP_LIMIT_HINT =
   "the IMDSv2 token request (PUT /latest/api/token) timed out: the instance's metadata hop limit is most likely 1 and a container needs 2; run `aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2` on the instance";
+
+/**
+ * What to do when the chain ended at instance metadata and found nothing: when
+ * `SECRETS_MANAGER` was not set the user may not have meant AWS at all, so say so.
+ */
+function noCredentialsHint(ctx: FetchContext): string {
+  const chain =
+    "give AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE, or AWS_CONTAINER_CREDENTIALS_FULL_URI) or run on an instance with a role";
+  if ((ctx.settings.env.SECRETS_MANAGER ?? "").trim() === "") {
+    return `SECRETS_MANAGER is not set, so the backend defaulted to AWS_SECRETS_MANAGER: set SECRETS_MANAGER to choose another backend, or ${chain}`;
+  }
+  return chain;
+}
 
 async function imds(
   source: Extract<CredentialSource, { kind: "imds" }>,
@@ -294,6 +315,18 @@ async function imds(
     if (isKind(error, "backend")) throw error;
     if (ctx.signal.aborted) throw error;
     if (!isNetworkError(error)) throw error;
+    // Only a token request that times out is the hop-limit symptom; refused, unresolvable
+    // or reset means no metadata service answers here at all.
+    if (classifyNetworkError(error) !== "timeout") {
+      throw new ToolError(
+        "auth",
+        `${operation}: ${
+          networkCause(error, { target: hostPort(base) })
+        }: no instance metadata service here, and no other AWS credentials were found; ${
+          noCredentialsHint(ctx)
+        }`,
+      );
+    }
     tokenTimedOut = true;
     ctx.log.debug(`${operation}: token request failed, trying without a token`);
   }
@@ -312,20 +345,28 @@ async function imds(
       if (response.status === 404) {
         throw new ToolError(
           "auth",
-          `${operation}: no instance role is attached to this instance (GET ${path} answered 404); attach an instance profile or configure other credentials`,
+          `${operation}: no instance role is attached to this instance (GET ${path} answered 404); attach an instance profile, or ${
+            noCredentialsHint(ctx)
+          }`,
         );
       }
       throw new ToolError("auth", `${operation}: GET ${path} answered HTTP ${response.status}`);
-    }, { ...retryOptions(ctx, operation), attempts: tokenTimedOut ? 1 : 4 }).catch((error) => {
-      if (tokenTimedOut && !(isKind(error, "auth"))) {
-        throw new ToolError("backend", `${operation}: ${HOP_LIMIT_HINT}`);
-      }
-      throw error;
-    });
+    }, { ...retryOptions(ctx, operation), target: hostPort(base), attempts: tokenTimedOut ? 1 : 4 })
+      .catch((error) => {
+        // After a timed-out token request, a GET that also times out fits the hop limit;
+        // any other failure is reported as it is.
+        if (tokenTimedOut && isKind(error, "backend") && /no answer within/.test(error.message)) {
+          throw new ToolError("backend", `${operation}: ${HOP_LIMIT_HINT}`);
+        }
+        throw error;
+      });
   const roles = await get("/latest/meta-data/iam/security-credentials/");
   const role = roles.split("\n").map((line) => line.trim()).find((line) => line !== "");
   if (!role) {
-    throw new ToolError("auth", `${operation}: no instance role is attached to this instance`);
+    throw new ToolError(
+      "auth",
+      `${operation}: no instance role is attached to this instance; ${noCredentialsHint(ctx)}`,
+    );
   }
   const text = await get(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`);
   let json: JsonCredentials;

@@ -9,6 +9,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import { createLimiter, type RateGate } from "../../lib/kit/limiters.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { CredentialProvider } from "./credentials.ts";
@@ -129,6 +130,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
           ctx.log.debug(
             `${what}${about}: retry ${attempt} in ${Math.round(delay)}ms after ${cause}`,
           ),
+        target: hostPort(options.endpoint),
       });
 
       async function attempt(signal: AbortSignal): Promise<T> {

@@ -10,6 +10,7 @@
 import { ToolError } from "../../lib/kit/errors.ts";
 import type { AdaptiveLimiter, RateGate, RateLimit } from "../../lib/kit/limiters.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { TokenCache } from "../azure/auth.ts";
 import { KEY_VAULT_API_VERSION } from "../azure/settings.ts";
@@ -140,6 +141,7 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
         signal: ctx.signal,
         onRetry: (cause, n, delay) =>
           ctx.log.debug(`${operation}: retry ${n} in ${Math.round(delay)}ms: ${cause}`),
+        target: hostPort(url),
       },
     );
     if (answer.status !== 401) return answer;

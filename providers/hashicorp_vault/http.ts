@@ -8,7 +8,8 @@
  */
 
 import { ToolError } from "../../lib/kit/errors.ts";
-import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { networkCause, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import type { ProviderLog } from "../../lib/contract/provider.ts";
 
 /** What a request answered: its status and parsed JSON body (undefined when empty). */
@@ -124,8 +125,12 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
             throw new ToolError(
               "backend",
               options.caPem
-                ? `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified against the system roots or the CA in SECRETS_HASHICORP_VAULT_CACERT (or it does not name this host); check the CA file and the address`
-                : `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT to its PEM file`,
+                ? `HashiCorp Vault: ${
+                  networkCause(error, { target: hostPort(options.url) })
+                }: the certificate cannot be verified against the system roots or the CA in SECRETS_HASHICORP_VAULT_CACERT (or it does not name this host); check the CA file and the address`
+                : `HashiCorp Vault: ${
+                  networkCause(error, { target: hostPort(options.url) })
+                }: the certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT to its PEM file`,
             );
           }
           throw error;
@@ -153,6 +158,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         signal: request.deadline === undefined ? options.signal : undefined,
         onRetry: (cause, attempt, delay) =>
           options.log.debug(`retry ${attempt} in ${Math.round(delay)}ms: ${cause}`),
+        target: hostPort(options.url),
       });
     },
     close() {

@@ -1,0 +1,192 @@
+/**
+ * Network failures name the address (`host:port`) and the real cause: DNS, connection
+ * refused, TLS, a connection closed mid-answer, a request timeout; and an absent AWS
+ * instance metadata service is reported as absent, not as the IMDS hop limit. Each runs
+ * the real tool and checks the clean failure (exit code, one line, vault unchanged).
+ */
+
+import { assertCleanFailure, snapshot } from "./support/failure.ts";
+import { runTool } from "./support/run_tool.ts";
+import { tempDir, tempVault } from "./support/temp.ts";
+import { SECRET_KEY, vaultWithKeys } from "./support/aws.ts";
+import assert from "node:assert/strict";
+
+const KEYS = vaultWithKeys();
+const LEAKABLE = [SECRET_KEY];
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+function closedPort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** The environment of an AWS Secrets Manager run against `endpoint`. */
+function awsEnv(vault: string, endpoint: string, extra: Record<string, string> = {}) {
+  return {
+    SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
+    SECRETS_VAULT_PATH: vault,
+    SECRETS_AWS_REGION: "eu-west-1",
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    SECRETS_TIMEOUT: "2",
+    ...extra,
+  };
+}
+
+Deno.test("a closed port is reported as connection refused at host:port", async () => {
+  await using tmp = await tempVault(KEYS);
+  const port = closedPort();
+  const snap = await snapshot(tmp.vault);
+  const result = await runTool([], awsEnv(tmp.vault, `http://127.0.0.1:${port}`));
+  await assertCleanFailure(result, snap, {
+    code: 4,
+    line: new RegExp(`connection to 127\\.0\\.0\\.1:${port} refused \\(nothing listens there\\)`),
+    secrets: LEAKABLE,
+  });
+  assert.ok(!result.stderr.includes("fetch failed"), result.stderr);
+});
+
+Deno.test("an unresolvable host is reported as a DNS failure naming the host", async () => {
+  await using tmp = await tempVault(KEYS);
+  const snap = await snapshot(tmp.vault);
+  const result = await runTool([], awsEnv(tmp.vault, "http://no-such-host.invalid:8200"));
+  await assertCleanFailure(result, snap, {
+    code: 4,
+    line: /cannot resolve host no-such-host\.invalid \(DNS lookup failed\)/,
+    secrets: LEAKABLE,
+  });
+});
+
+Deno.test("a server that closes the connection mid-request is named with host:port", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(4096)).catch(() => null);
+      conn.close();
+    }
+  })();
+  try {
+    await using tmp = await tempVault(KEYS);
+    const snap = await snapshot(tmp.vault);
+    const result = await runTool([], awsEnv(tmp.vault, `http://127.0.0.1:${port}`));
+    await assertCleanFailure(result, snap, {
+      code: 4,
+      line: new RegExp(`127\\.0\\.0\\.1:${port} (closed the connection|was reset)`),
+      secrets: LEAKABLE,
+    });
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+  }
+});
+
+Deno.test("a request that gets no answer names host:port and SECRETS_REQUEST_TIMEOUT", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const held: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    await using tmp = await tempVault(KEYS);
+    const snap = await snapshot(tmp.vault);
+    const result = await runTool(
+      [],
+      awsEnv(tmp.vault, `http://127.0.0.1:${port}`, { SECRETS_REQUEST_TIMEOUT: "0.5" }),
+    );
+    await assertCleanFailure(result, snap, {
+      code: 4,
+      line: new RegExp(
+        `no answer within 0\\.5s from 127\\.0\\.0\\.1:${port} \\(SECRETS_REQUEST_TIMEOUT\\)`,
+      ),
+      secrets: LEAKABLE,
+    });
+  } finally {
+    listener.close();
+    for (const conn of held) conn.close();
+    await serving.catch(() => {});
+  }
+});
+
+Deno.test("an untrusted TLS certificate is named with host:port, not retried", async () => {
+  await using certs = await tempDir();
+  const made = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      "key.pem",
+      "-out",
+      "cert.pem",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+    ],
+    cwd: certs.dir,
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  assert.ok(made.success, "openssl made a self-signed certificate");
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    cert: await Deno.readTextFile(`${certs.dir}/cert.pem`),
+    key: await Deno.readTextFile(`${certs.dir}/key.pem`),
+    onListen: () => {},
+    onError: () => new Response("", { status: 500 }),
+  }, () => new Response("{}"));
+  try {
+    await using tmp = await tempVault(KEYS);
+    const snap = await snapshot(tmp.vault);
+    const started = performance.now();
+    const result = await runTool(
+      [],
+      awsEnv(tmp.vault, `https://127.0.0.1:${server.addr.port}`, { SECRETS_TIMEOUT: "30" }),
+    );
+    await assertCleanFailure(result, snap, {
+      code: 4,
+      line: new RegExp(`TLS handshake with 127\\.0\\.0\\.1:${server.addr.port} failed \\(.+\\)`),
+      secrets: LEAKABLE,
+    });
+    assert.ok(performance.now() - started < 10_000, "not retried until the deadline");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("no instance metadata service: says so, and that SECRETS_MANAGER defaulted to AWS", async () => {
+  await using tmp = await tempVault("A: 1\n");
+  const port = closedPort();
+  const env = {
+    SECRETS_VAULT_PATH: tmp.vault,
+    SECRETS_AWS_REGION: "eu-west-1",
+    AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${port}`,
+    SECRETS_TIMEOUT: "5",
+  };
+  const snap = await snapshot(tmp.vault);
+  const unset = await runTool([], env);
+  await assertCleanFailure(unset, snap, {
+    code: 3,
+    line: new RegExp(
+      `connection to 127\\.0\\.0\\.1:${port} refused .*no instance metadata service here.*SECRETS_MANAGER is not set, so the backend defaulted to AWS_SECRETS_MANAGER.*AWS_ACCESS_KEY_ID`,
+    ),
+  });
+  assert.ok(!/hop limit/.test(unset.stderr), unset.stderr);
+
+  const chosen = await runTool([], { ...env, SECRETS_MANAGER: "AWS_SECRETS_MANAGER" });
+  await assertCleanFailure(chosen, snap, {
+    code: 3,
+    line: /no instance metadata service here.*give AWS credentials \(AWS_ACCESS_KEY_ID/,
+  });
+  assert.ok(!/hop limit|defaulted/.test(chosen.stderr), chosen.stderr);
+});
