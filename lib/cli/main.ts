@@ -11,6 +11,7 @@ import { resolveConfig } from "./config.ts";
 import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
 import { fetchSecrets, prepareLoad } from "./prepare.ts";
+import { checkVaultLocation } from "./vault_location.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
@@ -64,6 +65,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
     if (config.command !== "load") {
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
     }
+    checkVaultLocation(config.vaultPath, config.vaultKey !== undefined, config.dryRun);
     const prepared = await prepareLoad(config, PROVIDERS[config.backend], cwd, redactor);
     // The backend's Worker starts first (it is on the critical path); the core Worker
     // starts right after it, loads its modules while the backend fetches, and takes each

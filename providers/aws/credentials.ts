@@ -7,7 +7,7 @@
  * @module
  */
 
-import { isKind, ToolError } from "../../lib/kit/errors.ts";
+import { fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
 import {
   classifyNetworkError,
   isNetworkError,
@@ -142,7 +142,7 @@ async function readTokenFile(path: string, what: string): Promise<string> {
     return token;
   } catch (error) {
     if (isKind(error, "config")) throw error;
-    throw new ToolError("config", `${what} ${path} cannot be read: ${(error as Error).name}`);
+    throw new ToolError("config", `${what} ${path} cannot be read: ${fileErrorCause(error)}`);
   }
 }
 

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { isKind, ToolError } from "../../lib/kit/errors.ts";
+import { fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { clientAssertion, JWT_BEARER, parseClientCertificate } from "./certificate.ts";
@@ -152,7 +152,7 @@ async function readFile(path: string, what: string): Promise<string> {
   } catch (error) {
     throw new ToolError(
       "config",
-      `${what} ${path} cannot be read (${error instanceof Error ? error.name : error})`,
+      `${what} ${path} cannot be read (${fileErrorCause(error)})`,
     );
   }
 }
