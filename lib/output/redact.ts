@@ -6,6 +6,8 @@
  * @module
  */
 
+import { escapeControl } from "./escape.ts";
+
 /** What replaces a secret in output. */
 export const MASK = "***";
 
@@ -45,6 +47,8 @@ export function derivedForms(value: string): string[] {
     if (form.length < MIN_LENGTH) continue;
     forms.add(encodeURIComponent(form));
     forms.add(JSON.stringify(form).slice(1, -1));
+    // As log lines print it, control characters escaped (a text redacted after escaping).
+    forms.add(escapeControl(form));
     const b64 = base64(form);
     forms.add(b64);
     const unpadded = b64.replace(/=+$/, "");
