@@ -26,14 +26,15 @@ function belowMount(name: string): string {
 /**
  * Remove `SECRETS_STRIP_PREFIX` from a secret's `MOUNT/PATH`: matched against `MOUNT/PATH`
  * when it starts with the mount and a slash and matches there, else against the path below
- * the mount. Returns the path below the mount that is left (without edge slashes).
+ * the mount. Returns the path below the mount that is left (without its leading slash).
  */
 export function stripMountedPrefix(name: string, prefix: string | undefined): string {
   const mount = name.slice(0, name.indexOf("/") + 1);
   const left = prefix && mount !== "" && prefix.startsWith(mount) && name.startsWith(prefix)
     ? name.slice(prefix.length)
     : stripPrefix(belowMount(name), prefix);
-  return left.replace(/^\/+|\/+$/g, "");
+  // One leading slash is the root, as for every backend (lib/kit/mapping.ts nameToPath).
+  return left.startsWith("/") ? left.slice(1) : left;
 }
 
 /**
