@@ -10,7 +10,7 @@
 import { resolveConfig } from "./config.ts";
 import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
-import { fetchSecrets, prepareLoad } from "./prepare.ts";
+import { fetchSecrets, learnVaultValues, prepareLoad } from "./prepare.ts";
 import { checkVaultLocation } from "./vault_location.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
@@ -66,6 +66,9 @@ export async function main(args: readonly string[], version: string): Promise<nu
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
     }
     checkVaultLocation(config.vaultPath, config.vaultKey !== undefined, config.dryRun);
+    if (config.backend === "CUSTOM" && config.verbosity === "verbose") {
+      await learnVaultValues(config, redactor);
+    }
     const prepared = await prepareLoad(config, PROVIDERS[config.backend], cwd, redactor);
     // The backend's Worker starts first (it is on the critical path); the core Worker
     // starts right after it, loads its modules while the backend fetches, and takes each

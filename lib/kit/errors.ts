@@ -137,3 +137,39 @@ export function fileErrorCause(error: unknown): string {
   if (error instanceof Error) return explainPermission(error.message.split("\n")[0]);
   return String(error);
 }
+
+/** The most characters of one service-supplied detail sent across the Worker boundary. */
+export const DETAIL_BOUND = 4096;
+/** How long a detail may be once redacted, in the line the user sees. */
+export const DETAIL_SHOWN = 300;
+
+// Private-use characters around a detail: never in a secret's forms, never printed.
+const OPEN = "\uE000";
+const CLOSE = "\uE001";
+
+/**
+ * Mark text a service sent (an error body's message) so the main thread cuts it only after
+ * redacting: cut first, a credential cut in half would no longer match the redactor. The
+ * backend Worker cannot redact (it does not know the values), so it sends the text whole,
+ * bounded to {@linkcode DETAIL_BOUND} characters.
+ *
+ * @example
+ * ```ts
+ * new ToolError("auth", `login refused: ${detail(body.message)}`);
+ * ```
+ */
+export function detail(text: string): string {
+  return `${OPEN}${text.replaceAll(OPEN, "").replaceAll(CLOSE, "").slice(0, DETAIL_BOUND)}${CLOSE}`;
+}
+
+/**
+ * Finish the details {@linkcode detail} marked in already-redacted text: each made one line
+ * and cut to `max` characters, the markers removed.
+ */
+export function cutDetails(text: string, max: number = DETAIL_SHOWN): string {
+  if (!text.includes(OPEN)) return text;
+  return text.replace(/\uE000([^\uE001]*)\uE001/g, (_match, inner: string) => {
+    const line = inner.replace(/\s*[\r\n]+\s*/g, " ").trim();
+    return line.length > max ? `${line.slice(0, max)}…` : line;
+  }).replaceAll(OPEN, "").replaceAll(CLOSE, "");
+}

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
+import { detail, fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
 import {
   classifyNetworkError,
   isNetworkError,
@@ -194,7 +194,7 @@ async function webIdentity(
     throw new ToolError(
       "auth",
       `${operation} for ${source.roleArn} was refused: ${code}${
-        message ? `: ${message.slice(0, 300)}` : ""
+        message ? `: ${detail(message)}` : ""
       }; check the role's trust policy and the token in AWS_WEB_IDENTITY_TOKEN_FILE`,
     );
   }, { ...retryOptions(ctx, operation), target: hostPort(source.sts) });

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
+import { detail, fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { clientAssertion, JWT_BEARER, parseClientCertificate } from "./certificate.ts";
@@ -105,7 +105,7 @@ async function readJson(response: Response, operation: string): Promise<TokenBod
 function entraCause(body: TokenBody, status: number): string {
   const code = typeof body.error === "string" ? body.error : `HTTP ${status}`;
   const description = typeof body.error_description === "string"
-    ? body.error_description.split(/\r?\n|Trace ID:/)[0].trim().slice(0, 300)
+    ? detail(body.error_description.split(/\r?\n|Trace ID:/)[0].trim())
     : "";
   return description ? `${code}: ${description}` : code;
 }

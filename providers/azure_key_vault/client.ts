@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ToolError } from "../../lib/kit/errors.ts";
+import { detail, ToolError } from "../../lib/kit/errors.ts";
 import type { AdaptiveLimiter, RateGate, RateLimit } from "../../lib/kit/limiters.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { hostPort } from "../../lib/kit/params.ts";
@@ -127,7 +127,7 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
       throw new ToolError(
         "backend",
         `Azure Key Vault ${operation} failed: ${describe(error, response.status)}${
-          error.message ? ` (${error.message.split(/\r?\n/)[0].slice(0, 200)})` : ""
+          error.message ? ` (${detail(error.message)})` : ""
         }`,
       );
     };

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { ToolError } from "../../lib/kit/errors.ts";
+import { detail, ToolError } from "../../lib/kit/errors.ts";
 import { networkCause, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { hostPort } from "../../lib/kit/params.ts";
 import type { ProviderLog } from "../../lib/contract/provider.ts";
@@ -171,5 +171,5 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
 export function vaultErrors(body: VaultBody | undefined): string {
   const errors = (body?.errors ?? []).filter((e) => typeof e === "string" && e.trim() !== "");
   if (errors.length === 0) return "no detail given";
-  return errors.join("; ").replace(/\s*\n\s*/g, " ").slice(0, 300);
+  return detail(errors.join("; "));
 }
