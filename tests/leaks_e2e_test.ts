@@ -52,3 +52,55 @@ Deno.test("backend error text is redacted before it is cut: no half credential",
     await server.shutdown();
   }
 });
+
+Deno.test("configuration errors never quote a URL's user info or query string", async () => {
+  const PW = "PW-in-userinfo-4417";
+  const TOKEN = "TOKEN-in-query-9921";
+  const rows: { what: string; env: Record<string, string>; line: RegExp }[] = [
+    {
+      what: "HashiCorp Vault URL with another scheme",
+      env: {
+        SECRETS_MANAGER: "HASHICORP_VAULT",
+        SECRETS_HASHICORP_VAULT_URL: `ftp://ci:${PW}@vault.example.com/?token=${TOKEN}`,
+        SECRETS_HASHICORP_VAULT_TOKEN: "hvs.leak-test-token-0001",
+      },
+      line:
+        /SECRETS_HASHICORP_VAULT_URL="ftp:\/\/\*\*\*@vault\.example\.com\/\?\*\*\*" must be an http/,
+    },
+    {
+      what: "HashiCorp Vault URL that is not a URL",
+      env: {
+        SECRETS_MANAGER: "HASHICORP_VAULT",
+        SECRETS_HASHICORP_VAULT_URL: `https://ci:${PW}@[bad/?token=${TOKEN}`,
+        SECRETS_HASHICORP_VAULT_TOKEN: "hvs.leak-test-token-0001",
+      },
+      line: /SECRETS_HASHICORP_VAULT_URL="https:\/\/\*\*\*@\[bad\/\?\*\*\*" is not a URL/,
+    },
+    {
+      what: "container credentials URI with a token in the query",
+      env: {
+        SECRETS_MANAGER: "AWS_SECRETS_MANAGER",
+        SECRETS_AWS_USE_ROLE: "true",
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `ftp://169.254.170.23/v1/credentials?auth=${TOKEN}`,
+      },
+      line:
+        /AWS_CONTAINER_CREDENTIALS_FULL_URI="ftp:\/\/169\.254\.170\.23\/v1\/credentials\?\*\*\*"/,
+    },
+    {
+      what: "Key Vault URL over plain http with user info and a signature",
+      env: {
+        SECRETS_MANAGER: "AZURE_KEY_VAULT",
+        SECRETS_AZURE_KEY_VAULT_URL: `http://ci:${PW}@kv.vault.azure.net/?sig=${TOKEN}`,
+      },
+      line:
+        /SECRETS_AZURE_KEY_VAULT_URL="http:\/\/\*\*\*@kv\.vault\.azure\.net\/\?\*\*\*" uses plain http/,
+    },
+  ];
+  for (const row of rows) {
+    await using tmp = await tempVault("KEEP: me\n");
+    const snap = await snapshot(tmp.vault);
+    const result = await runTool([], { ...row.env, SECRETS_VAULT_PATH: tmp.vault });
+    await assertCleanFailure(result, snap, { code: 2, line: row.line, secrets: [PW, TOKEN] });
+    assert.ok(!result.stderr.includes("ci:"), `${row.what}: no user name either`);
+  }
+});

@@ -23,6 +23,22 @@ import { PROVIDERS } from "../../providers/registry.ts";
 
 const CORE_ENTRY = new URL("./core_worker.ts", import.meta.url);
 
+/**
+ * The password and query values of a variable that holds a URL: messages never quote them
+ * (`quoteUrl`), and the redactor masks them wherever else they might appear.
+ */
+function urlSecrets(value: string): string[] {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim())) return [];
+  try {
+    const url = new URL(value.trim());
+    const found = [...url.searchParams.values()];
+    if (url.password) found.push(url.password, decodeURIComponent(url.password));
+    return found;
+  } catch {
+    return [];
+  }
+}
+
 /** Run the tool with `args`; returns the exit code. */
 export async function main(args: readonly string[], version: string): Promise<number> {
   const params = allParams();
@@ -41,6 +57,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
     if (value !== undefined) env[name] = value;
   }
   if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
+  for (const value of Object.values(env)) redactor.add(urlSecrets(value));
   let log = createLogger({
     verbosity: args.includes("--quiet") || args.includes("-q") ? "quiet" : "normal",
     color: env.NO_COLOR === undefined && Deno.stderr.isTerminal(),

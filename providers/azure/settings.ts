@@ -11,6 +11,7 @@ import {
   parseBool,
   parseHttpUrl,
   parseWholeNumber,
+  quoteUrl,
   resolveProjectPath,
 } from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
@@ -151,7 +152,7 @@ function parseUrl(name: string, text: string, httpAnywhere: boolean): URL {
     throw new ToolError(
       "config",
       `${name}=${
-        JSON.stringify(text)
+        quoteUrl(text)
       } uses plain http, which is allowed only for loopback addresses; use https://`,
     );
   }
@@ -175,7 +176,7 @@ export function vaultUrl(env: Readonly<Record<string, string>>): URL {
     throw new ToolError(
       "config",
       `SECRETS_AZURE_KEY_VAULT_URL=${
-        JSON.stringify(text)
+        quoteUrl(text)
       } must be the vault's base URL only, e.g. https://NAME.vault.azure.net`,
     );
   }
