@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { assertCleanFailure, snapshot } from "./support/failure.ts";
 import { runTool } from "./support/run_tool.ts";
-import { tempVault } from "./support/temp.ts";
+import { tempDir, tempVault } from "./support/temp.ts";
+import { assertNoLeak } from "./support/assertions.ts";
+import { customEnv } from "./support/custom_source.ts";
 
 const PASSWORD = "Zq9v-Secret-Pw-0123456789abcdef";
 
@@ -103,4 +105,68 @@ Deno.test("configuration errors never quote a URL's user info or query string", 
     await assertCleanFailure(result, snap, { code: 2, line: row.line, secrets: [PW, TOKEN] });
     assert.ok(!result.stderr.includes("ci:"), `${row.what}: no user name either`);
   }
+});
+
+/** A CUSTOM script returning `VALUE` under `A`, and printing `lines` (shown at --verbose). */
+async function printingScript(dir: string, value: string, prints: string): Promise<string> {
+  const script = `${dir}/get_secrets.py`;
+  await Deno.writeTextFile(
+    script,
+    [
+      "import json, urllib.parse, binascii",
+      `VALUE = ${JSON.stringify(value)}`,
+      "def get_secrets():",
+      ...prints.split("\n").map((line) => `    ${line}`),
+      "    return {'A': VALUE}",
+      "",
+    ].join("\n"),
+  );
+  return script;
+}
+
+Deno.test("the redactor masks +-for-space, full percent-encoding and hex forms", async () => {
+  await using source = await tempDir();
+  await using tmp = await tempVault();
+  const value = "it's (my) pass word!*";
+  const script = await printingScript(
+    source.dir,
+    value,
+    [
+      "print('plus: ' + urllib.parse.quote_plus(VALUE))",
+      "print('full: ' + urllib.parse.quote(VALUE, safe=''))",
+      "print('hex: ' + VALUE.encode().hex())",
+      "print('HEX: ' + VALUE.encode().hex().upper())",
+    ].join("\n"),
+  );
+  const result = await runTool(["--verbose"], customEnv(script, tmp.vault));
+  assert.equal(result.code, 0, result.stderr);
+  for (const label of ["plus", "full", "hex", "HEX"]) {
+    assert.match(result.stderr, new RegExp(`custom script: ${label}: \\*\\*\\*`), result.stderr);
+  }
+  assertNoLeak(result, [value]);
+});
+
+Deno.test("the redactor follows JSON nested in JSON text, and warns where it stops", async () => {
+  await using source = await tempDir();
+  await using tmp = await tempVault();
+  const leaf = "deep-leaf-secret-0042";
+  let six = leaf;
+  for (let i = 0; i < 6; i++) six = JSON.stringify({ k: six });
+  const script = await printingScript(
+    source.dir,
+    six,
+    "print('leaf: ' + " + JSON.stringify(leaf) + ")",
+  );
+  const result = await runTool(["--verbose"], customEnv(script, tmp.vault));
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /custom script: leaf: \*\*\*/);
+  assert.ok(!result.stderr.includes(leaf), result.stderr);
+  assert.ok(!/nested more than/.test(result.stderr), "no warning for six levels");
+
+  let deep = leaf;
+  for (let i = 0; i < 10; i++) deep = JSON.stringify({ k: deep });
+  const deeper = await printingScript(source.dir, deep, "pass");
+  const warned = await runTool([], customEnv(deeper, tmp.vault));
+  assert.equal(warned.code, 0, warned.stderr);
+  assert.match(warned.stderr, /warning: a value holds JSON nested more than 8 levels deep/);
 });

@@ -50,19 +50,20 @@ export async function main(args: readonly string[], version: string): Promise<nu
     writeStdout(`secrets-orchestrator ${version}\n`);
     return ExitCode.ok;
   }
-  const redactor = new Redactor();
+  // Values are added only once `log` exists, so the redactor's warning always has a logger.
+  const redactor = new Redactor((message) => log.warn(message));
   const env: Record<string, string> = {};
   for (const { name } of params) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
-  if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
-  for (const value of Object.values(env)) redactor.add(urlSecrets(value));
   let log = createLogger({
     verbosity: args.includes("--quiet") || args.includes("-q") ? "quiet" : "normal",
     color: env.NO_COLOR === undefined && Deno.stderr.isTerminal(),
     redactor,
   });
+  if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
+  for (const value of Object.values(env)) redactor.add(urlSecrets(value));
   try {
     const cwd = Deno.cwd();
     const resolved = resolveConfig(args, env, params);
