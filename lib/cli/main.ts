@@ -12,6 +12,7 @@ import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
 import { fetchSecrets, learnVaultValues, prepareLoad } from "./prepare.ts";
 import { checkVaultLocation } from "./vault_location.ts";
+import { checkVaultKey } from "../vault/crypto.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
@@ -83,6 +84,8 @@ export async function main(args: readonly string[], version: string): Promise<nu
     if (config.command !== "load") {
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
     }
+    // Both before any network call: a weak key or a bad location fails at once.
+    if (config.vaultKey !== undefined) checkVaultKey(config.vaultKey);
     checkVaultLocation(config.vaultPath, config.vaultKey !== undefined, config.dryRun);
     if (config.backend === "CUSTOM" && config.verbosity === "verbose") {
       await learnVaultValues(config, redactor);
