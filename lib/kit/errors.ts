@@ -97,9 +97,13 @@ const SYSTEM_PATHS = "/proc, /dev and /sys";
  * ```
  */
 export function explainPermission(text: string): string {
+  // Deno words it three ways: `run again with the --allow-X flag` (deno run), `specify the
+  // required permissions during compilation using \`deno compile --allow-X\`` (a compiled
+  // binary), and `which cannot be granted in this environment`.
   return text.replace(
-    /(?:NotCapable: )?Requires (\w+) access to "?([^",]*?)"?(?:, run again with the --allow-[\w-]+ flag| flag)?(?=$|[;)\n]|\. )/g,
-    (_match, access: string, target: string) => {
+    /(?:(?:NotCapable|PermissionDenied): )?Requires (\w+) access(?: to "?([^",]*?)"?(?:\.\.\.\(truncated\))?)?(?:, (?:run again with the --allow-[\w-]+ flag|specify the required permissions during compilation using `deno compile --allow-[\w-]+`|which cannot be granted in this environment))?(?=$|[;)\n]|[.,] )/g,
+    (_match, access: string, found: string | undefined) => {
+      const target = found || "what it needed";
       switch (access) {
         case "all":
           return `the tool may not open ${target}: ${SYSTEM_PATHS} are outside its sandbox; use a regular file instead`;
