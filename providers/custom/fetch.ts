@@ -8,7 +8,7 @@
  */
 
 import type { FetchContext, SecretValue } from "../../lib/contract/provider.ts";
-import { detail, isKind, ToolError } from "../../lib/kit/errors.ts";
+import { detail, fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
 import { type CustomConfig, PYTHON } from "./mod.ts";
 import RUNNER from "./runner.py" with { type: "text" };
 
@@ -35,7 +35,10 @@ async function runScript(ctx: FetchContext<CustomConfig>): Promise<ScriptResult>
     if (!info.isFile) throw new ToolError("config", `SECRETS_CUSTOM_SCRIPT ${path} is not a file`);
   } catch (error) {
     if (isKind(error, "config")) throw error;
-    throw new ToolError("config", `SECRETS_CUSTOM_SCRIPT ${path} does not exist or cannot be read`);
+    throw new ToolError(
+      "config",
+      `SECRETS_CUSTOM_SCRIPT ${path} cannot be read: ${fileErrorCause(error)}`,
+    );
   }
   const mark = `@@secrets-orchestrator-result-${crypto.randomUUID()}@@`;
   let child: Deno.ChildProcess;
