@@ -97,7 +97,7 @@ export function classifyNetworkError(error: unknown): NetworkFailure {
     /dns error|failed to lookup address|name or service not known|no address associated/.test(text)
   ) return "dns";
   if (/connection refused|os error 111/.test(text)) return "refused";
-  if (/certificate|tls|ssl|handshake/.test(text)) return "tls";
+  if (/certificate|\btls\b|\bssl\b|handshake/.test(text)) return "tls";
   if (/timed out|os error 110/.test(text)) return "timeout";
   if (/connection reset|os error 104|broken pipe/.test(text)) return "reset";
   if (/unexpected eof|connection closed|incomplete message|end of file/.test(text)) return "closed";
@@ -252,7 +252,7 @@ export async function withRetry<T>(
       if (error instanceof ToolError) throw error;
       if (error instanceof RetryableError) {
         lastCause = error.message;
-      } else if (!timedOut && classifyNetworkError(error) === "tls") {
+      } else if (!timedOut && isNetworkError(error) && classifyNetworkError(error) === "tls") {
         // A certificate that fails to verify fails the same way on every attempt.
         throw new ToolError(
           "backend",
