@@ -190,3 +190,36 @@ Deno.test("no instance metadata service: says so, and that SECRETS_MANAGER defau
   });
   assert.ok(!/hop limit|defaulted/.test(chosen.stderr), chosen.stderr);
 });
+
+Deno.test("an instance metadata address that never answers is reported as no IMDS, not the hop limit", async () => {
+  // What a CI runner off EC2 sees at 169.254.169.254: connections that never get an answer.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const held: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) held.push(conn);
+  })();
+  try {
+    await using tmp = await tempVault("A: 1\n");
+    const snap = await snapshot(tmp.vault);
+    const started = performance.now();
+    const result = await runTool([], {
+      SECRETS_VAULT_PATH: tmp.vault,
+      SECRETS_AWS_REGION: "eu-west-1",
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${port}`,
+      SECRETS_TIMEOUT: "30",
+    });
+    await assertCleanFailure(result, snap, {
+      code: 3,
+      line: new RegExp(
+        `no answer from 127\\.0\\.0\\.1:${port} to the token request or a GET: no instance metadata service here.*SECRETS_MANAGER is not set, so the backend defaulted to AWS_SECRETS_MANAGER`,
+      ),
+    });
+    assert.ok(!/hop limit/.test(result.stderr), result.stderr);
+    assert.ok(performance.now() - started < 15_000, "within seconds, not the request timeout");
+  } finally {
+    listener.close();
+    for (const conn of held) conn.close();
+    await serving.catch(() => {});
+  }
+});

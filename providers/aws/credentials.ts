@@ -264,6 +264,8 @@ async function container(
 }
 
 const IMDS_TOKEN_TTL = "21600";
+/** Per-attempt timeout of the IMDSv1 GET that follows a token request that timed out. */
+const IMDS_GET_AFTER_TIMEOUT_MS = 3000;
 const HOP_LIMIT_HINT =
   "the IMDSv2 token request (PUT /latest/api/token) timed out: the instance's metadata hop limit is most likely 1 and a container needs 2; run `aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2` on the instance";
 
@@ -351,15 +353,29 @@ async function imds(
         );
       }
       throw new ToolError("auth", `${operation}: GET ${path} answered HTTP ${response.status}`);
-    }, { ...retryOptions(ctx, operation), target: hostPort(base), attempts: tokenTimedOut ? 1 : 4 })
-      .catch((error) => {
-        // After a timed-out token request, a GET that also times out fits the hop limit;
-        // any other failure is reported as it is.
-        if (tokenTimedOut && isKind(error, "backend") && /no answer within/.test(error.message)) {
-          throw new ToolError("backend", `${operation}: ${HOP_LIMIT_HINT}`);
-        }
-        throw error;
-      });
+    }, {
+      ...retryOptions(ctx, operation),
+      target: hostPort(base),
+      attempts: tokenTimedOut ? 1 : 4,
+      // A metadata service that dropped the token answer still answers a GET at once.
+      timeoutMs: tokenTimedOut
+        ? Math.min(IMDS_GET_AFTER_TIMEOUT_MS, ctx.settings.requestTimeoutMs)
+        : ctx.settings.requestTimeoutMs,
+    }).catch((error) => {
+      // The hop limit drops only the token answer (a 401 above says so). When the GET
+      // gets no answer either, nothing is there: not an EC2 instance, or metadata is off.
+      if (tokenTimedOut && isKind(error, "backend") && /last cause: /.test(error.message)) {
+        throw new ToolError(
+          "auth",
+          `${operation}: no answer from ${
+            hostPort(base)
+          } to the token request or a GET: no instance metadata service here, and no other AWS credentials were found; ${
+            noCredentialsHint(ctx)
+          }`,
+        );
+      }
+      throw error;
+    });
   const roles = await get("/latest/meta-data/iam/security-credentials/");
   const role = roles.split("\n").map((line) => line.trim()).find((line) => line !== "");
   if (!role) {

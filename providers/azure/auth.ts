@@ -12,6 +12,7 @@
 
 import { detail, fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { clientAssertion, JWT_BEARER, parseClientCertificate } from "./certificate.ts";
 import {
@@ -278,6 +279,11 @@ export function tokenCache(plan: AzurePlan, ctx: FetchContext): TokenCache {
         signal: ctx.signal,
         onRetry: (cause, n, delay) =>
           ctx.log.debug(`token request retry ${n} in ${Math.round(delay)}ms: ${cause}`),
+        target: hostPort(
+          plan.auth.kind === "imds" || plan.auth.kind === "app_service"
+            ? plan.auth.endpoint
+            : plan.auth.tokenUrl,
+        ),
       });
     } catch (error) {
       if (imds && isKind(error, "backend")) {
