@@ -106,9 +106,10 @@ async function runScript(ctx: FetchContext<CustomConfig>): Promise<ScriptResult>
     throw new ToolError("config", `custom script ${path} failed: ${detail(result.error)}`);
   }
   if (!result?.secrets) {
+    for (const text of noise) ctx.log.debug(`custom script: ${detail(text)}`);
     throw new ToolError(
       "config",
-      `custom script ${path} exited with code ${status.code} before returning a result; run it with python to see why`,
+      `custom script ${path} exited with code ${status.code} before returning a result; its output is shown with --verbose, or run it with python to see why`,
     );
   }
   return { secrets: result.secrets, noise };
