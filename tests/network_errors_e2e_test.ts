@@ -223,3 +223,41 @@ Deno.test("an instance metadata address that never answers is reported as no IMD
     await serving.catch(() => {});
   }
 });
+
+Deno.test("a connection reset by the server is named as a reset at host:port", async () => {
+  // Deno cannot send a TCP RST; Python can (SO_LINGER 0, then close).
+  const server = new Deno.Command("python3", {
+    args: [
+      "-c",
+      [
+        "import socket, struct, sys",
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()",
+        "print(s.getsockname()[1], flush=True)",
+        "while True:",
+        "    c, _ = s.accept(); c.recv(4096)",
+        "    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0)); c.close()",
+      ].join("\n"),
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    const reader = server.stdout.getReader();
+    const { value } = await reader.read();
+    reader.releaseLock();
+    const port = Number(new TextDecoder().decode(value).trim());
+    assert.ok(port > 0, "the reset server is listening");
+    await using tmp = await tempVault(KEYS);
+    const snap = await snapshot(tmp.vault);
+    const result = await runTool([], awsEnv(tmp.vault, `http://127.0.0.1:${port}`));
+    await assertCleanFailure(result, snap, {
+      code: 4,
+      line: new RegExp(`connection to 127\\.0\\.0\\.1:${port} was reset by the server or a proxy`),
+      secrets: LEAKABLE,
+    });
+  } finally {
+    server.kill("SIGKILL");
+    await server.status;
+    await server.stdout.cancel().catch(() => {});
+  }
+});
