@@ -261,3 +261,21 @@ Deno.test("a connection reset by the server is named as a reset at host:port", a
     await server.stdout.cancel().catch(() => {});
   }
 });
+
+Deno.test("no AWS credentials with metadata disabled: says when SECRETS_MANAGER defaulted to AWS", async () => {
+  await using tmp = await tempVault("A: 1\n");
+  const snap = await snapshot(tmp.vault);
+  const env = { SECRETS_VAULT_PATH: tmp.vault, AWS_EC2_METADATA_DISABLED: "true" };
+  const unset = await runTool([], env);
+  await assertCleanFailure(unset, snap, {
+    code: 2,
+    line:
+      /AWS_EC2_METADATA_DISABLED is true; SECRETS_MANAGER is not set, so the backend defaulted to AWS_SECRETS_MANAGER: set SECRETS_MANAGER to choose another backend/,
+  });
+  const chosen = await runTool([], { ...env, SECRETS_MANAGER: "AWS_PARAMETER_STORE" });
+  await assertCleanFailure(chosen, snap, {
+    code: 2,
+    line: /AWS_EC2_METADATA_DISABLED is true; give AWS credentials/,
+  });
+  assert.ok(!chosen.stderr.includes("defaulted"), chosen.stderr);
+});

@@ -18,7 +18,7 @@ import {
 } from "../../lib/kit/retry.ts";
 import { hostPort } from "../../lib/kit/params.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
-import type { CredentialSource } from "./config.ts";
+import { type CredentialSource, noCredentialsHint } from "./config.ts";
 
 /** A set of AWS credentials. */
 export interface AwsCredentials {
@@ -269,19 +269,6 @@ const IMDS_GET_AFTER_TIMEOUT_MS = 3000;
 const HOP_LIMIT_HINT =
   "the IMDSv2 token request (PUT /latest/api/token) timed out: the instance's metadata hop limit is most likely 1 and a container needs 2; run `aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2` on the instance";
 
-/**
- * What to do when the chain ended at instance metadata and found nothing: when
- * `SECRETS_MANAGER` was not set the user may not have meant AWS at all, so say so.
- */
-function noCredentialsHint(ctx: FetchContext): string {
-  const chain =
-    "give AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE, or AWS_CONTAINER_CREDENTIALS_FULL_URI) or run on an instance with a role";
-  if ((ctx.settings.env.SECRETS_MANAGER ?? "").trim() === "") {
-    return `SECRETS_MANAGER is not set, so the backend defaulted to AWS_SECRETS_MANAGER: set SECRETS_MANAGER to choose another backend, or ${chain}`;
-  }
-  return chain;
-}
-
 async function imds(
   source: Extract<CredentialSource, { kind: "imds" }>,
   ctx: FetchContext,
@@ -325,7 +312,7 @@ async function imds(
         `${operation}: ${
           networkCause(error, { target: hostPort(base) })
         }: no instance metadata service here, and no other AWS credentials were found; ${
-          noCredentialsHint(ctx)
+          noCredentialsHint(ctx.settings)
         }`,
       );
     }
@@ -348,7 +335,7 @@ async function imds(
         throw new ToolError(
           "auth",
           `${operation}: no instance role is attached to this instance (GET ${path} answered 404); attach an instance profile, or ${
-            noCredentialsHint(ctx)
+            noCredentialsHint(ctx.settings)
           }`,
         );
       }
@@ -370,7 +357,7 @@ async function imds(
           `${operation}: no answer from ${
             hostPort(base)
           } to the token request or a GET: no instance metadata service here, and no other AWS credentials were found; ${
-            noCredentialsHint(ctx)
+            noCredentialsHint(ctx.settings)
           }`,
         );
       }
@@ -381,7 +368,9 @@ async function imds(
   if (!role) {
     throw new ToolError(
       "auth",
-      `${operation}: no instance role is attached to this instance; ${noCredentialsHint(ctx)}`,
+      `${operation}: no instance role is attached to this instance; ${
+        noCredentialsHint(ctx.settings)
+      }`,
     );
   }
   const text = await get(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`);
