@@ -563,7 +563,7 @@ const ROWS: Row[] = [
       SECRETS_CUSTOM_SCRIPT: `${Deno.cwd()}/tests/support/custom_source.ts`,
     },
     code: 2,
-    line: /custom_source\.ts failed: ImportError: cannot load it as a Python module/,
+    line: /custom_source\.ts failed: cannot load it as a Python module/,
   },
   // OIDC tokens, role chaining and the other HashiCorp Vault logins.
   {

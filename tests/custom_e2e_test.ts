@@ -104,7 +104,7 @@ Deno.test("custom script: raising, a non-dict, a missing get_secrets and a timeo
   const cases: [string, RegExp, Record<string, string>][] = [
     [
       "def get_secrets():\n    raise RuntimeError('store unreachable')\n",
-      /RuntimeError: store unreachable \(line 2\)/,
+      /RuntimeError raised at get_secrets\.py line 2; run with --verbose to see its message/,
       {},
     ],
     ["def get_secrets():\n    return ['a']\n", /returned list, not a dict/, {}],

@@ -151,7 +151,7 @@ Deno.test("TLS with a private CA: trusted through SECRETS_HASHICORP_VAULT_CACERT
     assert.equal(failed.code, 4, failed.stderr);
     assertOneErrorLine(
       failed,
-      /the TLS certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT/,
+      /TLS handshake with 127\.0\.0\.1:\d+ failed \(.+\): the certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT/,
     );
     assertNoLeak(failed, LEAKABLE);
     assert.deepEqual(await readBytes(failPath), before);

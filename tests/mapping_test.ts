@@ -13,7 +13,7 @@ Deno.test("nameToPath converts separators to dots after stripping the prefix", (
     "TRANSFORM",
     "USERNAME",
   ]);
-  assert.deepEqual(nameToPath("/A/B/", "/", undefined), ["A", "B"]);
+  assert.deepEqual(nameToPath("/A/B", "/", undefined), ["A", "B"]);
   assert.equal(stripPrefix("dev.A", "prod."), "dev.A");
 });
 

@@ -93,7 +93,7 @@ Deno.test("every provider's map: any name gives non-empty segments naming the se
   }
 });
 
-Deno.test("nameToPath: leading/trailing separators do not matter; case is kept, so case variants never collide", () => {
+Deno.test("nameToPath: one leading separator does not matter, any other empty part is refused; case is kept, so case variants never collide", () => {
   fc.assert(
     fc.property(
       fc.array(fc.stringMatching(/^[A-Za-z0-9_]{1,6}$/), { minLength: 1, maxLength: 4 }),
@@ -102,7 +102,13 @@ Deno.test("nameToPath: leading/trailing separators do not matter; case is kept, 
         const name = parts.join(sep);
         const path = nameToPath(name, sep, undefined);
         assert.deepEqual(path, parts);
-        assert.deepEqual(nameToPath(`${sep}${name}${sep}`, sep, undefined), parts);
+        assert.deepEqual(nameToPath(`${sep}${name}`, sep, undefined), parts);
+        for (const bad of [`${name}${sep}`, `${sep}${sep}${name}`, `${name}${sep}${sep}x`]) {
+          assert.throws(
+            () => nameToPath(bad, sep, undefined),
+            (error: unknown) => isKind(error, "conflict"),
+          );
+        }
         const upper = name.toUpperCase();
         if (upper !== name) assert.notDeepEqual(nameToPath(upper, sep, undefined), path);
       },

@@ -76,3 +76,28 @@ Deno.test("the encrypted store seals with ciphertext only and reads back its own
     assert.ok(!content.includes("plain-text-value"), name.name);
   }
 });
+
+Deno.test("obviously weak vault keys are refused, random ones accepted", () => {
+  for (
+    const weak of [
+      "aaaaaaaaaaaaaaaa",
+      "abababababababababab",
+      "abcdefgabcdefgabcdefg",
+      "abcdefghabcdefghab",
+      "0123456789abcdef",
+      "ponmlkjihgfedcba",
+    ]
+  ) {
+    assert.throws(() => checkVaultKey(weak), (error: Error) => {
+      assert.ok(kindOf("config")(error));
+      assert.match(error.message, /DATAOPS_VAULT_KEY is too weak/);
+      assert.ok(!error.message.includes(weak), "never quoted");
+      return true;
+    }, weak);
+  }
+  for (let i = 0; i < 200; i++) {
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    checkVaultKey([...bytes].map((b) => b.toString(16).padStart(2, "0")).join(""));
+  }
+  checkVaultKey("Tr0ub4dor&3-horse-staple");
+});

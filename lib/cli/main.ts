@@ -11,10 +11,12 @@ import { resolveConfig } from "./config.ts";
 import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
 import { versionLine } from "./version.ts";
-import { fetchSecrets, prepareLoad } from "./prepare.ts";
+import { fetchSecrets, learnVaultValues, prepareLoad } from "./prepare.ts";
 import { githubMasker } from "./ci_mask.ts";
 import { runWithSecrets } from "./exec_flow.ts";
 import { dropSpawn, spawnDrop, spawnReport } from "./privilege.ts";
+import { checkVaultLocation } from "./vault_location.ts";
+import { checkVaultKey } from "../vault/crypto.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
@@ -25,6 +27,22 @@ import { writeStdout } from "../output/write.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
 
 const CORE_ENTRY = new URL("./core_worker.ts", import.meta.url);
+
+/**
+ * The password and query values of a variable that holds a URL: messages never quote them
+ * (`quoteUrl`), and the redactor masks them wherever else they might appear.
+ */
+function urlSecrets(value: string): string[] {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim())) return [];
+  try {
+    const url = new URL(value.trim());
+    const found = [...url.searchParams.values()];
+    if (url.password) found.push(url.password, decodeURIComponent(url.password));
+    return found;
+  } catch {
+    return [];
+  }
+}
 
 /** Run the tool with `args`; returns the exit code. */
 export async function main(args: readonly string[], version: string): Promise<number> {
@@ -39,18 +57,20 @@ export async function main(args: readonly string[], version: string): Promise<nu
     writeStdout(`${versionLine(version)}\n`);
     return ExitCode.ok;
   }
-  const redactor = new Redactor();
+  // Values are added only once `log` exists, so the redactor's warning always has a logger.
+  const redactor = new Redactor((message) => log.warn(message));
   const env: Record<string, string> = {};
   for (const { name } of params) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
-  if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
   let log = createLogger({
     verbosity: own.includes("--quiet") || own.includes("-q") ? "quiet" : "normal",
     color: env.NO_COLOR === undefined && Deno.stderr.isTerminal(),
     redactor,
   });
+  if (env.DATAOPS_VAULT_KEY) redactor.add(env.DATAOPS_VAULT_KEY);
+  for (const value of Object.values(env)) redactor.add(urlSecrets(value));
   try {
     const cwd = Deno.cwd();
     const resolved = resolveConfig(args, env, params);
@@ -77,6 +97,12 @@ export async function main(args: readonly string[], version: string): Promise<nu
     if (config.command === "run") return await runWithSecrets(config, env, cwd, log, redactor);
     if (config.command !== "load") {
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
+    }
+    // Both before any network call: a weak key or a bad location fails at once.
+    if (config.vaultKey !== undefined) checkVaultKey(config.vaultKey);
+    checkVaultLocation(config.vaultPath, config.vaultKey !== undefined, config.dryRun);
+    if (config.backend === "CUSTOM" && config.verbosity === "verbose") {
+      await learnVaultValues(config, redactor);
     }
     const mask = githubMasker(config.settings.env);
     const prepared = await prepareLoad(config, PROVIDERS[config.backend], cwd, redactor);

@@ -61,6 +61,21 @@ function vaultCredentialReader(config: Config, redactor: Redactor): VaultCredent
 }
 
 /**
+ * Register every value the vault holds now with `redactor`. Only a custom script run with
+ * `--verbose` needs it: its exception message and output are printed then, and a script
+ * often echoes a value it read or is about to replace. Other loads never read the vault
+ * here, so they start without the vault engine.
+ */
+export async function learnVaultValues(config: Config, redactor: Redactor): Promise<void> {
+  const [{ openVaultStore }, { leaves, toTree }] = await Promise.all([
+    import("../vault/store.ts"),
+    import("../vault/tree.ts"),
+  ]);
+  const before = await openVaultStore(config.vaultPath, config.vaultKey).read();
+  for (const leaf of leaves(toTree(before.doc))) redactor.add(String(leaf.value));
+}
+
+/**
  * Prepare a load in the main thread: configure the backend once (validating its
  * parameters and reading the credentials it keeps in the vault) and compute its sandbox.
  */

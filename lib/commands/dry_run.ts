@@ -7,6 +7,7 @@
  */
 
 import type { KeyProvenance, Manifest } from "../vault/manifest.ts";
+import { escapeControl } from "../output/escape.ts";
 import type { MergePlan } from "../vault/merge.ts";
 
 /** One provenance record as text: backend, source, version and last change when known. */
@@ -33,9 +34,10 @@ export function dryRunLines(
     if (!record) return "; vault value not from a recorded load";
     return `; vault has ${describeProvenance(record)} fetched ${record.fetched}`;
   };
+  // Names come from the backend: escaped so one line stays one line, with no raw ANSI.
   return [
     ...plan.added.map((key) => `add       ${key}${from(key)}`),
     ...plan.changed.map((key) => `change    ${key}${from(key)}${was(key)}`),
     ...plan.unchanged.map((key) => `unchanged ${key}${from(key)}`),
-  ];
+  ].map(escapeControl);
 }

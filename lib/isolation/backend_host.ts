@@ -9,7 +9,7 @@
  */
 
 import type { FetchedSecret, SandboxPlan } from "../contract/provider.ts";
-import { fromErrorData, ToolError } from "../kit/errors.ts";
+import { cutDetails, fromErrorData, ToolError } from "../kit/errors.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { backendPermissions } from "./permissions.ts";
@@ -77,14 +77,15 @@ export function fetchSandboxed(
           log.progress(`fetched ${++count} secrets…`);
           break;
         case "log":
-          log[message.level](message.message);
+          // Redact, then cut what a service sent: never the other way round.
+          log[message.level](cutDetails(redactor.redact(message.message)));
           break;
         case "done":
           finish();
           break;
         case "error": {
           const error = fromErrorData(message.error);
-          error.message = redactor.redact(error.message);
+          error.message = cutDetails(redactor.redact(error.message));
           finish(error);
           break;
         }

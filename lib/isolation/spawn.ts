@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ToolError } from "../kit/errors.ts";
+import { explainPermission, ToolError } from "../kit/errors.ts";
 import type { Redactor } from "../output/redact.ts";
 import { type RunPermissions, toWorkerPermissions } from "./permissions.ts";
 
@@ -52,7 +52,7 @@ export function spawnWorker<M>(options: SpawnOptions<M>): Worker {
   worker.onerror = (event: ErrorEvent) => {
     event.preventDefault();
     worker.terminate();
-    const cause = options.redactor.redact(String(event.message).split("\n")[0]);
+    const cause = explainPermission(options.redactor.redact(String(event.message).split("\n")[0]));
     options.onFailure(new ToolError("internal", `${options.role} failed: ${cause}`));
   };
   return worker;

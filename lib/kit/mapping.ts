@@ -43,8 +43,11 @@ export function splitKey(key: string, source: string): string[] {
 
 /**
  * Convert a backend name to segments: strip the prefix, then split on `separator`
- * (for example `/` for SSM and Vault, `-` for Azure). Leading and trailing separators are
- * dropped, so `/A/B` and `A/B` both give `["A", "B"]`; dots inside a part split it further.
+ * (for example `/` for SSM and Vault, `-` for Azure); dots inside a part split it further.
+ * One rule for every backend: one leading separator is the root of a path (`/A/B` and
+ * `A/B` both give `["A", "B"]`, as SSM names always start with `/`); any other empty part
+ * (`A//B`, `A/B/`, `//A`) is a `conflict` error naming the secret, as `A..B` is, because
+ * dropping it silently would put `A/B`, `A//B` and `A/B/` on one key.
  */
 export function nameToPath(
   name: string,
@@ -53,9 +56,20 @@ export function nameToPath(
   source = name,
 ): string[] {
   let stripped = stripPrefix(name, prefix);
-  while (stripped.startsWith(separator)) stripped = stripped.slice(separator.length);
-  while (stripped.endsWith(separator)) stripped = stripped.slice(0, -separator.length);
-  return splitKey(stripped.split(separator).join("."), source);
+  if (stripped.startsWith(separator)) stripped = stripped.slice(separator.length);
+  const parts = stripped.split(separator);
+  if (stripped !== "" && parts.some((part) => part === "")) {
+    const where = stripped.endsWith(separator)
+      ? "ends with"
+      : stripped.startsWith(separator)
+      ? "starts with more than one"
+      : "has a doubled";
+    throw new ToolError(
+      "conflict",
+      `secret "${source}" ${where} separator "${separator}", which leaves an empty part in its vault key; rename the secret (one leading "${separator}" is allowed) or adjust SECRETS_STRIP_PREFIX`,
+    );
+  }
+  return splitKey(parts.join("."), source);
 }
 
 /**

@@ -74,18 +74,35 @@ export function parseWholeNumber(
   return value;
 }
 
+/**
+ * A configured URL as messages may quote it: JSON-quoted, with its user info and its query
+ * string or fragment replaced by `***` (they often carry a password or a token, e.g.
+ * `https://u:PW@host` or `...?auth=TOKEN`). Works on text that does not parse as a URL too.
+ *
+ * @example
+ * ```ts
+ * quoteUrl("ftp://u:PW@vault.example.com/x?token=abc"); // "\"ftp://***@vault.example.com/x?***\""
+ * ```
+ */
+export function quoteUrl(text: string): string {
+  const scrubbed = text.trim()
+    .replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:)?(?:\/\/|\\\\)?)[^/\\?#]*@/, "$1***@")
+    .replace(/[?#][\s\S]*$/, (rest) => `${rest[0]}***`);
+  return JSON.stringify(scrubbed);
+}
+
 /** Parse an `http://` or `https://` URL parameter; anything else is an error naming it. */
 export function parseHttpUrl(name: string, text: string): URL {
   let url: URL;
   try {
     url = new URL(text.trim());
   } catch {
-    throw new ToolError("config", `${name}=${JSON.stringify(text)} is not a URL`);
+    throw new ToolError("config", `${name}=${quoteUrl(text)} is not a URL`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new ToolError(
       "config",
-      `${name}=${JSON.stringify(text)} must be an http:// or https:// URL`,
+      `${name}=${quoteUrl(text)} must be an http:// or https:// URL`,
     );
   }
   return url;

@@ -39,6 +39,10 @@ export interface RetryOptions {
   signal?: AbortSignal;
   /** Called before each retry, for `--verbose` lines and adaptive concurrency. */
   onRetry?: (cause: string, attempt: number, delayMs: number) => void;
+  /** The `host:port` the attempts talk to, for network errors that do not name it. */
+  target?: string;
+  /** What to say when TLS fails, e.g. which parameter names a private CA. */
+  tlsHint?: string;
 }
 
 /** Parse a `Retry-After` header (seconds or an HTTP date) into milliseconds. */
@@ -59,6 +63,126 @@ export function isNetworkError(error: unknown): boolean {
     error instanceof Deno.errors.ConnectionRefused ||
     error instanceof Deno.errors.UnexpectedEof ||
     error instanceof Deno.errors.TimedOut;
+}
+
+/** The kinds of network failure {@linkcode describeNetworkError} tells apart. */
+export type NetworkFailure = "dns" | "refused" | "tls" | "timeout" | "reset" | "closed" | "other";
+
+/** Every message in an error's `cause` chain, outermost first (bounded: causes can loop). */
+function causeMessages(error: unknown): string[] {
+  const messages: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
+    if (current instanceof Error) {
+      messages.push(current.message);
+      current = current.cause;
+    } else {
+      messages.push(String(current));
+      break;
+    }
+  }
+  return messages;
+}
+
+/** Which kind of network failure `error` (from `fetch`) is, from its class and its causes. */
+export function classifyNetworkError(error: unknown): NetworkFailure {
+  if (error instanceof DOMException && error.name === "TimeoutError") return "timeout";
+  if (error instanceof Deno.errors.TimedOut) return "timeout";
+  if (error instanceof Deno.errors.ConnectionRefused) return "refused";
+  if (error instanceof Deno.errors.ConnectionReset) return "reset";
+  if (error instanceof Deno.errors.UnexpectedEof) return "closed";
+  // Deno's fetch throws `TypeError: fetch failed` whose cause holds hyper's and rustls's text.
+  const text = causeMessages(error).join(" | ").toLowerCase();
+  if (
+    /dns error|failed to lookup address|name or service not known|no address associated/.test(text)
+  ) return "dns";
+  if (/connection refused|os error 111/.test(text)) return "refused";
+  if (/certificate|\btls\b|\bssl\b|handshake/.test(text)) return "tls";
+  if (/timed out|os error 110/.test(text)) return "timeout";
+  if (/connection reset|os error 104|broken pipe/.test(text)) return "reset";
+  if (/unexpected eof|connection closed|incomplete message|end of file/.test(text)) return "closed";
+  return "other";
+}
+
+/** The `host:port` named in an error's causes (`error sending request for url (...)`). */
+function targetOf(error: unknown): string | undefined {
+  for (const message of causeMessages(error)) {
+    const match = /for url \((https?:\/\/[^)\s]+)\)/.exec(message);
+    if (!match) continue;
+    try {
+      const url = new URL(match[1]);
+      return `${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
+    } catch {
+      // not a URL after all: keep looking
+    }
+  }
+  return undefined;
+}
+
+/** The detail after the last `: ` of the innermost cause, bounded, e.g. rustls's reason. */
+function innermost(error: unknown): string {
+  const messages = causeMessages(error);
+  const last = (messages.at(-1) ?? "").split("\n")[0];
+  return last.slice(last.lastIndexOf(": ") + 1).trim().slice(0, 200);
+}
+
+/** Options of {@linkcode networkCause} and {@linkcode describeNetworkError}. */
+export interface NetworkErrorOptions {
+  /** The `host:port` the request went to, used when the error does not name it. */
+  target?: string;
+  /** What to say when TLS fails, e.g. which parameter names a private CA. */
+  tlsHint?: string;
+}
+
+/**
+ * What happened, and where (`host:port`), without advice: e.g.
+ * `connection to vault:8200 refused (nothing listens there)`.
+ */
+export function networkCause(error: unknown, options: NetworkErrorOptions = {}): string {
+  const target = targetOf(error) ?? options.target ?? "the server";
+  const host = target.replace(/:\d+$/, "");
+  switch (classifyNetworkError(error)) {
+    case "dns":
+      return `cannot resolve host ${host} (DNS lookup failed)`;
+    case "refused":
+      return `connection to ${target} refused (nothing listens there)`;
+    case "tls":
+      return `TLS handshake with ${target} failed (${innermost(error)})`;
+    case "timeout":
+      return `connection to ${target} timed out`;
+    case "reset":
+      return `connection to ${target} was reset by the server or a proxy`;
+    case "closed":
+      return `${target} closed the connection before a full answer`;
+    default:
+      return `request to ${target} failed (${innermost(error) || "fetch failed"})`;
+  }
+}
+
+const ADVICE: Readonly<Record<NetworkFailure, string>> = {
+  dns: "check the address and the runner's DNS",
+  refused: "check the address and port",
+  tls: "the certificate must be valid for this host and trusted by the system roots",
+  timeout: "check the address and any firewall",
+  reset: "check the address and any proxy between",
+  closed: "check the server and any proxy between",
+  other: "check the address and your network",
+};
+
+/**
+ * One line saying where (`host:port`) and why a request failed (DNS, refused, TLS, timeout,
+ * reset or closed) and what to check, prefixed `network error:`.
+ *
+ * @example
+ * ```ts
+ * describeNetworkError(new Deno.errors.ConnectionRefused("refused"), { target: "vault:8200" });
+ * // "network error: connection to vault:8200 refused (nothing listens there); check ..."
+ * ```
+ */
+export function describeNetworkError(error: unknown, options: NetworkErrorOptions = {}): string {
+  const kind = classifyNetworkError(error);
+  const advice = kind === "tls" && options.tlsHint ? options.tlsHint : ADVICE[kind];
+  return `network error: ${networkCause(error, options)}; ${advice}`;
 }
 
 function stoppedAtDeadline(operation: string, lastCause: string): ToolError {
@@ -128,10 +252,18 @@ export async function withRetry<T>(
       if (error instanceof ToolError) throw error;
       if (error instanceof RetryableError) {
         lastCause = error.message;
+      } else if (!timedOut && isNetworkError(error) && classifyNetworkError(error) === "tls") {
+        // A certificate that fails to verify fails the same way on every attempt.
+        throw new ToolError(
+          "backend",
+          `${options.operation}: ${describeNetworkError(error, options)}`,
+        );
       } else if (isNetworkError(error) || timedOut) {
         lastCause = timedOut
-          ? `no answer within ${options.timeoutMs / 1000}s (SECRETS_REQUEST_TIMEOUT)`
-          : `network error: ${(error as Error).message.split("\n")[0]}`;
+          ? `no answer within ${options.timeoutMs / 1000}s${
+            options.target ? ` from ${options.target}` : ""
+          } (SECRETS_REQUEST_TIMEOUT)`
+          : describeNetworkError(error, options);
       } else {
         throw error;
       }

@@ -1,10 +1,12 @@
 /**
  * Output on stderr: one line per stage, warnings, `--verbose` detail and a progress line
- * on terminals. Every line passes through the {@linkcode Redactor} first.
+ * on terminals. Control characters in a message are escaped (one line stays one line, no
+ * raw ANSI), and every line passes through the {@linkcode Redactor}.
  *
  * @module
  */
 
+import { escapeControl } from "./escape.ts";
 import type { Redactor } from "./redact.ts";
 import { writeStderr } from "./write.ts";
 
@@ -52,28 +54,32 @@ export function createLogger(options: LoggerOptions): Logger {
     if (progressShown) write("\r\x1b[2K");
     progressShown = false;
   };
+  // Redact before escaping, so a value holding a control character is still found whole.
+  const clean = (message: string) => escapeControl(redactor.redact(message));
   const line = (text: string) => {
     clear();
     write(`${redactor.redact(text)}\n`);
   };
   return {
     info(message) {
-      if (verbosity !== "quiet") line(`secrets-orchestrator: ${message}`);
+      if (verbosity !== "quiet") line(`secrets-orchestrator: ${clean(message)}`);
     },
     warn(message) {
       if (verbosity !== "quiet") {
-        line(`secrets-orchestrator: ${paint("33", "warning:")} ${message}`);
+        line(`secrets-orchestrator: ${paint("33", "warning:")} ${clean(message)}`);
       }
     },
     debug(message) {
-      if (verbosity === "verbose") line(`secrets-orchestrator: ${paint("2", message)}`);
+      if (verbosity === "verbose") {
+        line(`secrets-orchestrator: ${paint("2", clean(message))}`);
+      }
     },
     error(message) {
-      line(`secrets-orchestrator: ${paint("31", "error:")} ${message}`);
+      line(`secrets-orchestrator: ${paint("31", "error:")} ${clean(message)}`);
     },
     progress(message) {
       if (!options.progress || verbosity === "quiet" || Date.now() - started < 1000) return;
-      write(`\r\x1b[2K${redactor.redact(message)}`);
+      write(`\r\x1b[2K${clean(message)}`);
       progressShown = true;
     },
     done() {

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { escapeControl } from "./escape.ts";
+
 /** What replaces a secret in output. */
 export const MASK = "***";
 
@@ -13,43 +15,93 @@ export const MASK = "***";
 const MIN_LENGTH = 4;
 
 /**
- * The value, each of its lines, and each JSON leaf when it is JSON — recursively, so the
- * lines of a multi-line leaf and the leaves of JSON inside a leaf count too.
+ * How many levels of JSON text inside a JSON leaf are followed. Each level escapes the
+ * quotes of the one inside it, doubling their backslashes, so real values stop far short.
  */
-function plainForms(value: string, forms: Set<string>, depth: number): void {
-  if (forms.has(value) && depth > 0) return;
+const MAX_DEPTH = 8;
+
+/** The lines of a value (trimmed), and the value itself. */
+function addLines(value: string, forms: Set<string>): void {
   forms.add(value);
   if (value.includes("\n")) {
     for (const line of value.split(/\r?\n/)) forms.add(line.trim());
   } else {
     forms.add(value.trim());
   }
-  if (depth >= 4) return;
-  // Only objects, arrays and strings have leaves that differ from the text itself; skip
-  // JSON.parse (and its exception) for everything else.
+}
+
+/** The JSON a text holds, or undefined (only objects, arrays and strings have leaves). */
+function parseJson(value: string): unknown {
   const first = value.trimStart()[0];
-  if (first !== "{" && first !== "[" && first !== '"') return;
+  // Skip JSON.parse (and its exception) for everything that cannot be an object, an
+  // array or a string.
+  if (first !== "{" && first !== "[" && first !== '"') return undefined;
   try {
-    const parsed: unknown = JSON.parse(value);
-    for (const leaf of jsonLeaves(parsed)) plainForms(leaf, forms, depth + 1);
+    return JSON.parse(value);
   } catch {
-    // not JSON: nothing more to derive
+    return undefined;
   }
 }
 
-/** The forms of one value that must never appear in output. */
-export function derivedForms(value: string): string[] {
+/**
+ * The value, each of its lines, and each JSON leaf when it is JSON — recursively, so the
+ * lines of a multi-line leaf and the leaves of JSON inside a leaf count too. Past
+ * {@linkcode MAX_DEPTH} levels the leaves are still registered (as text), and `onLimit`
+ * is told that JSON nested deeper still was not followed.
+ */
+function plainForms(
+  value: string,
+  forms: Set<string>,
+  depth: number,
+  onLimit: () => void,
+): void {
+  if (forms.has(value) && depth > 0) return;
+  addLines(value, forms);
+  const parsed = parseJson(value);
+  if (parsed === undefined || typeof parsed !== "object" && typeof parsed !== "string") return;
+  for (const leaf of jsonLeaves(parsed)) {
+    if (depth + 1 < MAX_DEPTH) {
+      plainForms(leaf, forms, depth + 1, onLimit);
+    } else {
+      addLines(leaf, forms);
+      if (parseJson(leaf) !== undefined) onLimit();
+    }
+  }
+}
+
+function hex(text: string): string {
+  let out = "";
+  for (const byte of new TextEncoder().encode(text)) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+/**
+ * The forms of one value that must never appear in output: the value, its lines and JSON
+ * leaves, and for each their URL-encodings (`%20` and `+` for spaces, and with `!'()*`
+ * encoded too), JSON escaping, control characters escaped as log lines print them,
+ * base64, base64url and hex. `onLimit` is called when JSON nested too deep was not
+ * followed (its leaves are registered as text all the same).
+ */
+export function derivedForms(value: string, onLimit: () => void = () => {}): string[] {
   const forms = new Set<string>();
-  plainForms(value, forms, 0);
+  plainForms(value, forms, 0, onLimit);
   for (const form of [...forms]) {
     if (form.length < MIN_LENGTH) continue;
     const uri = encodeURIComponent(form);
     forms.add(uri);
     // RFC 3986 encoders (Python's quote, Go's url.QueryEscape) also escape !'()*, and form
-    // encoding writes a space as +.
-    const strict = uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    // encoding writes a space as + (quote_plus).
+    const strict = uri.replace(
+      /[!'()*]/g,
+      (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
     forms.add(strict);
     forms.add(strict.replaceAll("%20", "+"));
+    // application/x-www-form-urlencoded, as URLSearchParams and HTML forms send it.
+    forms.add(new URLSearchParams([["", form]]).toString().slice(1));
+    const hexForm = hex(form);
+    forms.add(hexForm);
+    forms.add(hexForm.toUpperCase());
     const json = JSON.stringify(form).slice(1, -1);
     forms.add(json);
     // JSON writers that escape every non-ASCII character (Python's json.dumps by default).
@@ -61,6 +113,8 @@ export function derivedForms(value: string): string[] {
         ),
       );
     }
+    // As log lines print it, control characters escaped (a text redacted after escaping).
+    forms.add(escapeControl(form));
     const b64 = base64(form);
     forms.add(b64);
     const unpadded = b64.replace(/=+$/, "");
@@ -70,12 +124,18 @@ export function derivedForms(value: string): string[] {
   return [...forms].filter((form) => form.length >= MIN_LENGTH);
 }
 
+/** Every leaf of parsed JSON as text, depth first, with an explicit stack (any depth). */
 function* jsonLeaves(value: unknown): Generator<string> {
-  if (value === null || value === undefined) return;
-  if (typeof value === "object") {
-    for (const child of Object.values(value as Record<string, unknown>)) yield* jsonLeaves(child);
-  } else {
-    yield String(value);
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || node === undefined) continue;
+    if (typeof node === "object") {
+      const children = Object.values(node as Record<string, unknown>);
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    } else {
+      yield String(node);
+    }
   }
 }
 
@@ -105,6 +165,8 @@ function base64(text: string): string {
  */
 export class Redactor {
   #forms = new Set<string>();
+  #onWarning: (message: string) => void;
+  #warned = false;
   /**
    * The lengths of the forms starting with each {@linkcode MIN_LENGTH} characters, longest
    * first: one small array per prefix (forms themselves are only in `#forms`), so 10,000
@@ -118,6 +180,14 @@ export class Redactor {
   #starts = new Uint8Array(STARTS_SIZE);
   #maxLength = 0;
 
+  /**
+   * Create a redactor. `onWarning` is told (once) when a value held JSON nested deeper than
+   * the redactor follows: what it could find is masked, but not necessarily every form.
+   */
+  constructor(onWarning: (message: string) => void = () => {}) {
+    this.#onWarning = onWarning;
+  }
+
   /** Register a secret value; its derived forms are registered too. */
   add(value: unknown): void {
     if (value === null || value === undefined) return;
@@ -125,7 +195,14 @@ export class Redactor {
       for (const leaf of jsonLeaves(value)) this.add(leaf);
       return;
     }
-    for (const form of derivedForms(String(value))) this.#register(form);
+    const onLimit = () => {
+      if (this.#warned) return;
+      this.#warned = true;
+      this.#onWarning(
+        `a value holds JSON nested more than ${MAX_DEPTH} levels deep inside JSON text; its leaves are masked as text, but forms of the deeper JSON may not be`,
+      );
+    };
+    for (const form of derivedForms(String(value), onLimit)) this.#register(form);
   }
 
   #register(form: string): void {

@@ -22,7 +22,39 @@ const INFO = new TextEncoder().encode("secrets-orchestrator vault v1");
 /** The JWE protected header of every encrypted vault. */
 const HEADER = { alg: "dir", enc: "A256GCM", cty: "application/yaml" } as const;
 
-/** Check `DATAOPS_VAULT_KEY` (never quoting it): set, not blank, long enough. */
+/** Fewest distinct characters a key must have. */
+const MIN_DISTINCT = 8;
+
+/**
+ * Why a long enough key is still obviously weak, or null: too few distinct characters
+ * (`aaaaaaaaaaaaaaaa`), one short pattern repeated (`abcdefghabcdefgh`, also cut short),
+ * or characters mostly in one steady run (`0123456789abcdef`, `ponmlkjihgfedcba`). HKDF does
+ * no stretching, so such a key is as weak as it looks.
+ */
+function weakness(key: string): string | null {
+  const chars = [...key];
+  const distinct = new Set(chars).size;
+  if (distinct < MIN_DISTINCT) {
+    return `it has only ${distinct} distinct characters (at least ${MIN_DISTINCT} needed)`;
+  }
+  for (let period = 1; period <= chars.length / 2; period++) {
+    if (chars.every((char, i) => i < period || char === chars[i - period])) {
+      return `it repeats the same ${period} characters`;
+    }
+  }
+  // Mostly one steady run up or down (`0123456789abcdef` has a single jump, 9 to a).
+  const codes = chars.map((char) => char.codePointAt(0)!);
+  for (const step of [1, -1]) {
+    const steady = codes.filter((code, i) => i > 0 && code - codes[i - 1] === step).length;
+    if (steady >= 0.8 * (codes.length - 1)) return "its characters run in sequence";
+  }
+  return null;
+}
+
+/**
+ * Check `DATAOPS_VAULT_KEY` (never quoting it): set, not blank, long enough, and not
+ * obviously weak (see {@linkcode weakness}).
+ */
 export function checkVaultKey(key: string): void {
   if (key.trim() === "") {
     throw new ToolError(
@@ -34,6 +66,13 @@ export function checkVaultKey(key: string): void {
     throw new ToolError(
       "config",
       `DATAOPS_VAULT_KEY has ${key.length} characters; use at least ${MIN_KEY_LENGTH} random ones (openssl rand -hex 32)`,
+    );
+  }
+  const weak = weakness(key);
+  if (weak !== null) {
+    throw new ToolError(
+      "config",
+      `DATAOPS_VAULT_KEY is too weak: ${weak}; use a random key (openssl rand -hex 32)`,
     );
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import { type Document, isMap, isScalar, parseDocument } from "./yaml.ts";
-import { ToolError } from "../kit/errors.ts";
+import { fileErrorCause, ToolError } from "../kit/errors.ts";
 import { dirname, tempPathFor } from "./paths.ts";
 
 /** The vault as read: its exact bytes (null when absent) and its parsed document. */
@@ -166,6 +166,5 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
 function describe(error: unknown): string {
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.NotFound) return "folder does not exist";
-  if (error instanceof Error) return error.message;
-  return String(error);
+  return fileErrorCause(error);
 }

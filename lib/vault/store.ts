@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ToolError } from "../kit/errors.ts";
+import { fileErrorCause, ToolError } from "../kit/errors.ts";
 import {
   checkVaultKey,
   decryptVault,
@@ -50,11 +50,7 @@ async function readText(path: string, what: string): Promise<string | null> {
     return await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
-    const cause = error instanceof Deno.errors.PermissionDenied
-      ? "permission denied"
-      : error instanceof Error
-      ? error.message
-      : String(error);
+    const cause = fileErrorCause(error);
     throw new ToolError("vault", `cannot read ${what} ${path}: ${cause}`);
   }
 }

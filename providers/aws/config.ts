@@ -315,6 +315,19 @@ export function chainedRole(settings: ProviderSettings): ChainedRole | undefined
   };
 }
 
+/**
+ * What to do when no AWS credentials were found: when `SECRETS_MANAGER` was not set the
+ * user may not have meant AWS at all, so say that the backend defaulted to it.
+ */
+export function noCredentialsHint(settings: Pick<ProviderSettings, "env">): string {
+  const chain =
+    "give AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE, or AWS_CONTAINER_CREDENTIALS_FULL_URI) or run on an instance with a role";
+  if ((settings.env.SECRETS_MANAGER ?? "").trim() === "") {
+    return `SECRETS_MANAGER is not set, so the backend defaulted to AWS_SECRETS_MANAGER: set SECRETS_MANAGER to choose another backend, or ${chain}`;
+  }
+  return chain;
+}
+
 /** Decide where credentials come from, from the configuration alone (no network). */
 export function credentialSource(
   settings: ProviderSettings,
@@ -398,7 +411,9 @@ export function credentialSource(
   if (parseBool("AWS_EC2_METADATA_DISABLED", env.AWS_EC2_METADATA_DISABLED, false)) {
     throw new ToolError(
       "config",
-      "no AWS credentials: the vault holds no keys, no AWS_* credentials are set and AWS_EC2_METADATA_DISABLED is true",
+      `no AWS credentials: the vault holds no keys, no AWS_* credentials are set and AWS_EC2_METADATA_DISABLED is true; ${
+        noCredentialsHint(settings)
+      }`,
     );
   }
   const imds = env.AWS_EC2_METADATA_SERVICE_ENDPOINT?.trim();

@@ -8,13 +8,21 @@
  * @module
  */
 
-import { isKind, ToolError } from "../../lib/kit/errors.ts";
-import { isNetworkError, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { detail, fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
+import {
+  classifyNetworkError,
+  isNetworkError,
+  networkCause,
+  RetryableError,
+  retryAfterMs,
+  withRetry,
+} from "../../lib/kit/retry.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import { obtainToken, tokenContext } from "../../lib/kit/oidc.ts";
 import { readJson, readText, refuseRedirect } from "../../lib/kit/response.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { AwsV4Signer } from "aws4fetch";
-import type { ChainedRole, CredentialSource } from "./config.ts";
+import { type ChainedRole, type CredentialSource, noCredentialsHint } from "./config.ts";
 
 /** A set of AWS credentials. */
 export interface AwsCredentials {
@@ -161,7 +169,7 @@ async function readTokenFile(path: string, what: string): Promise<string> {
     return token;
   } catch (error) {
     if (isKind(error, "config")) throw error;
-    throw new ToolError("config", `${what} ${path} cannot be read: ${(error as Error).name}`);
+    throw new ToolError("config", `${what} ${path} cannot be read: ${fileErrorCause(error)}`);
   }
 }
 
@@ -214,10 +222,10 @@ async function webIdentity(
     throw new ToolError(
       "auth",
       `${operation} for ${source.roleArn} was refused: ${code}${
-        message ? `: ${message.slice(0, 300)}` : ""
+        message ? `: ${detail(message)}` : ""
       }; check the role's trust policy and the token from ${source.token.source}`,
     );
-  }, retryOptions(ctx, operation));
+  }, { ...retryOptions(ctx, operation), target: hostPort(source.sts) });
   return stsCredentials(xml, operation, operation);
 }
 
@@ -272,8 +280,10 @@ async function assumeRole(
       headers: signed.headers,
       body,
       signal,
+      redirect: "manual",
     });
-    const text = await response.text();
+    await refuseRedirect(response, operation);
+    const text = await readText(response, operation);
     if (response.ok) return text;
     const code = xmlText(text, "Code") ?? `HTTP ${response.status}`;
     const message = xmlText(text, "Message") ?? "";
@@ -289,12 +299,12 @@ async function assumeRole(
     throw new ToolError(
       "auth",
       `${what} was refused: ${code}${
-        message ? `: ${message.slice(0, 300)}` : ""
+        message ? `: ${detail(message)}` : ""
       }; check that ${role.roleArn}'s trust policy lets these base credentials assume it${
         role.externalId ? " with this SECRETS_AWS_ROLE_EXTERNAL_ID" : ""
       }`,
     );
-  }, retryOptions(ctx, operation));
+  }, { ...retryOptions(ctx, operation), target: hostPort(role.sts) });
   return stsCredentials(xml, what, operation);
 }
 
@@ -347,11 +357,13 @@ async function container(
       "auth",
       `${operation}: the endpoint refused the request (HTTP ${response.status}); check AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]`,
     );
-  }, retryOptions(ctx, operation));
+  }, { ...retryOptions(ctx, operation), target: hostPort(source.url) });
   return fromJson(json, operation);
 }
 
 const IMDS_TOKEN_TTL = "21600";
+/** Per-attempt timeout of the IMDSv1 GET that follows a token request that timed out. */
+const IMDS_GET_AFTER_TIMEOUT_MS = 3000;
 const HOP_LIMIT_HINT =
   "the IMDSv2 token request (PUT /latest/api/token) timed out: the instance's metadata hop limit is most likely 1 and a container needs 2; run `aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2` on the instance";
 
@@ -392,6 +404,18 @@ async function imds(
     if (isKind(error, "backend")) throw error;
     if (ctx.signal.aborted) throw error;
     if (!isNetworkError(error)) throw error;
+    // Only a token request that times out is the hop-limit symptom; refused, unresolvable
+    // or reset means no metadata service answers here at all.
+    if (classifyNetworkError(error) !== "timeout") {
+      throw new ToolError(
+        "auth",
+        `${operation}: ${
+          networkCause(error, { target: hostPort(base) })
+        }: no instance metadata service here, and no other AWS credentials were found; ${
+          noCredentialsHint(ctx.settings)
+        }`,
+      );
+    }
     tokenTimedOut = true;
     ctx.log.debug(`${operation}: token request failed, trying without a token`);
   }
@@ -411,20 +435,44 @@ async function imds(
       if (response.status === 404) {
         throw new ToolError(
           "auth",
-          `${operation}: no instance role is attached to this instance (GET ${path} answered 404); attach an instance profile or configure other credentials`,
+          `${operation}: no instance role is attached to this instance (GET ${path} answered 404); attach an instance profile, or ${
+            noCredentialsHint(ctx.settings)
+          }`,
         );
       }
       throw new ToolError("auth", `${operation}: GET ${path} answered HTTP ${response.status}`);
-    }, { ...retryOptions(ctx, operation), attempts: tokenTimedOut ? 1 : 4 }).catch((error) => {
-      if (tokenTimedOut && !(isKind(error, "auth"))) {
-        throw new ToolError("backend", `${operation}: ${HOP_LIMIT_HINT}`);
+    }, {
+      ...retryOptions(ctx, operation),
+      target: hostPort(base),
+      attempts: tokenTimedOut ? 1 : 4,
+      // A metadata service that dropped the token answer still answers a GET at once.
+      timeoutMs: tokenTimedOut
+        ? Math.min(IMDS_GET_AFTER_TIMEOUT_MS, ctx.settings.requestTimeoutMs)
+        : ctx.settings.requestTimeoutMs,
+    }).catch((error) => {
+      // The hop limit drops only the token answer (a 401 above says so). When the GET
+      // gets no answer either, nothing is there: not an EC2 instance, or metadata is off.
+      if (tokenTimedOut && isKind(error, "backend") && /last cause: /.test(error.message)) {
+        throw new ToolError(
+          "auth",
+          `${operation}: no answer from ${
+            hostPort(base)
+          } to the token request or a GET: no instance metadata service here, and no other AWS credentials were found; ${
+            noCredentialsHint(ctx.settings)
+          }`,
+        );
       }
       throw error;
     });
   const roles = await get("/latest/meta-data/iam/security-credentials/");
   const role = roles.split("\n").map((line) => line.trim()).find((line) => line !== "");
   if (!role) {
-    throw new ToolError("auth", `${operation}: no instance role is attached to this instance`);
+    throw new ToolError(
+      "auth",
+      `${operation}: no instance role is attached to this instance; ${
+        noCredentialsHint(ctx.settings)
+      }`,
+    );
   }
   const text = await get(`/latest/meta-data/iam/security-credentials/${encodeURIComponent(role)}`);
   let json: JsonCredentials;

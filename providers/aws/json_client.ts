@@ -7,8 +7,9 @@
  */
 
 import { AwsV4Signer } from "aws4fetch";
-import { ToolError } from "../../lib/kit/errors.ts";
+import { detail, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import { createLimiter, type RateGate } from "../../lib/kit/limiters.ts";
 import { readJson, refuseRedirect } from "../../lib/kit/response.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
@@ -130,6 +131,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
           ctx.log.debug(
             `${what}${about}: retry ${attempt} in ${Math.round(delay)}ms after ${cause}`,
           ),
+        target: hostPort(options.endpoint),
       });
 
       async function attempt(signal: AbortSignal): Promise<T> {
@@ -176,7 +178,7 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
         }
         const code = errorCode(parsed.__type, response.headers.get("x-amzn-errortype")) ??
           `HTTP ${response.status}`;
-        const message = (parsed.message ?? parsed.Message ?? "").slice(0, 300);
+        const message = parsed.message ?? parsed.Message ?? "";
         if (response.status === 429 || THROTTLING_CODES.has(code)) {
           options.onThrottle?.(operation);
         }
@@ -192,13 +194,13 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
           throw new AwsAuthError(
             code,
             `${what}${about} was refused: ${code}${
-              message ? `: ${message}` : ""
+              message ? `: ${detail(message)}` : ""
             } (credentials: ${credentials.description}); check the keys and the IAM policy (see docs/backends/aws-credentials.md, IAM permissions)`,
           );
         }
         throw new AwsApiError(
           code,
-          `${what}${about} failed: ${code}${message ? `: ${message}` : ""}`,
+          `${what}${about} failed: ${code}${message ? `: ${detail(message)}` : ""}`,
         );
       }
     },

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ToolError } from "../../lib/kit/errors.ts";
+import { detail, ToolError } from "../../lib/kit/errors.ts";
 import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
 import type { AwsConfig } from "../aws/config.ts";
 import { credentialProvider } from "../aws/credentials.ts";
@@ -131,14 +131,14 @@ function missing(fetcher: Fetcher, id: string, code: string, message: string): v
     throw new AwsAuthError(
       code,
       `AWS Secrets Manager GetSecretValue for "${id}" was refused: ${code}${
-        message ? `: ${message.slice(0, 300)}` : ""
+        message ? `: ${detail(message)}` : ""
       }; the identity needs secretsmanager:GetSecretValue on it (and kms:Decrypt on its key)`,
     );
   }
   throw new AwsApiError(
     code,
     `AWS Secrets Manager could not read secret "${id}": ${code}${
-      message ? `: ${message.slice(0, 300)}` : ""
+      message ? `: ${detail(message)}` : ""
     }`,
   );
 }

@@ -11,10 +11,11 @@
  * @module
  */
 
-import { isKind, ToolError } from "../../lib/kit/errors.ts";
+import { detail, fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { obtainToken, tokenContext } from "../../lib/kit/oidc.ts";
 import { readText, refuseRedirect } from "../../lib/kit/response.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import { clientAssertion, JWT_BEARER, parseClientCertificate } from "./certificate.ts";
 import {
@@ -110,7 +111,7 @@ async function readJson(response: Response, operation: string): Promise<TokenBod
 function entraCause(body: TokenBody, status: number): string {
   const code = typeof body.error === "string" ? body.error : `HTTP ${status}`;
   const description = typeof body.error_description === "string"
-    ? body.error_description.split(/\r?\n|Trace ID:/)[0].trim().slice(0, 300)
+    ? detail(body.error_description.split(/\r?\n|Trace ID:/)[0].trim())
     : "";
   return description ? `${code}: ${description}` : code;
 }
@@ -157,7 +158,7 @@ async function readFile(path: string, what: string): Promise<string> {
   } catch (error) {
     throw new ToolError(
       "config",
-      `${what} ${path} cannot be read (${error instanceof Error ? error.name : error})`,
+      `${what} ${path} cannot be read (${fileErrorCause(error)})`,
     );
   }
 }
@@ -298,6 +299,11 @@ export function tokenCache(plan: AzurePlan, ctx: FetchContext): TokenCache {
         signal: ctx.signal,
         onRetry: (cause, n, delay) =>
           ctx.log.debug(`token request retry ${n} in ${Math.round(delay)}ms: ${cause}`),
+        target: hostPort(
+          plan.auth.kind === "imds" || plan.auth.kind === "app_service"
+            ? plan.auth.endpoint
+            : plan.auth.tokenUrl,
+        ),
       });
     } catch (error) {
       if (imds && isKind(error, "backend")) {

@@ -11,6 +11,7 @@ import {
   parseBool,
   parseHttpUrl,
   parseWholeNumber,
+  quoteUrl,
   resolveProjectPath,
 } from "../../lib/kit/params.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
@@ -153,7 +154,7 @@ function parseUrl(name: string, text: string, httpAnywhere: boolean): URL {
     throw new ToolError(
       "config",
       `${name}=${
-        JSON.stringify(text)
+        quoteUrl(text)
       } uses plain http, which is allowed only for loopback addresses; use https://`,
     );
   }
@@ -177,7 +178,7 @@ export function vaultUrl(env: Readonly<Record<string, string>>): URL {
     throw new ToolError(
       "config",
       `SECRETS_AZURE_KEY_VAULT_URL=${
-        JSON.stringify(text)
+        quoteUrl(text)
       } must be the vault's base URL only, e.g. https://NAME.vault.azure.net`,
     );
   }

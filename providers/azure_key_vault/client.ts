@@ -7,11 +7,12 @@
  * @module
  */
 
-import { ToolError } from "../../lib/kit/errors.ts";
+import { detail, ToolError } from "../../lib/kit/errors.ts";
 import type { AdaptiveLimiter, RateGate, RateLimit } from "../../lib/kit/limiters.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { readJson, refuseRedirect } from "../../lib/kit/response.ts";
 import { pageTokens } from "../../lib/kit/paging.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { TokenCache } from "../azure/auth.ts";
 import { KEY_VAULT_API_VERSION } from "../azure/settings.ts";
@@ -134,7 +135,7 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
       throw new ToolError(
         "backend",
         `Azure Key Vault ${operation} failed: ${describe(error, response.status)}${
-          error.message ? ` (${error.message.split(/\r?\n/)[0].slice(0, 200)})` : ""
+          error.message ? ` (${detail(error.message)})` : ""
         }`,
       );
     };
@@ -148,6 +149,7 @@ async function call(client: KeyVaultClient, url: URL, operation: string): Promis
         signal: ctx.signal,
         onRetry: (cause, n, delay) =>
           ctx.log.debug(`${operation}: retry ${n} in ${Math.round(delay)}ms: ${cause}`),
+        target: hostPort(url),
       },
     );
     if (answer.status !== 401) return answer;

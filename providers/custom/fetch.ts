@@ -8,9 +8,19 @@
  */
 
 import type { FetchContext, SecretValue } from "../../lib/contract/provider.ts";
-import { isKind, ToolError } from "../../lib/kit/errors.ts";
+import { detail, fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
 import { type CustomConfig, PYTHON } from "./mod.ts";
 import RUNNER from "./runner.py" with { type: "text" };
+
+/** What runner.py writes after its marker. */
+interface RunnerResult {
+  /** What `get_secrets()` returned, checked. */
+  secrets?: Record<string, SecretValue>;
+  /** A problem the runner found (names keys and types, never values). */
+  error?: string;
+  /** An exception the script raised: where, and its message (shown only with --verbose). */
+  exception?: { type: string; file: string; line: number; message: string };
+}
 
 /** What the script gave: its secrets, and the lines it printed (shown with `--verbose`). */
 interface ScriptResult {
@@ -25,13 +35,18 @@ async function runScript(ctx: FetchContext<CustomConfig>): Promise<ScriptResult>
     if (!info.isFile) throw new ToolError("config", `SECRETS_CUSTOM_SCRIPT ${path} is not a file`);
   } catch (error) {
     if (isKind(error, "config")) throw error;
-    throw new ToolError("config", `SECRETS_CUSTOM_SCRIPT ${path} does not exist or cannot be read`);
+    throw new ToolError(
+      "config",
+      `SECRETS_CUSTOM_SCRIPT ${path} cannot be read: ${fileErrorCause(error)}`,
+    );
   }
   const mark = `@@secrets-orchestrator-result-${crypto.randomUUID()}@@`;
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(PYTHON, {
-      args: ["-B", "-c", RUNNER, path, mark],
+      // -I: isolated, so nothing in the working folder or PYTHON* variables can shadow the
+      // runner's imports; the script's own environment is unchanged (runner.py).
+      args: ["-I", "-B", "-c", RUNNER, path, mark],
       cwd,
       stdin: "null",
       stdout: "piped",
@@ -67,29 +82,37 @@ async function runScript(ctx: FetchContext<CustomConfig>): Promise<ScriptResult>
   }
   const at = stdout.lastIndexOf(mark);
   const payload = at < 0 ? undefined : stdout.slice(at + mark.length).trim();
-  let result: { secrets?: Record<string, SecretValue>; error?: string } | undefined;
+  let result: RunnerResult | undefined;
   try {
     result = payload ? JSON.parse(payload) : undefined;
   } catch {
     result = undefined;
   }
   const noise = stderr.split("\n").filter((line) => line.trim() !== "");
-  if (result?.error !== undefined) {
-    // No value came back, so nothing the script printed can be matched against one.
-    for (const line of noise) ctx.log.debug(`custom script: ${line}`);
-    throw new ToolError("config", `custom script ${path} failed: ${oneLine(result.error)}`);
-  }
-  if (!result?.secrets) {
+  if (result?.exception !== undefined) {
+    // Scripts often put what they just handled in the message (`token=...`, int(pw)): at
+    // normal verbosity only where it happened; with --verbose the message and the output,
+    // after the main thread's redactor (which knows the vault's values and credentials).
+    const { type, file, line, message } = result.exception;
+    for (const text of noise) ctx.log.debug(`custom script: ${detail(text)}`);
+    ctx.log.debug(`custom script ${type} message: ${detail(message)}`);
     throw new ToolError(
       "config",
-      `custom script ${path} exited with code ${status.code} before returning a result; run it with python to see why`,
+      `custom script ${path} failed: ${type} raised at ${file} line ${line}; run with --verbose to see its message`,
+    );
+  }
+  if (result?.error !== undefined) {
+    for (const text of noise) ctx.log.debug(`custom script: ${detail(text)}`);
+    throw new ToolError("config", `custom script ${path} failed: ${detail(result.error)}`);
+  }
+  if (!result?.secrets) {
+    for (const text of noise) ctx.log.debug(`custom script: ${detail(text)}`);
+    throw new ToolError(
+      "config",
+      `custom script ${path} exited with code ${status.code} before returning a result; its output is shown with --verbose, or run it with python to see why`,
     );
   }
   return { secrets: result.secrets, noise };
-}
-
-function oneLine(text: string): string {
-  return text.replace(/\s*\n\s*/g, " ").slice(0, 500);
 }
 
 /** Run the script and emit what `get_secrets()` returned. */

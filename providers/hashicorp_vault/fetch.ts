@@ -6,7 +6,7 @@
  */
 
 import type { FetchContext } from "../../lib/contract/provider.ts";
-import { ToolError } from "../../lib/kit/errors.ts";
+import { fileErrorCause, ToolError } from "../../lib/kit/errors.ts";
 import { createAdaptiveLimiter } from "../../lib/kit/limiters.ts";
 import { tokenContext } from "../../lib/kit/oidc.ts";
 import { authenticate, revokeSession, type VaultSession } from "./auth.ts";
@@ -25,9 +25,7 @@ export async function fetchSecrets(ctx: FetchContext<VaultConfig>): Promise<void
     } catch (error) {
       throw new ToolError(
         "config",
-        `SECRETS_HASHICORP_VAULT_CACERT ${config.caCert} cannot be read (${
-          error instanceof Error ? error.name : error
-        })`,
+        `SECRETS_HASHICORP_VAULT_CACERT ${config.caCert} cannot be read (${fileErrorCause(error)})`,
       );
     }
   }

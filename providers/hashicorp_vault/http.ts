@@ -7,8 +7,9 @@
  * @module
  */
 
-import { ToolError } from "../../lib/kit/errors.ts";
-import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { detail, ToolError } from "../../lib/kit/errors.ts";
+import { networkCause, RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
+import { hostPort } from "../../lib/kit/params.ts";
 import { readText, refuseRedirect } from "../../lib/kit/response.ts";
 import type { ProviderLog } from "../../lib/contract/provider.ts";
 
@@ -130,8 +131,12 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
             throw new ToolError(
               "backend",
               options.caPem
-                ? `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified against the system roots or the CA in SECRETS_HASHICORP_VAULT_CACERT (or it does not name this host); check the CA file and the address`
-                : `HashiCorp Vault at ${options.url}: the TLS certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT to its PEM file`,
+                ? `HashiCorp Vault: ${
+                  networkCause(error, { target: hostPort(options.url) })
+                }: the certificate cannot be verified against the system roots or the CA in SECRETS_HASHICORP_VAULT_CACERT (or it does not name this host); check the CA file and the address`
+                : `HashiCorp Vault: ${
+                  networkCause(error, { target: hostPort(options.url) })
+                }: the certificate cannot be verified; if Vault uses a private CA, set SECRETS_HASHICORP_VAULT_CACERT to its PEM file`,
             );
           }
           throw error;
@@ -157,6 +162,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         signal: request.deadline === undefined ? options.signal : undefined,
         onRetry: (cause, attempt, delay) =>
           options.log.debug(`retry ${attempt} in ${Math.round(delay)}ms: ${cause}`),
+        target: hostPort(options.url),
       });
       return attempts.catch((error) => {
         if (!sealed) throw error;
@@ -176,5 +182,5 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
 export function vaultErrors(body: VaultBody | undefined): string {
   const errors = (body?.errors ?? []).filter((e) => typeof e === "string" && e.trim() !== "");
   if (errors.length === 0) return "no detail given";
-  return errors.join("; ").replace(/\s*\n\s*/g, " ").slice(0, 300);
+  return detail(errors.join("; "));
 }

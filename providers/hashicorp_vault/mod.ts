@@ -20,7 +20,7 @@ import type {
 /**
  * Remove `SECRETS_STRIP_PREFIX` from a secret's `MOUNT/PATH`: matched against `MOUNT/PATH`
  * when it starts with the mount and a slash and matches there, else against the path below
- * the mount. Returns the path below the mount that is left (without edge slashes). The
+ * the mount. Returns the path below the mount that is left (without its leading slash). The
  * mount is `mountName` when given (it may contain slashes), else the first segment.
  */
 export function stripMountedPrefix(
@@ -36,7 +36,8 @@ export function stripMountedPrefix(
   const left = prefix && mount !== "" && prefix.startsWith(mount) && name.startsWith(prefix)
     ? name.slice(prefix.length)
     : stripPrefix(below, prefix);
-  return left.replace(/^\/+|\/+$/g, "");
+  // One leading slash is the root, as for every backend (lib/kit/mapping.ts nameToPath).
+  return left.startsWith("/") ? left.slice(1) : left;
 }
 
 /**
