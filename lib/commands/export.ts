@@ -14,6 +14,7 @@
 
 import { ToolError } from "../kit/errors.ts";
 import { stringify } from "../vault/yaml.ts";
+import { portableTags } from "../vault/portable.ts";
 import { isTree, leaves, lookup, type VaultLeaf, type VaultTree } from "../vault/tree.ts";
 import { checkPath, missingKey } from "./paths.ts";
 
@@ -99,6 +100,7 @@ export function exportText(
         lineWidth: 0,
         defaultStringType: "QUOTE_DOUBLE",
         defaultKeyType: "PLAIN",
+        customTags: portableTags,
       });
     }
   }

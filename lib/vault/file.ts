@@ -8,6 +8,7 @@
 import { type Document, isMap, isScalar, parseDocument } from "./yaml.ts";
 import { ToolError } from "../kit/errors.ts";
 import { dirname, tempPathFor } from "./paths.ts";
+import { portableTags } from "./portable.ts";
 
 /** The vault as read: its exact bytes (null when absent) and its parsed document. */
 export interface VaultSnapshot {
@@ -57,8 +58,12 @@ export async function readVault(path: string): Promise<VaultSnapshot> {
   return { path, text, doc: parseVault(text ?? "", path) };
 }
 
-/** Serialise a vault document. The same document always gives the same bytes. */
+/**
+ * Serialise a vault document. The same document always gives the same bytes, and every
+ * YAML 1.1 and 1.2 reader reads them back as the same data (see `portable.ts`).
+ */
 export function renderVault(doc: Document): string {
+  doc.schema.tags = portableTags(doc.schema.tags) as typeof doc.schema.tags;
   const text = doc.toString({ lineWidth: 0, indent: 2 });
   return text === "" || text === "\n" ? "{}\n" : text;
 }
