@@ -9,6 +9,7 @@ import { type Document, isMap, isScalar, parseDocument } from "./yaml.ts";
 import { ToolError } from "../kit/errors.ts";
 import { dirname, tempPathFor } from "./paths.ts";
 import { portableTags } from "./portable.ts";
+import { checkOpened, MAX_VAULT_BYTES, readRegularText, regularFileInfo } from "./regular_file.ts";
 
 /** The vault as read: its exact bytes (null when absent) and its parsed document. */
 export interface VaultSnapshot {
@@ -43,18 +44,12 @@ export function parseVault(text: string, path: string): Document {
   return doc;
 }
 
-/** Read and parse the vault. A missing file is an empty vault. */
+/**
+ * Read and parse the vault. A missing file is an empty vault; a symbolic link, a special
+ * file or one over {@linkcode MAX_VAULT_BYTES} is refused (see `regular_file.ts`).
+ */
 export async function readVault(path: string): Promise<VaultSnapshot> {
-  let text: string | null;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      text = null;
-    } else {
-      throw new ToolError("vault", `cannot read the vault ${path}: ${describe(error)}`);
-    }
-  }
+  const text = await readRegularText(path, "the vault", MAX_VAULT_BYTES);
   return { path, text, doc: parseVault(text ?? "", path) };
 }
 
@@ -132,6 +127,8 @@ export interface VaultLock {
  */
 export async function lockVault(path: string, timeoutMs: number): Promise<VaultLock> {
   const lockPath = `${path}.lock`;
+  // Opening a planted link would lock (and create) its target; a FIFO would block forever.
+  const before = await regularFileInfo(lockPath, "the vault lock");
   let file: Deno.FsFile;
   try {
     const open = () => Deno.open(lockPath, { write: true, create: true, mode: 0o600 });
@@ -142,6 +139,12 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
     });
   } catch (error) {
     throw new ToolError("vault", `cannot create the vault lock ${lockPath}: ${describe(error)}`);
+  }
+  try {
+    await checkOpened(file, before, "the vault lock", lockPath);
+  } catch (error) {
+    file.close();
+    throw error;
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<"timeout">((resolve) => {
