@@ -38,3 +38,13 @@ Deno.test("a folder or a link is refused naming the file", async () => {
     /the manifest .*link\.yml is a symbolic link/,
   );
 });
+
+Deno.test("invalid UTF-8 is refused naming the file", async () => {
+  await using tmp = await tempVault();
+  await Deno.writeFile(tmp.vault, new Uint8Array([0x41, 0xff, 0x0a]));
+  await assert.rejects(
+    () => readRegularText(tmp.vault, "the salt file", 100),
+    (error: unknown) =>
+      kindOf("vault")(error) && /the salt file .* is not UTF-8 text/.test(String(error)),
+  );
+});

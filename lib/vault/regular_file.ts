@@ -95,9 +95,24 @@ export async function checkOpened(
 }
 
 /**
+ * UTF-8 text of `bytes`, less a leading byte order mark. Invalid UTF-8 is refused rather
+ * than replaced: a vault read with U+FFFD in place of bad bytes would be written back so.
+ */
+function decodeUtf8(bytes: Uint8Array, what: string, path: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ToolError(
+      "vault",
+      `${what} ${path} is not UTF-8 text; convert it to UTF-8 (iconv -t UTF-8) or restore it, nothing was written`,
+    );
+  }
+}
+
+/**
  * Read a vault file as text: null when absent; a `vault` {@linkcode ToolError} naming it
- * when it is a symbolic link, not a regular file, or larger than `maxBytes`. A leading
- * byte order mark is dropped, as `Deno.readTextFile` does.
+ * when it is a symbolic link, not a regular file, larger than `maxBytes`, or not UTF-8.
+ * A leading byte order mark is dropped, as `Deno.readTextFile` does.
  */
 export async function readRegularText(
   path: string,
@@ -139,7 +154,7 @@ export async function readRegularText(
       bytes.set(chunk, offset);
       offset += chunk.length;
     }
-    return new TextDecoder().decode(bytes);
+    return decodeUtf8(bytes, what, path);
   } catch (error) {
     if (error instanceof ToolError) throw error;
     throw new ToolError("vault", `cannot read ${what} ${path}: ${cause(error)}`);
