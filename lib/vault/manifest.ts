@@ -16,7 +16,7 @@ import type { Logger } from "../output/log.ts";
 import { leaves, toTree } from "./tree.ts";
 import { writeAtomic } from "./file.ts";
 import { basename, manifestPath } from "./paths.ts";
-import { MAX_MANIFEST_BYTES, readRegularText } from "./regular_file.ts";
+import { MAX_MANIFEST_BYTES, readRegularBytes } from "./regular_file.ts";
 import type { StoredVault, VaultStore } from "./store.ts";
 import type {
   Backend,
@@ -93,8 +93,10 @@ export function mapWithProvenance(
 }
 
 /** The manifest's text, or null when absent (a link, special or huge file is refused). */
-function readManifestText(path: string): Promise<string | null> {
-  return readRegularText(path, "the manifest", MAX_MANIFEST_BYTES);
+async function readManifestText(path: string): Promise<string | null> {
+  const bytes = await readRegularBytes(path, "the manifest", MAX_MANIFEST_BYTES);
+  // Bad UTF-8 is one more way of being a broken manifest: warned about and ignored.
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
 /** Parse manifest text; a file that is not a manifest gives a reason instead. */

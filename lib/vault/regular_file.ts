@@ -110,15 +110,14 @@ function decodeUtf8(bytes: Uint8Array, what: string, path: string): string {
 }
 
 /**
- * Read a vault file as text: null when absent; a `vault` {@linkcode ToolError} naming it
- * when it is a symbolic link, not a regular file, larger than `maxBytes`, or not UTF-8.
- * A leading byte order mark is dropped, as `Deno.readTextFile` does.
+ * Read a vault file's bytes: null when absent; a `vault` {@linkcode ToolError} naming it
+ * when it is a symbolic link, not a regular file, or larger than `maxBytes`.
  */
-export async function readRegularText(
+export async function readRegularBytes(
   path: string,
   what: string,
   maxBytes: number,
-): Promise<string | null> {
+): Promise<Uint8Array | null> {
   const before = await regularFileInfo(path, what);
   if (before === null) return null;
   const tooLarge = () =>
@@ -154,11 +153,24 @@ export async function readRegularText(
       bytes.set(chunk, offset);
       offset += chunk.length;
     }
-    return decodeUtf8(bytes, what, path);
+    return bytes;
   } catch (error) {
     if (error instanceof ToolError) throw error;
     throw new ToolError("vault", `cannot read ${what} ${path}: ${cause(error)}`);
   } finally {
     file.close();
   }
+}
+
+/**
+ * Read a vault file as text, as {@linkcode readRegularBytes} does, refusing text that is
+ * not UTF-8. A leading byte order mark is dropped, as `Deno.readTextFile` does.
+ */
+export async function readRegularText(
+  path: string,
+  what: string,
+  maxBytes: number,
+): Promise<string | null> {
+  const bytes = await readRegularBytes(path, what, maxBytes);
+  return bytes === null ? null : decodeUtf8(bytes, what, path);
 }
