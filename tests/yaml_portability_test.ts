@@ -157,19 +157,30 @@ Deno.test("get --format yaml and export --format yaml read back the same in ever
   await assertReadsBack(exportText(named, undefined, "yaml", "", "v"), named);
 });
 
-Deno.test("any string survives the vault in every reader (property)", async () => {
-  const samples = fc.sample(
-    fc.array(fc.string({ unit: "grapheme", maxLength: 30 }), { minLength: 1, maxLength: 30 }),
-    { numRuns: 100, seed: 7 },
+Deno.test("any string survives the vault in every reader, as a value and as a key (property)", async () => {
+  const text = fc.oneof(
+    fc.string({ unit: "grapheme", maxLength: 30 }),
+    fc.string({ unit: "binary", maxLength: 30 }),
+    fc.string({ unit: fc.constantFrom(..."yYnN:#-?!&*'\" \n\t\r01._+e<=>~|"), maxLength: 8 }),
   );
-  const texts = samples.map((values) =>
-    vaultOf(values.map((value, i) => ({ path: ["P", `k${i}`], value, source: "s" })))
+  const samples = fc.sample(
+    fc.uniqueArray(text, { minLength: 1, maxLength: 30 }),
+    { numRuns: 200, seed: 7 },
+  );
+  const texts = samples.map((strings) =>
+    vaultOf([
+      ...strings.map((value, i) => ({ path: ["P", `k${i}`], value, source: "s" })),
+      ...strings.map((key, i) => ({ path: ["K", key], value: i, source: "s" })),
+    ])
   );
   for (const reader of READERS) {
     const got = await reader.readAll(texts);
-    samples.forEach((values, n) => {
-      const expected = { P: Object.fromEntries(values.map((v, i) => [`k${i}`, v])) };
-      assert.deepEqual(got[n], expected, `${reader.name}, sample ${n}`);
+    samples.forEach((strings, n) => {
+      const expected = {
+        P: Object.fromEntries(strings.map((v, i) => [`k${i}`, v])),
+        K: Object.fromEntries(strings.map((k, i) => [k, i])),
+      };
+      assert.deepEqual(got[n], expected, `${reader.name}, sample ${n}: ${JSON.stringify(strings)}`);
     });
   }
 });

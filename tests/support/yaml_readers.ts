@@ -338,6 +338,16 @@ export function hostileStrings(): string[] {
     "line\u2028two\nthree",
     "a\n\u0085b",
     "  lead\n  lead\n",
+    "a\n  \nb",
+    "a\n \n",
+    "  \nx",
+    "x\n  ",
+    "x\n\n  \n",
+    "\u00a0\nx",
+    "x\n#",
+    "x\n- y\n? z\n: w",
+    "%YAML 1.1\n---\nx",
+    "x\n...\ny",
   ];
   const long = ["x".repeat(100_000), `${"ab ".repeat(2000)}end`, "on\n".repeat(500)];
   return [
