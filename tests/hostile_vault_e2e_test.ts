@@ -139,13 +139,30 @@ Deno.test("a vault linked to /dev/zero is refused, not read without limit", asyn
   assertRefused(result, /the vault .*vault\.yml is a symbolic link, not a regular file/);
 });
 
-Deno.test("a vault larger than 64 MiB is refused naming the limit", async () => {
+Deno.test("a vault larger than 16 MiB is refused naming the limit", async () => {
   await using tmp = await tempVault("A: b\n");
-  await Deno.truncate(tmp.vault, 64 * 1024 * 1024 + 1);
+  await Deno.truncate(tmp.vault, 16 * 1024 * 1024 + 1);
   const result = await runTool(["get", "A"], { SECRETS_VAULT_PATH: tmp.vault }, {
     killAfterMs: BOUND_MS,
   });
-  assertRefused(result, /the vault .*vault\.yml is larger than 64 MiB/);
+  assertRefused(result, /the vault .*vault\.yml is larger than 16 MiB/);
+});
+
+Deno.test("100,000 keys in one mapping read in bounded time, and a repeated one is named by its line", async () => {
+  const lines = Array.from({ length: 100_000 }, (_, i) => `K${i}: v${i}`);
+  await using tmp = await tempVault(`${lines.join("\n")}\n`);
+  const env = { SECRETS_VAULT_PATH: tmp.vault };
+  const got = await runTool(["get", "K99999"], env, { killAfterMs: BOUND_MS });
+  assert.equal(got.code, 0, got.stderr);
+  assert.equal(got.stdout, "v99999");
+  await Deno.writeTextFile(tmp.vault, `${lines.join("\n")}\nK7: again\n`);
+  const snap = await snapshot(tmp.vault);
+  const repeated = await runTool(["get", "K1"], env, { killAfterMs: BOUND_MS });
+  await assertCleanFailure(repeated, snap, {
+    code: 6,
+    line: /the vault .*vault\.yml is not valid YAML at line 100001 \(DUPLICATE_KEY\)/,
+  });
+  assert.ok(repeated.wallMs < BOUND_MS, `took ${Math.round(repeated.wallMs)} ms`);
 });
 
 Deno.test("links planted in the vault folder are refused, and their targets left alone", async () => {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Document, isMap, isScalar, parseDocument } from "./yaml.ts";
+import { type Document, isMap, isScalar, isSeq, parseDocument } from "./yaml.ts";
 import { ToolError } from "../kit/errors.ts";
 import { dirname, tempPathFor } from "./paths.ts";
 import { portableTags } from "./portable.ts";
@@ -21,18 +21,59 @@ export interface VaultSnapshot {
   doc: Document;
 }
 
-/** Parse vault text. Invalid YAML is an error naming the line; the root must be a mapping. */
+function invalidYaml(path: string, line: number | undefined, code: string): ToolError {
+  const where = line === undefined ? "" : ` at line ${line}`;
+  return new ToolError(
+    "vault",
+    `the vault ${path} is not valid YAML${where} (${code}); fix or remove the file, nothing was written`,
+  );
+}
+
+/**
+ * The offset of the first key that repeats an earlier key of the same mapping, or null.
+ * One set per mapping, so O(n): `yaml`'s own `uniqueKeys` check compares every pair of
+ * keys, which takes minutes on a vault with 100,000 keys in one mapping.
+ */
+function duplicateKeyOffset(root: unknown): number | null {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isSeq(node)) {
+      stack.push(...node.items);
+    } else if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        stack.push(pair.value);
+        if (!isScalar(pair.key)) continue;
+        const value: unknown = pair.key.value;
+        const id = `${typeof value}:${String(value)}`;
+        if (seen.has(id)) return pair.key.range?.[0] ?? 0;
+        seen.add(id);
+      }
+    }
+  }
+  return null;
+}
+
+/** The 1-based line of a character offset. */
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
+  return line;
+}
+
+/**
+ * Parse vault text. Invalid YAML, and a key repeated in one mapping, is an error naming
+ * the line; the root must be a mapping.
+ */
 export function parseVault(text: string, path: string): Document {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0];
-    const line = first.linePos?.[0]?.line;
-    const where = line === undefined ? "" : ` at line ${line}`;
-    throw new ToolError(
-      "vault",
-      `the vault ${path} is not valid YAML${where} (${first.code}); fix or remove the file, nothing was written`,
-    );
+    throw invalidYaml(path, first.linePos?.[0]?.line, first.code);
   }
+  const duplicate = duplicateKeyOffset(doc.contents);
+  if (duplicate !== null) throw invalidYaml(path, lineAt(text, duplicate), "DUPLICATE_KEY");
   const root = doc.contents;
   const empty = root === null || (isScalar(root) && root.value === null);
   if (!empty && !isMap(root)) {

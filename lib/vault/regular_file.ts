@@ -16,11 +16,15 @@
 
 import { ToolError } from "../kit/errors.ts";
 
-/** Largest vault file read (plain YAML): 64 MiB. */
-export const MAX_VAULT_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest vault file read (plain YAML): 16 MiB, about 400,000 keys (a 10,000-secret vault
+ * is about 1 MB). Parsing takes about 40 times the file's size in memory, so this bounds a
+ * read near 700 MB.
+ */
+export const MAX_VAULT_BYTES = 16 * 1024 * 1024;
 
-/** Largest encrypted vault read: the 64 MiB vault, base64url-encoded, plus the JWE header. */
-export const MAX_ENCRYPTED_BYTES = 96 * 1024 * 1024;
+/** Largest encrypted vault read: the 16 MiB vault, base64url-encoded, plus the JWE header. */
+export const MAX_ENCRYPTED_BYTES = 24 * 1024 * 1024;
 
 /** Largest manifest read: 64 MiB. */
 export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
