@@ -19,9 +19,10 @@ Deno.test("merge adds, replaces and keeps unrelated keys and comments", () => {
     unchanged: [],
   });
   applyMerge(doc, entries);
+  // `Y` is a boolean to YAML 1.1 readers, so the key is quoted.
   assert.equal(
     renderVault(doc),
-    "# header\nA:\n  B: new # why\n  KEEP: k\n  C: c\nOTHER: o\nZ:\n  Y: z\n",
+    '# header\nA:\n  B: new # why\n  KEEP: k\n  C: c\nOTHER: o\nZ:\n  "Y": z\n',
   );
 });
 

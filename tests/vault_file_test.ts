@@ -53,3 +53,13 @@ Deno.test("the vault lock excludes a second holder until released, and times out
   const free = new TextDecoder().decode((await child.output()).stdout);
   assert.equal(free.trim(), "locked");
 });
+
+Deno.test("a key repeated in any mapping, nested or flow, is refused naming its line", () => {
+  assert.throws(
+    () => parseVault("A:\n  B: 1\n  C: 2\n  B: 3\n", "v.yml"),
+    /at line 4 \(DUPLICATE_KEY\)/,
+  );
+  assert.throws(() => parseVault("A: {x: 1, y: 2}\nL:\n  - {k: 1, k: 2}\n", "v.yml"), /at line 3/);
+  // As in `yaml`'s own check, an int key and a string key are different keys.
+  assert.doesNotThrow(() => parseVault("1: a\n'1': b\nA:\n  B: 1\nB:\n  B: 2\n", "v.yml"));
+});

@@ -43,7 +43,7 @@ function vaultCredentialReader(config: Config, redactor: Redactor): VaultCredent
       import("../vault/tree.ts"),
     ]);
     const before = await openVaultStore(config.vaultPath, config.vaultKey).read();
-    const tree = toTree(before.doc);
+    const tree = toTree(before.doc, before.path);
     for (const path of paths) {
       const value = lookup(tree, path);
       if (value === undefined) continue;

@@ -20,6 +20,7 @@
 import { ToolError } from "../kit/errors.ts";
 import { writeAtomic } from "../vault/file.ts";
 import { stringify } from "../vault/yaml.ts";
+import { portableTags } from "../vault/portable.ts";
 import { isTree, leaves, lookup, type VaultLeaf, type VaultTree } from "../vault/tree.ts";
 import { checkPath, missingKey } from "./paths.ts";
 
@@ -172,6 +173,7 @@ export function exportText(
         lineWidth: 0,
         defaultStringType: "QUOTE_DOUBLE",
         defaultKeyType: "PLAIN",
+        customTags: portableTags,
       });
     }
   }

@@ -9,6 +9,7 @@
  */
 
 import { stringify } from "../vault/yaml.ts";
+import { portableTags } from "../vault/portable.ts";
 import { isTree, leafText, lookup, type VaultTree } from "../vault/tree.ts";
 import { checkPath, missingKey } from "./paths.ts";
 
@@ -25,10 +26,10 @@ export function getText(
   if (value === undefined) throw missingKey(path, vaultPath);
   if (isTree(value) || Array.isArray(value)) {
     if (format === "json") return `${JSON.stringify(value, null, 2)}\n`;
-    return stringify(value, { lineWidth: 0 });
+    return stringify(value, { lineWidth: 0, customTags: portableTags });
   }
   if (format === "json") return `${JSON.stringify(value)}\n`;
-  if (format === "yaml") return stringify(value, { lineWidth: 0 });
+  if (format === "yaml") return stringify(value, { lineWidth: 0, customTags: portableTags });
   const text = leafText(value);
   return terminal && !text.endsWith("\n") ? `${text}\n` : text;
 }

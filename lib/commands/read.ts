@@ -31,7 +31,7 @@ export async function runReadCommand(
   const where = vault.exists ? store.path : vault.text !== null ? store.plainPath : store.path;
   if (vault.text === null) log.warn(`the vault ${store.path} does not exist; it reads as empty`);
   log.debug(`vault ${where}: read${store.encrypted && vault.exists ? " and decrypted" : ""}`);
-  const tree = toTree(vault.doc);
+  const tree = toTree(vault.doc, where);
   const all = leaves(tree);
   for (const leaf of all) redactor.add(leaf.value);
   const { options, args } = config;

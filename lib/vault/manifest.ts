@@ -12,11 +12,11 @@
  * @module
  */
 
-import { ToolError } from "../kit/errors.ts";
 import type { Logger } from "../output/log.ts";
 import { leaves, toTree } from "./tree.ts";
 import { writeAtomic } from "./file.ts";
 import { basename, manifestPath } from "./paths.ts";
+import { MAX_MANIFEST_BYTES, readRegularBytes } from "./regular_file.ts";
 import type { StoredVault, VaultStore } from "./store.ts";
 import type {
   Backend,
@@ -92,17 +92,11 @@ export function mapWithProvenance(
   return { entries, provenance };
 }
 
-/** The manifest's text, or null when absent. */
+/** The manifest's text, or null when absent (a link, special or huge file is refused). */
 async function readManifestText(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw new ToolError(
-      "vault",
-      `cannot read the manifest ${path}: ${error instanceof Error ? error.message : error}`,
-    );
-  }
+  const bytes = await readRegularBytes(path, "the manifest", MAX_MANIFEST_BYTES);
+  // Bad UTF-8 is one more way of being a broken manifest: warned about and ignored.
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
 /** Parse manifest text; a file that is not a manifest gives a reason instead. */
@@ -177,7 +171,7 @@ export function buildManifest(options: {
   loaded: Date;
 }): Manifest {
   const keys: Record<string, KeyProvenance> = {};
-  for (const leaf of leaves(toTree(options.vault.doc))) {
+  for (const leaf of leaves(toTree(options.vault.doc, options.vault.path))) {
     const key = leaf.path.join(".");
     const record = options.fetched.get(key) ?? options.previous?.keys[key];
     if (record) keys[key] = record;

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { fileErrorCause, ToolError } from "../kit/errors.ts";
+import { ToolError } from "../kit/errors.ts";
 import {
   checkVaultKey,
   decryptVault,
@@ -20,6 +20,7 @@ import {
 } from "./crypto.ts";
 import { parseVault, readVault, type VaultSnapshot, writeAtomic } from "./file.ts";
 import { encryptedPath, saltPath } from "./paths.ts";
+import { MAX_ENCRYPTED_BYTES, MAX_SALT_BYTES, readRegularText } from "./regular_file.ts";
 
 /** The vault as read from its store. */
 export interface StoredVault extends VaultSnapshot {
@@ -45,19 +46,9 @@ export interface VaultStore {
   put(raw: string): Promise<void>;
 }
 
-async function readText(path: string, what: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    const cause = fileErrorCause(error);
-    throw new ToolError("vault", `cannot read ${what} ${path}: ${cause}`);
-  }
-}
-
 /** Read the salt, or create it (20 random hex characters, mode 0600) when `create`. */
 async function loadSalt(path: string, create: boolean): Promise<Uint8Array | null> {
-  const text = await readText(path, "the salt file");
+  const text = await readRegularText(path, "the salt file", MAX_SALT_BYTES);
   if (text !== null) return parseSalt(text, path);
   if (!create) return null;
   try {
@@ -77,7 +68,7 @@ async function loadSalt(path: string, create: boolean): Promise<Uint8Array | nul
       );
     }
   }
-  return parseSalt((await readText(path, "the salt file")) ?? "", path);
+  return parseSalt((await readRegularText(path, "the salt file", MAX_SALT_BYTES)) ?? "", path);
 }
 
 function plainStore(vaultPath: string): VaultStore {
@@ -87,7 +78,7 @@ function plainStore(vaultPath: string): VaultStore {
     encrypted: false,
     async read() {
       const enc = encryptedPath(vaultPath);
-      if ((await readText(enc, "the encrypted vault")) !== null) {
+      if ((await readRegularText(enc, "the encrypted vault", MAX_ENCRYPTED_BYTES)) !== null) {
         throw new ToolError(
           "config",
           `the vault is encrypted (${enc} exists) but DATAOPS_VAULT_KEY is not set; set it to read or update the vault`,
@@ -119,7 +110,7 @@ function encryptedStore(vaultPath: string, secret: string): VaultStore {
     plainPath: vaultPath,
     encrypted: true,
     async read() {
-      const raw = await readText(path, "the encrypted vault");
+      const raw = await readRegularText(path, "the encrypted vault", MAX_ENCRYPTED_BYTES);
       if (raw === null) {
         const base = await readVault(vaultPath);
         return { ...base, exists: false, raw: null };

@@ -6,6 +6,7 @@
  */
 
 import type { Document } from "./yaml.ts";
+import { ToolError } from "../kit/errors.ts";
 
 /** A vault namespace as plain data. */
 export type VaultTree = { [key: string]: unknown };
@@ -18,9 +19,31 @@ export interface VaultLeaf {
   value: string | number | boolean;
 }
 
-/** Convert a parsed vault to plain data (an empty vault gives `{}`). */
-export function toTree(doc: Document): VaultTree {
-  const data: unknown = doc.toJS({ maxAliasCount: -1 });
+/**
+ * Most alias expansions a vault may make (the `yaml` default). A vault of nested aliases
+ * ("billion laughs") would otherwise expand a 1 KB file into gigabytes.
+ */
+export const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Convert a parsed vault to plain data (an empty vault gives `{}`). More than
+ * {@linkcode MAX_ALIAS_COUNT} alias expansions is a `vault` {@linkcode ToolError} naming `path`.
+ */
+export function toTree(doc: Document, path?: string): VaultTree {
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (error instanceof ReferenceError && /^Excessive alias/.test(error.message)) {
+      throw new ToolError(
+        "vault",
+        `the vault${
+          path === undefined ? "" : ` ${path}`
+        } expands its aliases (*name) more than ${MAX_ALIAS_COUNT} times, as a resource-exhaustion attack does; write the values out instead, nothing was written`,
+      );
+    }
+    throw error;
+  }
   return isTree(data) ? data : {};
 }
 
@@ -34,7 +57,8 @@ export function isTree(value: unknown): value is VaultTree {
 export function lookup(tree: VaultTree, path: string): unknown {
   let node: unknown = tree;
   for (const segment of path.split(".")) {
-    if (!isTree(node)) return undefined;
+    // Own keys only: `constructor` or `toString` is no vault key.
+    if (!isTree(node) || !Object.hasOwn(node, segment)) return undefined;
     node = node[segment];
   }
   return node ?? undefined;

@@ -26,6 +26,8 @@ export {
   Pair,
   parseDocument,
   Scalar,
+  type ScalarTag,
   stringify,
+  type Tags,
   YAMLMap,
 } from "yaml";

@@ -1,0 +1,174 @@
+/**
+ * Reading the vault's own files (the vault, its encrypted form, salt and manifest) and
+ * opening its lock, safely against a hostile vault folder: a restored artifact or another
+ * job can leave a symbolic link (to a file outside the folder, or to `/dev/zero`), a FIFO
+ * (whose open blocks until a writer appears, which no timeout can interrupt) or a huge
+ * file there. Only regular files that are not symbolic links are opened, and at most a
+ * documented number of bytes is read.
+ *
+ * The check is `lstat` before opening (so a link or special file is never opened) and
+ * `stat` of the opened file after (the same inode, still a regular file). Deno has no
+ * `O_NOFOLLOW`/`O_NONBLOCK`: a file swapped for a FIFO in the microseconds between the
+ * two could still block; that needs write access to the folder while the tool runs.
+ *
+ * @module
+ */
+
+import { fileErrorCause, ToolError } from "../kit/errors.ts";
+
+/**
+ * Largest vault file read (plain YAML): 16 MiB, about 400,000 keys (a 10,000-secret vault
+ * is about 1 MB). Parsing takes about 60 times the file's size in memory: a `get` on a
+ * vault at the limit measured 7 s and 1 GB.
+ */
+export const MAX_VAULT_BYTES = 16 * 1024 * 1024;
+
+/** Largest encrypted vault read: the 16 MiB vault, base64url-encoded, plus the JWE header. */
+export const MAX_ENCRYPTED_BYTES = 24 * 1024 * 1024;
+
+/** Largest manifest read: 64 MiB. */
+export const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+/** Largest salt file read: 4 KiB (a salt is 20 hex characters). */
+export const MAX_SALT_BYTES = 4096;
+
+const MIB = 1024 * 1024;
+
+function sizeText(bytes: number): string {
+  return bytes >= MIB ? `${bytes / MIB} MiB` : `${bytes} bytes`;
+}
+
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isSymlink) return "a symbolic link";
+  if (info.isDirectory) return "a folder";
+  if (info.isFifo) return "a FIFO (named pipe)";
+  if (info.isCharDevice || info.isBlockDevice) return "a device";
+  if (info.isSocket) return "a socket";
+  return "not a regular file";
+}
+
+/** The refusal of a file that is not a plain regular file. */
+function notRegular(what: string, path: string, info: Deno.FileInfo): ToolError {
+  const link = info.isSymlink
+    ? "; links in the vault folder are not followed: replace it with the file itself"
+    : "; remove it";
+  return new ToolError(
+    "vault",
+    `${what} ${path} is ${kindOf(info)}, not a regular file${link}; nothing was written`,
+  );
+}
+
+/**
+ * The `lstat` of `path`, refusing anything but a regular file; null when it does not exist.
+ * `what` names the file in errors ("the vault", "the vault lock", ...).
+ */
+export async function regularFileInfo(path: string, what: string): Promise<Deno.FileInfo | null> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw new ToolError("vault", `cannot read ${what} ${path}: ${fileErrorCause(error)}`);
+  }
+  if (!info.isFile || info.isSymlink) throw notRegular(what, path, info);
+  return info;
+}
+
+/** Check that an opened file is still the regular file `before` described. */
+export async function checkOpened(
+  file: Deno.FsFile,
+  before: Deno.FileInfo | null,
+  what: string,
+  path: string,
+): Promise<Deno.FileInfo> {
+  const info = await file.stat();
+  if (!info.isFile) throw notRegular(what, path, info);
+  if (before !== null && (info.ino !== before.ino || info.dev !== before.dev)) {
+    throw new ToolError(
+      "vault",
+      `${what} ${path} was replaced while it was being opened; run again, and make sure no other job writes the vault folder`,
+    );
+  }
+  return info;
+}
+
+/**
+ * UTF-8 text of `bytes`, less a leading byte order mark. Invalid UTF-8 is refused rather
+ * than replaced: a vault read with U+FFFD in place of bad bytes would be written back so.
+ */
+function decodeUtf8(bytes: Uint8Array, what: string, path: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new ToolError(
+      "vault",
+      `${what} ${path} is not UTF-8 text; convert it to UTF-8 (iconv -t UTF-8) or restore it, nothing was written`,
+    );
+  }
+}
+
+/**
+ * Read a vault file's bytes: null when absent; a `vault` {@linkcode ToolError} naming it
+ * when it is a symbolic link, not a regular file, or larger than `maxBytes`.
+ */
+export async function readRegularBytes(
+  path: string,
+  what: string,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
+  const before = await regularFileInfo(path, what);
+  if (before === null) return null;
+  const tooLarge = () =>
+    new ToolError(
+      "vault",
+      `${what} ${path} is larger than ${
+        sizeText(maxBytes)
+      }, the most this tool reads; it is not one this tool wrote: restore or remove it`,
+    );
+  if (before.size > maxBytes) throw tooLarge();
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw new ToolError("vault", `cannot read ${what} ${path}: ${fileErrorCause(error)}`);
+  }
+  try {
+    await checkOpened(file, before, what, path);
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const buffer = new Uint8Array(64 * 1024);
+    for (;;) {
+      const count = await file.read(buffer);
+      if (count === null) break;
+      total += count;
+      if (total > maxBytes) throw tooLarge();
+      chunks.push(buffer.slice(0, count));
+    }
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const chunk of chunks) {
+      bytes.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return bytes;
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
+    throw new ToolError("vault", `cannot read ${what} ${path}: ${fileErrorCause(error)}`);
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Read a vault file as text, as {@linkcode readRegularBytes} does, refusing text that is
+ * not UTF-8. A leading byte order mark is dropped, as `Deno.readTextFile` does.
+ */
+export async function readRegularText(
+  path: string,
+  what: string,
+  maxBytes: number,
+): Promise<string | null> {
+  const bytes = await readRegularBytes(path, what, maxBytes);
+  return bytes === null ? null : decodeUtf8(bytes, what, path);
+}
