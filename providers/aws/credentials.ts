@@ -204,21 +204,13 @@ async function webIdentity(
     WebIdentityToken: token,
   });
   const xml = await withRetry(async (signal) => {
-    const response = await fetch(`${source.sts}/`, {
-      method: "POST",
+    const answer = await stsAnswer(`${source.sts}/`, {
       headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
       body,
       signal,
-      redirect: "manual",
-    });
-    await refuseRedirect(response, operation);
-    const text = await readText(response, operation);
-    if (response.ok) return text;
-    const code = xmlText(text, "Code") ?? `HTTP ${response.status}`;
-    const message = xmlText(text, "Message") ?? "";
-    if (response.status >= 500 || STS_RETRYABLE.has(code)) {
-      throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
-    }
+    }, operation);
+    if ("text" in answer) return answer.text;
+    const { code, message } = answer;
     throw new ToolError(
       "auth",
       `${operation} for ${source.roleArn} was refused: ${code}${
@@ -227,6 +219,34 @@ async function webIdentity(
     );
   }, { ...retryOptions(ctx, operation), target: hostPort(source.sts) });
   return stsCredentials(xml, operation, operation);
+}
+
+/** A refused STS request: its error code and message (never a credential). */
+interface StsRefusal {
+  code: string;
+  message: string;
+  status: number;
+}
+
+/**
+ * POST one STS request: the answer's XML when it succeeded, else what refused it. Server
+ * errors and throttling throw a {@linkcode RetryableError}; redirects are refused.
+ */
+async function stsAnswer(
+  url: string | URL,
+  init: RequestInit,
+  operation: string,
+): Promise<{ text: string } | StsRefusal> {
+  const response = await fetch(url, { ...init, method: "POST", redirect: "manual" });
+  await refuseRedirect(response, operation);
+  const text = await readText(response, operation);
+  if (response.ok) return { text };
+  const code = xmlText(text, "Code") ?? `HTTP ${response.status}`;
+  const message = xmlText(text, "Message") ?? "";
+  if (response.status >= 500 || STS_RETRYABLE.has(code)) {
+    throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
+  }
+  return { code, message, status: response.status };
 }
 
 /** The temporary credentials of an STS answer (`AssumeRole`, `AssumeRoleWithWebIdentity`). */
@@ -275,26 +295,18 @@ async function assumeRole(
       service: "sts",
       region: role.region,
     }).sign();
-    const response = await fetch(signed.url, {
-      method: "POST",
-      headers: signed.headers,
-      body,
-      signal,
-      redirect: "manual",
-    });
-    await refuseRedirect(response, operation);
-    const text = await readText(response, operation);
-    if (response.ok) return text;
-    const code = xmlText(text, "Code") ?? `HTTP ${response.status}`;
-    const message = xmlText(text, "Message") ?? "";
-    if (response.status >= 500 || STS_RETRYABLE.has(code)) {
-      throw new RetryableError(`${code} (HTTP ${response.status})`, retryAfterMs(response));
-    }
+    const answer = await stsAnswer(
+      signed.url,
+      { headers: signed.headers, body, signal },
+      operation,
+    );
+    if ("text" in answer) return answer.text;
+    const { code, message } = answer;
     // Base credentials that expired under us are fetched again, once.
     if (code === "ExpiredToken" && base.refreshable && !refreshedBase) {
       refreshedBase = true;
       base.invalidate();
-      throw new RetryableError(`${code} (HTTP ${response.status})`);
+      throw new RetryableError(`${code} (HTTP ${answer.status})`);
     }
     throw new ToolError(
       "auth",
