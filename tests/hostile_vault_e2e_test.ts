@@ -15,7 +15,7 @@ import { readBytes, tempVault } from "./support/temp.ts";
 /** Longest any refusal may take: far below a hang, and below `SECRETS_TIMEOUT`. */
 const BOUND_MS = 20_000;
 
-const KEY = "0123456789abcdef0123456789abcdef";
+const KEY = "q8Vz2mT5xK0rL7wP3nB9cF4hJ6dS1gYe";
 
 /** A 1 KB vault whose aliases expand to 10^10 values: 10 levels of 10 aliases. */
 function billionLaughs(): string {

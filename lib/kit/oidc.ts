@@ -14,7 +14,7 @@
  */
 
 import type { ParamDoc, ProviderSettings } from "../contract/provider.ts";
-import { isKind, ToolError } from "./errors.ts";
+import { fileErrorCause, isKind, ToolError } from "./errors.ts";
 import { checkJwt, decodeClaims } from "./jwt.ts";
 import { hostPort, parseHttpUrl } from "./params.ts";
 import { RetryableError, retryAfterMs, withRetry } from "./retry.ts";
@@ -130,7 +130,7 @@ async function readToken(plan: Extract<TokenPlan, { kind: "file" }>): Promise<st
     if (isKind(error, "config")) throw error;
     throw new ToolError(
       "config",
-      `${plan.source} ${plan.path} cannot be read (${error instanceof Error ? error.name : error})`,
+      `${plan.source} ${plan.path} cannot be read: ${fileErrorCause(error)}`,
     );
   }
 }
