@@ -193,3 +193,24 @@ Deno.test("the rule checker itself: it flags a core file that imports a provider
     true,
   );
 });
+
+Deno.test("the main thread starts light: its static imports reach no yaml, jose or aws4fetch", async () => {
+  const files = await sources();
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    const source = files.get(path);
+    if (source === undefined) return;
+    assert.doesNotMatch(
+      source,
+      /from\s+"(yaml|jose|aws4fetch)"/,
+      `lib/cli/main.ts reaches ${path}`,
+    );
+    for (const edge of importsOf(path, source)) if (edge.kind === "static") visit(edge.to);
+  };
+  visit("main.ts");
+  visit("lib/cli/main.ts");
+  assert.ok(seen.size > 20, `walked ${seen.size} modules`);
+  assert.ok(!seen.has("lib/vault/yaml.ts"), "the vault engine's YAML is loaded lazily");
+});

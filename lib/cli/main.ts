@@ -13,7 +13,6 @@ import { allParams } from "./params.ts";
 import { versionLine } from "./version.ts";
 import { fetchSecrets, learnVaultValues, prepareLoad } from "./prepare.ts";
 import { githubMasker } from "./ci_mask.ts";
-import { runWithSecrets } from "./exec_flow.ts";
 import { dropSpawn, spawnDrop, spawnReport } from "./privilege.ts";
 import { checkVaultLocation } from "./vault_location.ts";
 import { checkVaultKey } from "../vault/crypto.ts";
@@ -94,7 +93,11 @@ export async function main(args: readonly string[], version: string): Promise<nu
       );
     }
     log.debug(spawnReport(drop));
-    if (config.command === "run") return await runWithSecrets(config, env, cwd, log, redactor);
+    if (config.command === "run") {
+      // Loaded only for `run`: it brings the vault engine into the main thread.
+      const { runWithSecrets } = await import("./exec_flow.ts");
+      return await runWithSecrets(config, env, cwd, log, redactor);
+    }
     if (config.command !== "load") {
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
     }
