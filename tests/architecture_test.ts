@@ -47,8 +47,8 @@ export function layerOf(path: string): string {
 interface Edge {
   from: string;
   to: string;
-  /** `static` (import/export from), `dynamic` (import()) or `url` (new URL for a Worker). */
-  kind: "static" | "dynamic" | "url";
+  /** `static` (import/export from), `type` (erased), `dynamic` (import()) or `url` (new URL for a Worker). */
+  kind: "static" | "type" | "dynamic" | "url";
 }
 
 const SPECIFIER =
@@ -61,7 +61,12 @@ export function importsOf(from: string, source: string): Edge[] {
   for (const match of code.matchAll(SPECIFIER)) {
     const [whole, keyword, , spec] = match;
     if (!spec.startsWith(".")) continue;
-    const kind = keyword ? "static" : whole.includes("new URL") ? "url" : "dynamic";
+    // `import type` is erased: it loads nothing at run time.
+    const kind = keyword
+      ? /^\W*(import|export)\s+type\s/.test(whole) ? "type" : "static"
+      : whole.includes("new URL")
+      ? "url"
+      : "dynamic";
     const to = new URL(spec, `file:///${from}`).pathname.slice(1);
     edges.push({ from, to, kind });
   }
@@ -167,7 +172,7 @@ Deno.test("the rule checker itself: it flags a core file that imports a provider
   );
   assert.deepEqual(core.map((e) => [e.to, e.kind]), [
     ["providers/registry.ts", "static"],
-    ["lib/kit/errors.ts", "static"],
+    ["lib/kit/errors.ts", "type"],
     ["lib/vault/tree.ts", "static"],
     ["providers/none/mod.ts", "dynamic"],
     ["lib/cli/core_worker.ts", "url"],
