@@ -163,19 +163,52 @@ async function readFile(path: string, what: string): Promise<string> {
   }
 }
 
-/** A managed identity token request: IMDS and App Service differ in version and header. */
-function managedIdentityRequest(
-  auth: { endpoint: string; clientId?: string },
-  apiVersion: string,
+/** How the two managed identity endpoints differ. */
+const MANAGED_IDENTITY = {
+  imds: {
+    via: "IMDS",
+    apiVersion: IMDS_API_VERSION,
+    // IMDS answers 404 and 410 while it starts up; Microsoft asks clients to retry them.
+    retryStartup: true,
+    check: "this VM or node has a managed identity",
+    state: "assigned",
+  },
+  app_service: {
+    via: "IDENTITY_ENDPOINT",
+    apiVersion: APP_SERVICE_API_VERSION,
+    retryStartup: false,
+    check: "the app has a managed identity",
+    state: "enabled",
+  },
+} as const;
+
+/** A managed identity's token source: IMDS, or App Service's `IDENTITY_ENDPOINT`. */
+function managedIdentitySource(
+  auth: { kind: "imds" | "app_service"; endpoint: string; clientId?: string },
   resource: string,
   headers: Record<string, string>,
-  signal: AbortSignal,
-): Promise<Response> {
-  const url = new URL(auth.endpoint);
-  url.searchParams.set("api-version", apiVersion);
-  url.searchParams.set("resource", resource);
-  if (auth.clientId) url.searchParams.set("client_id", auth.clientId);
-  return fetch(url, { headers, signal, redirect: "manual" });
+): TokenSource {
+  const how = MANAGED_IDENTITY[auth.kind];
+  const op = `managed identity token from ${how.via} ${new URL(auth.endpoint).host}`;
+  return async (signal) => {
+    const url = new URL(auth.endpoint);
+    url.searchParams.set("api-version", how.apiVersion);
+    url.searchParams.set("resource", resource);
+    if (auth.clientId) url.searchParams.set("client_id", auth.clientId);
+    const response = await fetch(url, { headers, signal, redirect: "manual" });
+    if (how.retryStartup && (response.status === 404 || response.status === 410)) {
+      await response.body?.cancel();
+      throw new RetryableError(`${op}: HTTP ${response.status}`, retryAfterMs(response));
+    }
+    return await tokenResponse(
+      response,
+      op,
+      (cause) =>
+        `${op} was refused (${cause}); check that ${how.check}${
+          auth.clientId ? ` with client id ${auth.clientId}` : ""
+        } ${how.state}`,
+    );
+  };
 }
 
 /** The token source for a plan. Reads certificate and token files when first asked. */
@@ -184,49 +217,10 @@ export function tokenSource(plan: AzurePlan, ctx: FetchContext): TokenSource {
   const { resource } = plan;
   switch (auth.kind) {
     case "imds":
-      return async (signal) => {
-        const op = `managed identity token from IMDS ${new URL(auth.endpoint).host}`;
-        const response = await managedIdentityRequest(
-          auth,
-          IMDS_API_VERSION,
-          resource,
-          { Metadata: "true" },
-          signal,
-        );
-        // IMDS answers 404 and 410 while it starts up; Microsoft asks clients to retry them.
-        if (response.status === 404 || response.status === 410) {
-          await response.body?.cancel();
-          throw new RetryableError(`${op}: HTTP ${response.status}`, retryAfterMs(response));
-        }
-        return await tokenResponse(
-          response,
-          op,
-          (cause) =>
-            `${op} was refused (${cause}); check that this VM or node has a managed identity${
-              auth.clientId ? ` with client id ${auth.clientId}` : ""
-            } assigned`,
-        );
-      };
+      return managedIdentitySource(auth, resource, { Metadata: "true" });
     case "app_service":
       ctx.sensitive(auth.header);
-      return async (signal) => {
-        const op = `managed identity token from IDENTITY_ENDPOINT ${new URL(auth.endpoint).host}`;
-        const response = await managedIdentityRequest(
-          auth,
-          APP_SERVICE_API_VERSION,
-          resource,
-          { "X-IDENTITY-HEADER": auth.header },
-          signal,
-        );
-        return await tokenResponse(
-          response,
-          op,
-          (cause) =>
-            `${op} was refused (${cause}); check that the app has a managed identity${
-              auth.clientId ? ` with client id ${auth.clientId}` : ""
-            } enabled`,
-        );
-      };
+      return managedIdentitySource(auth, resource, { "X-IDENTITY-HEADER": auth.header });
     case "client_secret":
     case "certificate":
     case "federated": {
