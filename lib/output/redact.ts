@@ -90,11 +90,11 @@ function base64(text: string): string {
 export class Redactor {
   #forms = new Set<string>();
   /**
-   * The lengths of the forms starting with each {@linkcode MIN_LENGTH} characters, longest
-   * first: one small array per prefix (forms themselves are only in `#forms`), so 10,000
-   * secrets cost a few MB.
+   * The forms by their first {@linkcode MIN_LENGTH} characters, each bucket a few sorted
+   * runs (see {@linkcode Bucket}); built on the first {@linkcode redact}. Forms are shared
+   * with `#forms`, so the index costs one reference per form.
    */
-  #index: Map<string, number[]> | null = null;
+  #index: Map<string, Bucket> | null = null;
 
   /** Register a secret value; its derived forms are registered too. */
   add(value: unknown): void {
@@ -117,8 +117,10 @@ export class Redactor {
 
   /**
    * Replace every registered form in `text` with {@linkcode MASK}: one pass over the
-   * text, taking the longest form that starts at each position, so the cost follows the
-   * length of the text, not the number of secrets.
+   * text, taking the longest form that starts at each position. Finding it costs a map
+   * lookup and a few binary searches over the forms sharing the position's first
+   * characters, whatever their number and lengths, so the cost follows the length of the
+   * text, not the number of secrets.
    */
   redact(text: string): string {
     if (this.#forms.size === 0 || text.length < MIN_LENGTH) return text;
@@ -130,11 +132,14 @@ export class Redactor {
     let done = 0;
     let i = 0;
     while (i + MIN_LENGTH <= text.length) {
-      const lengths = this.#index.get(text.slice(i, i + MIN_LENGTH));
-      const length = lengths?.find((n) =>
-        i + n <= text.length && this.#forms.has(text.slice(i, i + n))
-      );
-      if (length === undefined) {
+      const bucket = this.#index.get(text.slice(i, i + MIN_LENGTH));
+      let length = 0;
+      if (typeof bucket === "string") {
+        if (text.startsWith(bucket, i)) length = bucket.length;
+      } else if (bucket) {
+        for (const run of bucket) length = Math.max(length, longestAt(run, text, i));
+      }
+      if (length === 0) {
         i++;
         continue;
       }
@@ -146,12 +151,84 @@ export class Redactor {
   }
 }
 
-function insert(index: Map<string, number[]>, form: string): void {
+/**
+ * The forms sharing their first {@linkcode MIN_LENGTH} characters: sorted runs whose
+ * sizes fall from first to last, merged like a binary counter as forms are added, so an
+ * insertion costs O(log n) amortized (not a splice into one big sorted array) and a
+ * lookup searches O(log n) runs. A lone form (most prefixes) is kept as itself.
+ */
+type Bucket = string | string[][];
+
+function insert(index: Map<string, Bucket>, form: string): void {
   const key = form.slice(0, MIN_LENGTH);
-  const lengths = index.get(key);
-  if (!lengths) index.set(key, [form.length]);
-  else if (!lengths.includes(form.length)) {
-    lengths.push(form.length);
-    lengths.sort((a, b) => b - a);
+  const bucket = index.get(key);
+  if (bucket === undefined) {
+    index.set(key, form);
+    return;
   }
+  if (typeof bucket === "string") {
+    index.set(key, [bucket < form ? [bucket, form] : [form, bucket]]);
+    return;
+  }
+  bucket.push([form]);
+  while (
+    bucket.length > 1 && bucket[bucket.length - 2].length <= bucket[bucket.length - 1].length
+  ) {
+    const last = bucket.pop()!;
+    bucket.push(mergeSorted(bucket.pop()!, last));
+  }
+}
+
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Array<string>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i] < b[j] ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
+}
+
+/**
+ * The length of the longest form of `run` (sorted, every form sharing `text`'s first
+ * {@linkcode MIN_LENGTH} characters at `at`) that `text` holds at `at`, or 0. Narrows the
+ * range of forms that agree with the text one character deeper at a time, by binary
+ * search; among forms agreeing on `depth` characters, one exactly that long sorts first.
+ */
+function longestAt(run: readonly string[], text: string, at: number): number {
+  let lo = 0;
+  let hi = run.length;
+  let best = 0;
+  for (let depth = MIN_LENGTH; lo < hi; depth++) {
+    if (run[lo].length === depth) {
+      best = depth;
+      if (++lo === hi) break;
+    }
+    if (hi - lo === 1) {
+      const form = run[lo];
+      if (text.startsWith(form, at)) best = form.length;
+      break;
+    }
+    if (at + depth >= text.length) break;
+    const code = text.charCodeAt(at + depth);
+    // The range's forms are all longer than `depth` here: narrow to those with `code` next.
+    let a = lo;
+    let b = hi;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (run[mid].charCodeAt(depth) < code) a = mid + 1;
+      else b = mid;
+    }
+    let c = a;
+    b = hi;
+    while (c < b) {
+      const mid = (c + b) >>> 1;
+      if (run[mid].charCodeAt(depth) <= code) c = mid + 1;
+      else b = mid;
+    }
+    lo = a;
+    hi = c;
+  }
+  return best;
 }
