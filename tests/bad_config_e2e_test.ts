@@ -163,6 +163,12 @@ const ROWS: Row[] = [
     line: /SECRETS_AWS_CONCURRENCY/,
   },
   {
+    what: "SSM throughput neither standard nor higher",
+    env: { ...SSM, SECRETS_AWS_SSM_THROUGHPUT: "fast" },
+    code: 2,
+    line: /SECRETS_AWS_SSM_THROUGHPUT="fast" must be standard or higher/,
+  },
+  {
     what: "env access key without secret key",
     env: { ...AWS, SECRETS_AWS_USE_ROLE: "1", AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE" },
     code: 2,
