@@ -11,7 +11,7 @@ import { resolveConfig } from "./config.ts";
 import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
 import { versionLine } from "./version.ts";
-import { fetchSecrets, prepareLoad } from "./prepare.ts";
+import { fetchSecrets, type PreparedLoad, prepareLoad } from "./prepare.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { startCore } from "../isolation/core_host.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
@@ -65,15 +65,21 @@ export async function main(args: readonly string[], version: string): Promise<nu
     if (config.command !== "load") {
       return await startCore(CORE_ENTRY, perms, redactor).run({ config, settings: null });
     }
-    const prepared = await prepareLoad(config, PROVIDERS[config.backend], cwd, redactor);
-    // The backend's Worker starts first (it is on the critical path); the core Worker
-    // starts right after it, loads its modules while the backend fetches, and takes each
-    // secret as it arrives (after the redactor has learnt its value). Secrets arrive as
-    // messages, so the callback never runs before `core` below is initialised.
-    const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => core.add(secret));
+    // The core Worker starts first: loading the vault engine (YAML) is the longest start-up
+    // step, so it runs while the main thread configures the backend and the backend
+    // Worker starts and fetches. It also reads the credentials a backend keeps in the vault.
+    // Secrets arrive as messages, after the redactor has learnt each value.
     const core = startCore(CORE_ENTRY, perms, redactor);
+    let prepared: PreparedLoad;
     try {
-      await fetching;
+      prepared = await prepareLoad(
+        config,
+        PROVIDERS[config.backend],
+        cwd,
+        redactor,
+        (paths) => core.credentials(config, paths),
+      );
+      await fetchSecrets(config, prepared, log, redactor, (secret) => core.add(secret));
     } catch (error) {
       core.terminate();
       throw error;

@@ -36,10 +36,21 @@ export interface CoreRequest {
   settings: ProviderSettings | null;
 }
 
-/** A message to the core Worker: one fetched secret, or the request that runs the command. */
+/**
+ * A message to the core Worker: credentials to read from the vault (answered by id), one
+ * fetched secret, or the request that runs the command.
+ */
 export type CoreInput =
+  | { type: "credentials"; id: number; vaultPath: string; vaultKey?: string; paths: string[] }
   | { type: "secret"; secret: FetchedSecret }
   | { type: "run"; request: CoreRequest };
 
-/** A message from the core Worker: a stderr line to redact and print, or the exit code. */
-export type CoreMessage = { type: "stderr"; text: string } | { type: "exit"; code: number };
+/**
+ * A message from the core Worker: the answer to a credentials request (values or an
+ * error), a stderr line to redact and print, or the exit code.
+ */
+export type CoreMessage =
+  | { type: "credentials"; id: number; values: Record<string, string> }
+  | { type: "credentials"; id: number; error: ErrorData }
+  | { type: "stderr"; text: string }
+  | { type: "exit"; code: number };
