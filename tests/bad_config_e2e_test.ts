@@ -113,6 +113,12 @@ const ROWS: Row[] = [
     code: 6,
     line: /mapping of keys at its top level/,
   },
+  {
+    what: "vault credential location is a namespace",
+    env: { ...SSM, SECRETS_AWS_ACCESS_KEY_LOCATION: "AWS.DEFAULT" },
+    code: 2,
+    line: /vault key AWS\.DEFAULT is a namespace, not a credential value/,
+  },
   // AWS (both services).
   {
     what: "AWS region invalid",
