@@ -6,10 +6,13 @@
  * @module
  */
 
-import type { FetchContext } from "../contract/provider.ts";
+import type { FetchContext, FetchedSecret } from "../contract/provider.ts";
 import { toErrorData } from "../kit/errors.ts";
 import type { BackendMessage, BackendRequest } from "../isolation/protocol.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
+
+/** Most secrets in one message (bounds its size for large values). */
+const BATCH_LIMIT = 256;
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<BackendRequest>) => void) | null;
@@ -19,7 +22,19 @@ const scope = self as unknown as {
 scope.onmessage = async (event: MessageEvent<BackendRequest>) => {
   scope.onmessage = null;
   const { backend, settings, config } = event.data;
-  const post = (message: BackendMessage) => scope.postMessage(message);
+  // Secrets emitted in one task leave as one message, at the end of it or when another
+  // message is posted (which then follows them): the order the backend emitted is kept.
+  let batch: FetchedSecret[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    const secrets = batch;
+    batch = [];
+    scope.postMessage({ type: "secrets", secrets });
+  };
+  const post = (message: BackendMessage) => {
+    flush();
+    scope.postMessage(message);
+  };
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), Math.max(0, settings.deadline - Date.now()));
   const ctx: FetchContext = {
@@ -31,7 +46,10 @@ scope.onmessage = async (event: MessageEvent<BackendRequest>) => {
       warn: (message) => post({ type: "log", level: "warn", message }),
       debug: (message) => post({ type: "log", level: "debug", message }),
     },
-    emit: (secret) => post({ type: "secret", secret }),
+    emit: (secret) => {
+      if (batch.push(secret) === 1) queueMicrotask(flush);
+      else if (batch.length >= BATCH_LIMIT) flush();
+    },
     sensitive: (value) => post({ type: "sensitive", value }),
   };
   try {

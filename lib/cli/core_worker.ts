@@ -26,8 +26,8 @@ const secrets: FetchedSecret[] = [];
 
 scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   const input = event.data;
-  if (input.type === "secret") {
-    secrets.push(input.secret);
+  if (input.type === "secrets") {
+    for (const secret of input.secrets) secrets.push(secret);
     return;
   }
   if (input.type === "credentials") {

@@ -80,7 +80,18 @@ export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor)
       asked.clear();
     },
   });
-  const send = (input: CoreInput) => worker.postMessage(input);
+  // Secrets handed over in one task go as one message (see `flush`), before any later one.
+  let batch: FetchedSecret[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    const secrets = batch;
+    batch = [];
+    worker.postMessage({ type: "secrets", secrets } satisfies CoreInput);
+  };
+  const send = (input: CoreInput) => {
+    flush();
+    worker.postMessage(input);
+  };
   return {
     credentials(vault, paths) {
       return new Promise((resolve, reject) => {
@@ -92,7 +103,7 @@ export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor)
       });
     },
     add(secret) {
-      send({ type: "secret", secret });
+      if (batch.push(secret) === 1) queueMicrotask(flush);
     },
     run(request) {
       return new Promise((resolve, reject) => {
@@ -101,6 +112,9 @@ export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor)
         send({ type: "run", request });
       });
     },
-    terminate: () => worker.terminate(),
+    terminate: () => {
+      batch = [];
+      worker.terminate();
+    },
   };
 }
