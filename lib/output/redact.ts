@@ -90,9 +90,9 @@ function base64(text: string): string {
 export class Redactor {
   #forms = new Set<string>();
   /**
-   * The forms by their first {@linkcode MIN_LENGTH} characters, each bucket a few sorted
-   * runs (see {@linkcode Bucket}); built on the first {@linkcode redact}. Forms are shared
-   * with `#forms`, so the index costs one reference per form.
+   * The forms by their first {@linkcode MIN_LENGTH} characters (see {@linkcode Bucket});
+   * built on the first {@linkcode redact}. Forms are shared with `#forms`, so the index
+   * costs about one reference per form.
    */
   #index: Map<string, Bucket> | null = null;
 
@@ -123,7 +123,8 @@ export class Redactor {
    * text, not the number of secrets.
    */
   redact(text: string): string {
-    if (this.#forms.size === 0 || text.length < MIN_LENGTH) return text;
+    const forms = this.#forms;
+    if (forms.size === 0 || text.length < MIN_LENGTH) return text;
     if (this.#index === null) {
       this.#index = new Map();
       for (const form of this.#forms) insert(this.#index, form);
@@ -136,8 +137,16 @@ export class Redactor {
       let length = 0;
       if (typeof bucket === "string") {
         if (text.startsWith(bucket, i)) length = bucket.length;
-      } else if (bucket) {
+      } else if (Array.isArray(bucket)) {
         for (const run of bucket) length = Math.max(length, longestAt(run, text, i));
+      } else if (bucket) {
+        // Longest first: the first length whose slice is a form wins.
+        for (const n of bucket.lengths) {
+          if (i + n <= text.length && forms.has(text.slice(i, i + n))) {
+            length = n;
+            break;
+          }
+        }
       }
       if (length === 0) {
         i++;
@@ -152,12 +161,25 @@ export class Redactor {
 }
 
 /**
- * The forms sharing their first {@linkcode MIN_LENGTH} characters: sorted runs whose
- * sizes fall from first to last, merged like a binary counter as forms are added, so an
- * insertion costs O(log n) amortized (not a splice into one big sorted array) and a
- * lookup searches O(log n) runs. A lone form (most prefixes) is kept as itself.
+ * The forms sharing their first {@linkcode MIN_LENGTH} characters. A lone form (most
+ * prefixes) is kept as itself. Forms of a few distinct lengths ({@linkcode ByLength}) are
+ * found with one hash lookup per length, and added in O(1). Beyond
+ * {@linkcode MAX_LENGTHS} lengths (many values sharing a prefix) they become sorted runs
+ * whose sizes fall from first to last, merged like a binary counter as forms are added, so
+ * an insertion costs O(log n) amortized and a lookup a few binary searches in O(log n) runs.
  */
-type Bucket = string | string[][];
+type Bucket = string | ByLength | string[][];
+
+/** A bucket of forms with few distinct lengths. */
+interface ByLength {
+  /** The distinct lengths, longest first. */
+  lengths: number[];
+  /** The forms (unsorted; sorted once if the bucket becomes runs). */
+  forms: string[];
+}
+
+/** Most distinct lengths a bucket checks one by one before it becomes sorted runs. */
+const MAX_LENGTHS = 8;
 
 function insert(index: Map<string, Bucket>, form: string): void {
   const key = form.slice(0, MIN_LENGTH);
@@ -167,7 +189,18 @@ function insert(index: Map<string, Bucket>, form: string): void {
     return;
   }
   if (typeof bucket === "string") {
-    index.set(key, [bucket < form ? [bucket, form] : [form, bucket]]);
+    const lengths = bucket.length === form.length
+      ? [form.length]
+      : [Math.max(bucket.length, form.length), Math.min(bucket.length, form.length)];
+    index.set(key, { lengths, forms: [bucket, form] });
+    return;
+  }
+  if (!Array.isArray(bucket)) {
+    bucket.forms.push(form);
+    if (bucket.lengths.includes(form.length)) return;
+    bucket.lengths.push(form.length);
+    bucket.lengths.sort((a, b) => b - a);
+    if (bucket.lengths.length > MAX_LENGTHS) index.set(key, [bucket.forms.sort()]);
     return;
   }
   bucket.push([form]);
