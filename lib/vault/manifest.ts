@@ -76,6 +76,8 @@ export function mapWithProvenance(
 ): { entries: VaultEntry[]; provenance: Map<string, KeyProvenance> } {
   const entries: VaultEntry[] = [];
   const provenance = new Map<string, KeyProvenance>();
+  // One string for every record (100,000 keys need not hold 100,000 copies).
+  const when = fetched.toISOString();
   for (const secret of secrets) {
     for (const entry of provider.map(secret, settings)) {
       entries.push(entry);
@@ -84,7 +86,7 @@ export function mapWithProvenance(
         source: entry.source,
         ...(secret.version === undefined ? {} : { version: String(secret.version) }),
         ...(secret.updated === undefined ? {} : { updated: String(secret.updated) }),
-        fetched: fetched.toISOString(),
+        fetched: when,
       };
       provenance.set(entry.path.join("."), record);
     }
