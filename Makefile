@@ -49,10 +49,12 @@ check: $(DENO_DEP)
 fmt: $(DENO_DEP)
 	$(DENO) fmt
 
-# The load benchmark (not part of `make test`): about 3 minutes on 2 cores. Overrides:
-# BENCH_SIZES=100,1000,10000 BENCH_LATENCY_MS=10 BENCH_BACKENDS=sm,ssm,kv,vault,custom
-# BENCH_NAIVE_MAX=1000 BENCH_OUT=bench/RESULTS.md; then `run`'s mask (bench/mask_stream.ts:
-# BENCH_MASK_MB=64 BENCH_RUN_MB=100). `deno run -A bench/key_vault_bare.ts` times the
+# The load benchmark (not part of `make test`): about 6 minutes on 2 cores. Overrides:
+# BENCH_SIZES=100,1000,10000 BENCH_LATENCY_MS=10 BENCH_BACKENDS=sm,ssm,ssm-higher,kv,vault,custom
+# BENCH_NAIVE_MAX=1000 BENCH_TARGET_LATENCIES=10,20 BENCH_RELOADS=20000+0,24000+1
+# BENCH_SCALE_MAX=100000 (0: no scale rows) BENCH_SCALE_BACKENDS=custom,vault
+# BENCH_OUT=bench/RESULTS.md; then `run`'s mask (bench/mask_stream.ts: BENCH_MASK_MB=64
+# BENCH_RUN_MB=100). `deno run -A bench/key_vault_bare.ts` times the
 # Key Vault request pattern with a bare client (the harness without the tool).
 bench: $(DENO_DEP)
 	$(DENO) run --frozen -A bench/main.ts

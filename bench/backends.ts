@@ -20,7 +20,7 @@ import {
   DOCUMENTED_LIMITS,
   keyVaultThrottled,
   type RateLimitCounters,
-  ssmBucket,
+  ssmLimits,
   withRateLimit,
 } from "../tests/fakes/limits.ts";
 import { type Fake, startFake } from "../tests/fakes/server.ts";
@@ -203,11 +203,12 @@ const secretsManager: Backend = {
   },
 };
 
-const parameterStore: Backend = {
-  id: "ssm",
-  label: "AWS SSM Parameter Store",
+/** SSM Parameter Store at one throughput setting, the fake enforcing its quotas. */
+const parameterStore = (throughput: "standard" | "higher"): Backend => ({
+  id: throughput === "standard" ? "ssm" : "ssm-higher",
+  label: `AWS SSM Parameter Store${throughput === "standard" ? "" : " (higher throughput)"}`,
   concurrency: 8,
-  floor: (n, l) => ssmFloor(n, l, 8),
+  floor: (n, l) => ssmFloor(n, l, 8, throughput),
   start(n, latencyMs) {
     const parameters = Array.from({ length: n }, (_, i) => ({
       name: `/bench/G${String(i % 100).padStart(2, "0")}/KEY${pad(i)}`,
@@ -215,14 +216,14 @@ const parameterStore: Backend = {
       value: value(i),
     }));
     const fake = ssmFake(parameters, testKeys());
-    const limited = withRateLimit(fake.handler, {
-      bucket: ssmBucket,
-      rules: DOCUMENTED_LIMITS.ssm,
-      throttled: awsThrottled,
-    });
+    const limited = withRateLimit(fake.handler, ssmLimits(throughput));
     const server = startFake(limited.handler, { latencyMs });
     return Promise.resolve({
-      env: { SECRETS_MANAGER: "AWS_PARAMETER_STORE", AWS_ENDPOINT_URL_SSM: server.url },
+      env: {
+        SECRETS_MANAGER: "AWS_PARAMETER_STORE",
+        AWS_ENDPOINT_URL_SSM: server.url,
+        SECRETS_AWS_SSM_THROUGHPUT: throughput,
+      },
       vaultText: vaultWithKeys(),
       server,
       servers: [server],
@@ -253,7 +254,7 @@ const parameterStore: Backend = {
       close: () => server.close(),
     });
   },
-};
+});
 
 const keyVault: Backend = {
   id: "kv",
@@ -402,7 +403,8 @@ const custom: Backend = {
 /** Every backend, in table order. */
 export const BACKENDS: readonly Backend[] = [
   secretsManager,
-  parameterStore,
+  parameterStore("standard"),
+  parameterStore("higher"),
   keyVault,
   hashicorpVault,
   custom,

@@ -48,15 +48,24 @@ export function secretsManagerFloor(n: number, latencyMs: number, concurrency: n
   };
 }
 
-/** SSM: DescribeParameters 50 a page, GetParameters 10 names, 40/s shared quota. */
-export function ssmFloor(n: number, latencyMs: number, concurrency: number): Floor {
+/**
+ * SSM: DescribeParameters 50 a page, GetParameters 10 names; at `standard` throughput 40/s
+ * shared, at `higher` 3,000/s.
+ */
+export function ssmFloor(
+  n: number,
+  latencyMs: number,
+  concurrency: number,
+  throughput: "standard" | "higher" = "standard",
+): Floor {
+  const rate = throughput === "standard" ? 40 : 3000;
   const pages = ceil(n / 50);
   const gets = ceil(n / 10);
   const listing = (pages + 1) * latencyMs;
-  const values = paced(gets, concurrency, latencyMs, 40, 1000);
+  const values = paced(gets, concurrency, latencyMs, rate, 1000);
   return {
     ms: Math.max(listing, values),
-    formula: `max((⌈N/50⌉+1)·L, gets(⌈N/10⌉=${gets}, ${concurrency} at once, 40/s)) = max(${
+    formula: `max((⌈N/50⌉+1)·L, gets(⌈N/10⌉=${gets}, ${concurrency} at once, ${rate}/s)) = max(${
       pages + 1
     }·L, ${values} ms)`,
   };

@@ -113,6 +113,12 @@ const ROWS: Row[] = [
     code: 6,
     line: /mapping of keys at its top level/,
   },
+  {
+    what: "vault credential location is a namespace",
+    env: { ...SSM, SECRETS_AWS_ACCESS_KEY_LOCATION: "AWS.DEFAULT" },
+    code: 2,
+    line: /vault key AWS\.DEFAULT is a namespace, not a credential value/,
+  },
   // AWS (both services).
   {
     what: "AWS region invalid",
@@ -161,6 +167,12 @@ const ROWS: Row[] = [
     env: { ...SSM, SECRETS_AWS_CONCURRENCY: "lots" },
     code: 2,
     line: /SECRETS_AWS_CONCURRENCY/,
+  },
+  {
+    what: "SSM throughput neither standard nor higher",
+    env: { ...SSM, SECRETS_AWS_SSM_THROUGHPUT: "fast" },
+    code: 2,
+    line: /SECRETS_AWS_SSM_THROUGHPUT="fast" must be standard or higher/,
   },
   {
     what: "env access key without secret key",

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { derivedForms, MASK, Redactor } from "../lib/output/redact.ts";
+import fc from "fast-check";
 
 Deno.test("the redactor masks values and their derived forms", () => {
   const redactor = new Redactor();
@@ -26,4 +27,55 @@ Deno.test("very short values are not masked, so ordinary words survive", () => {
   const redactor = new Redactor();
   redactor.add("a");
   assert.equal(redactor.redact("a cat"), "a cat");
+});
+
+/** The masking rule stated plainly: at each position, the longest registered form wins. */
+function reference(forms: readonly string[], text: string): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const length = Math.max(0, ...forms.filter((f) => text.startsWith(f, i)).map((f) => f.length));
+    if (length === 0) out += text[i++];
+    else {
+      out += MASK;
+      i += length;
+    }
+  }
+  return out;
+}
+
+Deno.test("the redactor takes the longest form at each position, like the plain rule", () => {
+  // A small alphabet and one shared prefix: forms that are prefixes of each other, of up to
+  // 13 lengths (so buckets go from one form to lengths to sorted runs), many
+  // per bucket, registered before and after the index is built (so runs get merged).
+  const word = fc.stringMatching(/^[ab]{0,12}$/).map((tail) => `pfx_${tail}`);
+  fc.assert(
+    fc.property(
+      fc.array(word, { minLength: 1, maxLength: 40 }),
+      fc.array(fc.oneof(word, fc.stringMatching(/^[abpfx_ ]{0,5}$/)), { maxLength: 30 }),
+      fc.nat(40),
+      (values, pieces, split) => {
+        const redactor = new Redactor();
+        const forms = new Set<string>();
+        values.forEach((value, i) => {
+          if (i === split) redactor.redact("build the index now");
+          redactor.add(value);
+          for (const form of derivedForms(value)) forms.add(form);
+        });
+        const text = pieces.join("");
+        assert.equal(redactor.redact(text), reference([...forms], text));
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("2,000 values sharing a prefix and one long line: every value is masked", () => {
+  const redactor = new Redactor();
+  const values = Array.from({ length: 2000 }, (_, i) => `pfx_${i.toString(36).repeat(1 + i % 7)}`);
+  for (const value of values) redactor.add(value);
+  const line = values.map((v, i) => `${v}${i % 3 ? " " : ""}pfx_`).join("|");
+  const out = redactor.redact(line);
+  assert.equal(out, reference([...new Set(values.flatMap((value) => derivedForms(value)))], line));
+  assert.ok(!values.some((v) => out.includes(`${v}|`)));
 });

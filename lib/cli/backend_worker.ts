@@ -6,11 +6,14 @@
  * @module
  */
 
-import type { FetchContext } from "../contract/provider.ts";
+import type { FetchContext, FetchedSecret } from "../contract/provider.ts";
 import { toErrorData } from "../kit/errors.ts";
 import { checkDepth } from "../kit/mapping.ts";
 import type { BackendMessage, BackendRequest } from "../isolation/protocol.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
+
+/** Most secrets in one message (bounds its size for large values). */
+const BATCH_LIMIT = 256;
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<BackendRequest>) => void) | null;
@@ -20,7 +23,19 @@ const scope = self as unknown as {
 scope.onmessage = async (event: MessageEvent<BackendRequest>) => {
   scope.onmessage = null;
   const { backend, settings, config } = event.data;
-  const post = (message: BackendMessage) => scope.postMessage(message);
+  // Secrets emitted in one task leave as one message, at the end of it or when another
+  // message is posted (which then follows them): the order the backend emitted is kept.
+  let batch: FetchedSecret[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    const secrets = batch;
+    batch = [];
+    scope.postMessage({ type: "secrets", secrets });
+  };
+  const post = (message: BackendMessage) => {
+    flush();
+    scope.postMessage(message);
+  };
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), Math.max(0, settings.deadline - Date.now()));
   const ctx: FetchContext = {
@@ -36,7 +51,8 @@ scope.onmessage = async (event: MessageEvent<BackendRequest>) => {
       // A value nested thousands of levels deep would overflow the stack of the
       // structured clone that carries it to the main thread.
       checkDepth(secret.value, secret.name);
-      post({ type: "secret", secret });
+      if (batch.push(secret) === 1) queueMicrotask(flush);
+      else if (batch.length >= BATCH_LIMIT) flush();
     },
     sensitive: (value) => post({ type: "sensitive", value }),
   };

@@ -8,6 +8,8 @@
  */
 
 import type { FetchedSecret } from "../contract/provider.ts";
+import { readCredentials } from "../commands/credentials.ts";
+import { toErrorData } from "../kit/errors.ts";
 import { runCommand } from "../commands/run.ts";
 import type { CoreInput, CoreMessage } from "../isolation/protocol.ts";
 import { createLogger } from "../output/log.ts";
@@ -24,8 +26,18 @@ const secrets: FetchedSecret[] = [];
 
 scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   const input = event.data;
-  if (input.type === "secret") {
-    secrets.push(input.secret);
+  if (input.type === "secrets") {
+    for (const secret of input.secrets) secrets.push(secret);
+    return;
+  }
+  if (input.type === "credentials") {
+    const { id } = input;
+    try {
+      const values = await readCredentials(input, input.paths);
+      scope.postMessage({ type: "credentials", id, values });
+    } catch (error) {
+      scope.postMessage({ type: "credentials", id, error: toErrorData(error) });
+    }
     return;
   }
   scope.onmessage = null;

@@ -14,6 +14,7 @@
 
 import type { Config } from "./config.ts";
 import { fetchSecrets, prepareLoad } from "./prepare.ts";
+import { readCredentials } from "../commands/credentials.ts";
 import type { FetchedSecret, VaultEntry } from "../contract/provider.ts";
 import { runChild } from "../commands/exec.ts";
 import { childVariables, entriesTree } from "../commands/exec_env.ts";
@@ -46,7 +47,14 @@ async function fetchedTree(
   redactor: Redactor,
 ): Promise<VaultTree> {
   const provider = PROVIDERS[config.backend];
-  const prepared = await prepareLoad(config, provider, cwd, redactor);
+  // `run` has no core Worker: the credentials a backend keeps in the vault are read here.
+  const prepared = await prepareLoad(
+    config,
+    provider,
+    cwd,
+    redactor,
+    (paths) => readCredentials(config, paths),
+  );
   const secrets: FetchedSecret[] = [];
   await fetchSecrets(config, prepared, log, redactor, (secret) => secrets.push(secret));
   const entries: VaultEntry[] = secrets.flatMap((secret) =>

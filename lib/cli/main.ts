@@ -11,7 +11,7 @@ import { resolveConfig } from "./config.ts";
 import { helpText } from "./help.ts";
 import { allParams } from "./params.ts";
 import { versionLine } from "./version.ts";
-import { fetchSecrets, learnVaultValues, prepareLoad } from "./prepare.ts";
+import { fetchSecrets, learnVaultValues, type PreparedLoad, prepareLoad } from "./prepare.ts";
 import { githubMasker } from "./ci_mask.ts";
 import { dropSpawn, spawnDrop, spawnReport } from "./privilege.ts";
 import { checkVaultLocation } from "./vault_location.ts";
@@ -108,22 +108,29 @@ export async function main(args: readonly string[], version: string): Promise<nu
       await learnVaultValues(config, redactor);
     }
     const mask = githubMasker(config.settings.env);
-    const prepared = await prepareLoad(config, PROVIDERS[config.backend], cwd, redactor);
-    // The backend's Worker starts first (it is on the critical path); the core Worker
-    // starts right after it, loads its modules while the backend fetches, and takes each
-    // secret as it arrives (after the redactor has learnt its value). Secrets arrive as
-    // messages, so the callback never runs before `core` below is initialised.
-    const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => {
-      mask?.(secret);
-      core.add(secret);
-    });
-    // The backend's Worker has started with its own programs, which it keeps.
-    if (drop === "after-backend-start") {
-      dropSpawn();
-      log.debug(spawnReport(drop));
-    }
+    // The core Worker starts first: loading the vault engine (YAML) is the longest start-up
+    // step, so it runs while the main thread configures the backend and the backend
+    // Worker starts and fetches. It also reads the credentials a backend keeps in the vault.
+    // Secrets arrive as messages, after the redactor has learnt each value.
     const core = startCore(CORE_ENTRY, perms, redactor);
+    let prepared: PreparedLoad;
     try {
+      prepared = await prepareLoad(
+        config,
+        PROVIDERS[config.backend],
+        cwd,
+        redactor,
+        (paths) => core.credentials(config, paths),
+      );
+      const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => {
+        mask?.(secret);
+        core.add(secret);
+      });
+      // The backend's Worker has started with its own programs, which it keeps.
+      if (drop === "after-backend-start") {
+        dropSpawn();
+        log.debug(spawnReport(drop));
+      }
       await fetching;
     } catch (error) {
       core.terminate();

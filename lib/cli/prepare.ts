@@ -15,7 +15,6 @@ import type {
   SandboxPlan,
   VaultCredentialReader,
 } from "../contract/provider.ts";
-import { ToolError } from "../kit/errors.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { fetchSandboxed } from "../isolation/backend_host.ts";
@@ -31,34 +30,21 @@ export interface PreparedLoad {
 }
 
 /**
- * The reader of credentials kept in the vault. The vault engine (YAML, and JOSE for an
- * encrypted vault) is loaded only when a backend asks: most loads start without it.
+ * The reader of credentials kept in the vault: `read` fetches them (the core Worker reads
+ * the vault, so the main thread never loads YAML); each value is registered with the
+ * redactor before the backend sees it.
  */
-function vaultCredentialReader(config: Config, redactor: Redactor): VaultCredentialReader {
+function vaultCredentialReader(read: CredentialSource, redactor: Redactor): VaultCredentialReader {
   return async (paths) => {
-    const found: Record<string, string> = {};
-    if (paths.length === 0) return found;
-    const [{ openVaultStore }, { lookup, toTree }] = await Promise.all([
-      import("../vault/store.ts"),
-      import("../vault/tree.ts"),
-    ]);
-    const before = await openVaultStore(config.vaultPath, config.vaultKey).read();
-    const tree = toTree(before.doc, before.path);
-    for (const path of paths) {
-      const value = lookup(tree, path);
-      if (value === undefined) continue;
-      if (typeof value === "object") {
-        throw new ToolError(
-          "config",
-          `vault key ${path} is a namespace, not a credential value; fix the vault or its location setting`,
-        );
-      }
-      found[path] = String(value);
-      redactor.add(String(value));
-    }
+    if (paths.length === 0) return {};
+    const found = await read(paths);
+    for (const value of Object.values(found)) redactor.add(value);
     return found;
   };
 }
+
+/** Where credentials kept in the vault come from: the values at some dotted paths. */
+export type CredentialSource = (paths: readonly string[]) => Promise<Record<string, string>>;
 
 /**
  * Register every value the vault holds now with `redactor`. Only a custom script run with
@@ -77,13 +63,15 @@ export async function learnVaultValues(config: Config, redactor: Redactor): Prom
 
 /**
  * Prepare a load in the main thread: configure the backend once (validating its
- * parameters and reading the credentials it keeps in the vault) and compute its sandbox.
+ * parameters and reading the credentials it keeps in the vault through `credentials`) and
+ * compute its sandbox.
  */
 export async function prepareLoad(
   config: Config,
   provider: Provider,
   cwd: string,
   redactor: Redactor,
+  credentials: CredentialSource,
 ): Promise<PreparedLoad> {
   const settings: ProviderSettings = {
     ...config.settings,
@@ -92,7 +80,7 @@ export async function prepareLoad(
   };
   const backendConfig = await provider.configure(
     settings,
-    vaultCredentialReader(config, redactor),
+    vaultCredentialReader(credentials, redactor),
   );
   return { settings, backendConfig, plan: provider.sandbox(backendConfig) };
 }
@@ -116,6 +104,8 @@ export async function fetchSecrets(
       plan.run.join(",")
     }]`,
   );
+  // NONE fetches nothing: no Worker to start (about 10 ms of a load that does nothing else).
+  if (config.backend === "NONE") return 0;
   return await fetchSandboxed(
     { backend: config.backend, settings, config: backendConfig },
     plan,

@@ -38,7 +38,7 @@ export interface LoadResult {
 
 /**
  * Merge fetched secrets into the vault (core Worker): map them to keys, check conflicts,
- * then under the vault's lock re-read, merge and write atomically (or, for a dry run,
+ * then under the vault's lock read, merge and write atomically (or, for a dry run,
  * only compute the plan). Prints stage lines through `log`; throws typed errors.
  */
 export async function mergeSecrets(
@@ -48,16 +48,21 @@ export async function mergeSecrets(
 ): Promise<LoadResult> {
   const { provider, settings, secrets } = fetched;
   const store = openVaultStore(config.vaultPath, config.vaultKey);
-  const before = await store.read();
-  await warnPlainLeftover(store, before, log);
-  log.debug(
-    `vault ${config.vaultPath}: ${before.text === null ? "absent, starting empty" : "read"}`,
-  );
   const { entries, provenance } = mapWithProvenance(provider, secrets, settings, new Date());
   const checked = checkEntries(entries);
-  log.info(`fetched ${secrets.length} secrets, ${checked.length} vault keys`);
+  // The vault is read (and parsed) once: without the lock for a dry run, else under it.
+  const opened = async () => {
+    const vault = await store.read();
+    await warnPlainLeftover(store, vault, log);
+    log.debug(
+      `vault ${config.vaultPath}: ${vault.text === null ? "absent, starting empty" : "read"}`,
+    );
+    log.info(`fetched ${secrets.length} secrets, ${checked.length} vault keys`);
+    return vault;
+  };
 
   if (config.dryRun) {
+    const before = await opened();
     const dry = planMerge(before.doc, checked);
     const previous = await readMatchingManifest(store, before, log);
     return { secrets: secrets.length, plan: dry, written: false, provenance, previous };
@@ -71,7 +76,7 @@ export async function mergeSecrets(
       manifestPath(config.vaultPath),
     ]);
     if (stale > 0) log.debug(`removed ${stale} temp files left by an interrupted run`);
-    const current = await store.read();
+    const current = await opened();
     const merge = planMerge(current.doc, checked);
     const write = merge.added.length + merge.changed.length > 0 || !current.exists;
     if (write) applyMerge(current.doc, checked);

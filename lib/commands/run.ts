@@ -7,7 +7,6 @@
  */
 
 import type { Config } from "./config.ts";
-import { runReadCommand } from "./read.ts";
 import { dryRunLines } from "./dry_run.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { reportFailure } from "../output/report.ts";
@@ -35,7 +34,11 @@ export async function runCommand(
   redactor: Redactor,
 ): Promise<number> {
   try {
+    // A load never needs the read-back commands' modules (a literal specifier, so
+    // `deno compile` embeds them). The load's own modules stay static: the core Worker
+    // loads them at its start, while the backend fetches.
     if (config.command !== "load") {
+      const { runReadCommand } = await import("./read.ts");
       await runReadCommand(config, log, redactor);
       return ExitCode.ok;
     }

@@ -71,10 +71,13 @@ export function fetchSandboxed(
         case "sensitive":
           redactor.add(message.value);
           break;
-        case "secret":
-          redactor.add(message.secret.value);
-          options.onSecret(message.secret);
-          log.progress(`fetched ${++count} secrets…`);
+        case "secrets":
+          for (const secret of message.secrets) {
+            redactor.add(secret.value);
+            options.onSecret(secret);
+          }
+          count += message.secrets.length;
+          log.progress(`fetched ${count} secrets…`);
           break;
         case "log":
           // Redact, then cut what a service sent: never the other way round.

@@ -8,6 +8,7 @@
  */
 
 import type { FetchedSecret } from "../contract/provider.ts";
+import { fromErrorData } from "../kit/errors.ts";
 import type { Redactor } from "../output/redact.ts";
 import { writeStderr } from "../output/write.ts";
 import type { RunPermissions } from "./permissions.ts";
@@ -16,6 +17,14 @@ import { spawnWorker } from "./spawn.ts";
 
 /** A started core Worker, waiting for its one request. */
 export interface CoreWorker {
+  /**
+   * Read credentials a backend keeps in the vault (`vaultPath`, decrypted with `vaultKey`):
+   * the values by path, absent ones left out. Rejects with the vault's error.
+   */
+  credentials(
+    vault: { vaultPath: string; vaultKey?: string },
+    paths: readonly string[],
+  ): Promise<Record<string, string>>;
   /** Hand over one fetched secret (before {@linkcode CoreWorker.run}). */
   add(secret: FetchedSecret): void;
   /** Send the request; resolves with the command's exit code. Call at most once. */
@@ -39,6 +48,11 @@ export interface CoreWorker {
 export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor): CoreWorker {
   let settle: { resolve(code: number): void; reject(error: unknown): void } | undefined;
   let failure: unknown;
+  let nextId = 0;
+  const asked = new Map<
+    number,
+    { resolve(values: Record<string, string>): void; reject(error: unknown): void }
+  >();
   const worker = spawnWorker<CoreMessage>({
     url: entry,
     permissions: perms,
@@ -49,18 +63,47 @@ export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor)
         writeStderr(redactor.redact(message.text));
         return;
       }
+      if (message.type === "credentials") {
+        const waiter = asked.get(message.id);
+        asked.delete(message.id);
+        if ("error" in message) waiter?.reject(fromErrorData(message.error));
+        else waiter?.resolve(message.values);
+        return;
+      }
       worker.terminate();
       settle?.resolve(message.code);
     },
     onFailure(error) {
       failure = error;
       settle?.reject(error);
+      for (const waiter of asked.values()) waiter.reject(error);
+      asked.clear();
     },
   });
-  const send = (input: CoreInput) => worker.postMessage(input);
+  // Secrets handed over in one task go as one message (see `flush`), before any later one.
+  let batch: FetchedSecret[] = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    const secrets = batch;
+    batch = [];
+    worker.postMessage({ type: "secrets", secrets } satisfies CoreInput);
+  };
+  const send = (input: CoreInput) => {
+    flush();
+    worker.postMessage(input);
+  };
   return {
+    credentials(vault, paths) {
+      return new Promise((resolve, reject) => {
+        if (failure !== undefined) return reject(failure);
+        const id = nextId++;
+        asked.set(id, { resolve, reject });
+        const { vaultPath, vaultKey } = vault;
+        send({ type: "credentials", id, vaultPath, vaultKey, paths: [...paths] });
+      });
+    },
     add(secret) {
-      send({ type: "secret", secret });
+      if (batch.push(secret) === 1) queueMicrotask(flush);
     },
     run(request) {
       return new Promise((resolve, reject) => {
@@ -69,6 +112,9 @@ export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor)
         send({ type: "run", request });
       });
     },
-    terminate: () => worker.terminate(),
+    terminate: () => {
+      batch = [];
+      worker.terminate();
+    },
   };
 }

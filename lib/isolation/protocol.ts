@@ -20,11 +20,15 @@ export interface BackendRequest {
   config: unknown;
 }
 
-/** A message from the backend Worker to the main thread. */
+/**
+ * A message from the backend Worker to the main thread. Secrets travel in batches (a
+ * message per secret costs more than the secret at 100,000 of them), always before any
+ * later message, so the main thread learns each value before it prints what follows.
+ */
 export type BackendMessage =
   | { type: "log"; level: "info" | "warn" | "debug"; message: string }
   | { type: "sensitive"; value: string }
-  | { type: "secret"; secret: FetchedSecret }
+  | { type: "secrets"; secrets: FetchedSecret[] }
   | { type: "done" }
   | { type: "error"; error: ErrorData };
 
@@ -36,10 +40,21 @@ export interface CoreRequest {
   settings: ProviderSettings | null;
 }
 
-/** A message to the core Worker: one fetched secret, or the request that runs the command. */
+/**
+ * A message to the core Worker: credentials to read from the vault (answered by id), some
+ * fetched secrets, or the request that runs the command.
+ */
 export type CoreInput =
-  | { type: "secret"; secret: FetchedSecret }
+  | { type: "credentials"; id: number; vaultPath: string; vaultKey?: string; paths: string[] }
+  | { type: "secrets"; secrets: FetchedSecret[] }
   | { type: "run"; request: CoreRequest };
 
-/** A message from the core Worker: a stderr line to redact and print, or the exit code. */
-export type CoreMessage = { type: "stderr"; text: string } | { type: "exit"; code: number };
+/**
+ * A message from the core Worker: the answer to a credentials request (values or an
+ * error), a stderr line to redact and print, or the exit code.
+ */
+export type CoreMessage =
+  | { type: "credentials"; id: number; values: Record<string, string> }
+  | { type: "credentials"; id: number; error: ErrorData }
+  | { type: "stderr"; text: string }
+  | { type: "exit"; code: number };

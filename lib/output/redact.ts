@@ -168,11 +168,11 @@ export class Redactor {
   #onWarning: (message: string) => void;
   #warned = false;
   /**
-   * The lengths of the forms starting with each {@linkcode MIN_LENGTH} characters, longest
-   * first: one small array per prefix (forms themselves are only in `#forms`), so 10,000
-   * secrets cost a few MB.
+   * The forms by their first {@linkcode MIN_LENGTH} characters (see {@linkcode Bucket});
+   * built on the first {@linkcode redact}. Forms are shared with `#forms`, so the index
+   * costs about one reference per form.
    */
-  #index: Map<string, number[]> | null = null;
+  #index: Map<string, Bucket> | null = null;
   /**
    * A filter over the first two characters of every form (a hash of them), so most
    * positions of a text are passed without slicing it or looking up the index.
@@ -267,11 +267,8 @@ export class Redactor {
         i++;
         continue;
       }
-      const lengths = this.#index.get(text.slice(i, i + MIN_LENGTH));
-      const length = lengths?.find((n) =>
-        i + n <= text.length && this.#forms.has(text.slice(i, i + n))
-      );
-      if (length === undefined) {
+      const length = longestFormAt(this.#index, this.#forms, text, i);
+      if (length === 0) {
         i++;
         continue;
       }
@@ -320,12 +317,130 @@ function startHash(text: string, at: number): number {
   return ((text.charCodeAt(at) * 31) ^ text.charCodeAt(at + 1)) & (STARTS_SIZE - 1);
 }
 
-function insert(index: Map<string, number[]>, form: string): void {
+/**
+ * The forms sharing their first {@linkcode MIN_LENGTH} characters. A lone form (most
+ * prefixes) is kept as itself. Forms of a few distinct lengths ({@linkcode ByLength}) are
+ * found with one hash lookup per length, and added in O(1). Beyond
+ * {@linkcode MAX_LENGTHS} lengths (many values sharing a prefix) they become sorted runs
+ * whose sizes fall from first to last, merged like a binary counter as forms are added, so
+ * an insertion costs O(log n) amortized and a lookup a few binary searches in O(log n) runs.
+ */
+type Bucket = string | ByLength | string[][];
+
+/** A bucket of forms with few distinct lengths. */
+interface ByLength {
+  /** The distinct lengths, longest first. */
+  lengths: number[];
+  /** The forms (unsorted; sorted once if the bucket becomes runs). */
+  forms: string[];
+}
+
+/** Most distinct lengths a bucket checks one by one before it becomes sorted runs. */
+const MAX_LENGTHS = 8;
+
+function insert(index: Map<string, Bucket>, form: string): void {
   const key = form.slice(0, MIN_LENGTH);
-  const lengths = index.get(key);
-  if (!lengths) index.set(key, [form.length]);
-  else if (!lengths.includes(form.length)) {
-    lengths.push(form.length);
-    lengths.sort((a, b) => b - a);
+  const bucket = index.get(key);
+  if (bucket === undefined) {
+    index.set(key, form);
+    return;
   }
+  if (typeof bucket === "string") {
+    const lengths = bucket.length === form.length
+      ? [form.length]
+      : [Math.max(bucket.length, form.length), Math.min(bucket.length, form.length)];
+    index.set(key, { lengths, forms: [bucket, form] });
+    return;
+  }
+  if (!Array.isArray(bucket)) {
+    bucket.forms.push(form);
+    if (bucket.lengths.includes(form.length)) return;
+    bucket.lengths.push(form.length);
+    bucket.lengths.sort((a, b) => b - a);
+    if (bucket.lengths.length > MAX_LENGTHS) index.set(key, [bucket.forms.sort()]);
+    return;
+  }
+  bucket.push([form]);
+  while (
+    bucket.length > 1 && bucket[bucket.length - 2].length <= bucket[bucket.length - 1].length
+  ) {
+    const last = bucket.pop()!;
+    bucket.push(mergeSorted(bucket.pop()!, last));
+  }
+}
+
+function mergeSorted(a: readonly string[], b: readonly string[]): string[] {
+  const out = new Array<string>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i] < b[j] ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
+}
+
+/**
+ * The length of the longest form of `run` (sorted, every form sharing `text`'s first
+ * {@linkcode MIN_LENGTH} characters at `at`) that `text` holds at `at`, or 0. Narrows the
+ * range of forms that agree with the text one character deeper at a time, by binary
+ * search; among forms agreeing on `depth` characters, one exactly that long sorts first.
+ */
+function longestAt(run: readonly string[], text: string, at: number): number {
+  let lo = 0;
+  let hi = run.length;
+  let best = 0;
+  for (let depth = MIN_LENGTH; lo < hi; depth++) {
+    if (run[lo].length === depth) {
+      best = depth;
+      if (++lo === hi) break;
+    }
+    if (hi - lo === 1) {
+      const form = run[lo];
+      if (text.startsWith(form, at)) best = form.length;
+      break;
+    }
+    if (at + depth >= text.length) break;
+    const code = text.charCodeAt(at + depth);
+    // The range's forms are all longer than `depth` here: narrow to those with `code` next.
+    let a = lo;
+    let b = hi;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (run[mid].charCodeAt(depth) < code) a = mid + 1;
+      else b = mid;
+    }
+    let c = a;
+    b = hi;
+    while (c < b) {
+      const mid = (c + b) >>> 1;
+      if (run[mid].charCodeAt(depth) <= code) c = mid + 1;
+      else b = mid;
+    }
+    lo = a;
+    hi = c;
+  }
+  return best;
+}
+
+/** The length of the longest registered form at `text[at]`, or 0 (one bucket lookup). */
+function longestFormAt(
+  index: Map<string, Bucket>,
+  forms: ReadonlySet<string>,
+  text: string,
+  at: number,
+): number {
+  const bucket = index.get(text.slice(at, at + MIN_LENGTH));
+  if (bucket === undefined) return 0;
+  if (typeof bucket === "string") return text.startsWith(bucket, at) ? bucket.length : 0;
+  if (Array.isArray(bucket)) {
+    let length = 0;
+    for (const run of bucket) length = Math.max(length, longestAt(run, text, at));
+    return length;
+  }
+  // Longest first: the first length whose slice is a form wins.
+  for (const n of bucket.lengths) {
+    if (at + n <= text.length && forms.has(text.slice(at, at + n))) return n;
+  }
+  return 0;
 }

@@ -13,7 +13,7 @@
  */
 
 import type { Logger } from "../output/log.ts";
-import { leaves, toTree } from "./tree.ts";
+import { isTree, toTree } from "./tree.ts";
 import { writeAtomic } from "./file.ts";
 import { basename, manifestPath } from "./paths.ts";
 import { MAX_MANIFEST_BYTES, readRegularBytes } from "./regular_file.ts";
@@ -76,6 +76,8 @@ export function mapWithProvenance(
 ): { entries: VaultEntry[]; provenance: Map<string, KeyProvenance> } {
   const entries: VaultEntry[] = [];
   const provenance = new Map<string, KeyProvenance>();
+  // One string for every record (100,000 keys need not hold 100,000 copies).
+  const when = fetched.toISOString();
   for (const secret of secrets) {
     for (const entry of provider.map(secret, settings)) {
       entries.push(entry);
@@ -84,7 +86,7 @@ export function mapWithProvenance(
         source: entry.source,
         ...(secret.version === undefined ? {} : { version: String(secret.version) }),
         ...(secret.updated === undefined ? {} : { updated: String(secret.updated) }),
-        fetched: fetched.toISOString(),
+        fetched: when,
       };
       provenance.set(entry.path.join("."), record);
     }
@@ -157,6 +159,22 @@ export async function readMatchingManifest(
 }
 
 /**
+ * Call `visit` with the dotted key of every leaf below `node`, in the order of `leaves()`
+ * (keys sorted at each level, null values skipped, lists and dates counted as leaves),
+ * without building a leaf object and path array per key (100,000 of them are tens of MB).
+ */
+function forEachLeafKey(node: unknown, visit: (key: string) => void, base?: string): void {
+  if (node === null || node === undefined) return;
+  if (!isTree(node)) {
+    visit(base ?? "");
+    return;
+  }
+  for (const key of Object.keys(node).sort()) {
+    forEachLeafKey(node[key], visit, base === undefined ? key : `${base}.${key}`);
+  }
+}
+
+/**
  * The manifest after a load: every leaf of the merged vault that this load fetched gets
  * its new provenance; other leaves keep their previous record; keys no longer in the
  * vault are dropped.
@@ -171,11 +189,10 @@ export function buildManifest(options: {
   loaded: Date;
 }): Manifest {
   const keys: Record<string, KeyProvenance> = {};
-  for (const leaf of leaves(toTree(options.vault.doc, options.vault.path))) {
-    const key = leaf.path.join(".");
+  forEachLeafKey(toTree(options.vault.doc, options.vault.path), (key) => {
     const record = options.fetched.get(key) ?? options.previous?.keys[key];
     if (record) keys[key] = record;
-  }
+  });
   return {
     format: MANIFEST_FORMAT,
     vault: basename(options.store.path),

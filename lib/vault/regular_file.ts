@@ -74,6 +74,15 @@ export async function regularFileInfo(path: string, what: string): Promise<Deno.
   return info;
 }
 
+/** How many times a file replaced while it was being opened is looked at again. */
+const REPLACED_ATTEMPTS = 5;
+
+const REPLACED = "was replaced while it was being opened";
+
+function isReplaced(error: unknown): boolean {
+  return error instanceof ToolError && error.message.includes(REPLACED);
+}
+
 /** Check that an opened file is still the regular file `before` described. */
 export async function checkOpened(
   file: Deno.FsFile,
@@ -86,7 +95,7 @@ export async function checkOpened(
   if (before !== null && (info.ino !== before.ino || info.dev !== before.dev)) {
     throw new ToolError(
       "vault",
-      `${what} ${path} was replaced while it was being opened; run again, and make sure no other job writes the vault folder`,
+      `${what} ${path} ${REPLACED}; run again, and make sure no other job writes the vault folder`,
     );
   }
   return info;
@@ -116,8 +125,6 @@ export async function readRegularBytes(
   what: string,
   maxBytes: number,
 ): Promise<Uint8Array | null> {
-  const before = await regularFileInfo(path, what);
-  if (before === null) return null;
   const tooLarge = () =>
     new ToolError(
       "vault",
@@ -125,16 +132,29 @@ export async function readRegularBytes(
         sizeText(maxBytes)
       }, the most this tool reads; it is not one this tool wrote: restore or remove it`,
     );
-  if (before.size > maxBytes) throw tooLarge();
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null;
-    throw new ToolError("vault", `cannot read ${what} ${path}: ${fileErrorCause(error)}`);
+  let file: Deno.FsFile | undefined;
+  // Another run replacing the file (an atomic rename) between the lstat and the open is
+  // normal: look again. A link swapped in is then caught by the lstat.
+  for (let attempt = 1; file === undefined; attempt++) {
+    const before = await regularFileInfo(path, what);
+    if (before === null) return null;
+    if (before.size > maxBytes) throw tooLarge();
+    let opened: Deno.FsFile;
+    try {
+      opened = await Deno.open(path, { read: true });
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw new ToolError("vault", `cannot read ${what} ${path}: ${fileErrorCause(error)}`);
+    }
+    try {
+      await checkOpened(opened, before, what, path);
+      file = opened;
+    } catch (error) {
+      opened.close();
+      if (attempt >= REPLACED_ATTEMPTS || !isReplaced(error)) throw error;
+    }
   }
   try {
-    await checkOpened(file, before, what, path);
     const chunks: Uint8Array[] = [];
     let total = 0;
     const buffer = new Uint8Array(64 * 1024);

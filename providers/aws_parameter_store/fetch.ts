@@ -12,11 +12,11 @@
 
 import { ToolError } from "../../lib/kit/errors.ts";
 import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
-import type { AwsConfig } from "../aws/config.ts";
+import type { SsmConfig } from "./mod.ts";
 import { credentialProvider } from "../aws/credentials.ts";
 import { isoFromEpoch } from "../../lib/kit/time.ts";
 import { pageTokens } from "../../lib/kit/paging.ts";
-import { quotaGates, SSM_SHARED_QUOTA } from "../aws/quotas.ts";
+import { quotaGates, SSM_QUOTAS } from "../aws/quotas.ts";
 import { AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
 import type { FetchContext, SecretPick } from "../../lib/contract/provider.ts";
 import { optionsKey, parseSelection, type Selector } from "../../lib/kit/selector.ts";
@@ -160,16 +160,8 @@ export async function readByDescribe(
   if (failure) throw failure.error;
 }
 
-/** The quota an SSM operation counts against: the value reads share one. */
-export function ssmQuota(operation: string): string | undefined {
-  return operation === "GetParameter" || operation === "GetParameters" ||
-      operation === "GetParametersByPath"
-    ? "shared"
-    : undefined;
-}
-
 /** List and read the selected parameters, handing each to `ctx.emit`. */
-export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> {
+export async function fetchSecrets(ctx: FetchContext<SsmConfig>): Promise<void> {
   const { settings } = ctx;
   const seen = new Set<string>();
   let hits = 0; // parameters matched, overlapping selectors included
@@ -191,7 +183,11 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
       region: ctx.config.region,
       credentials: credentialProvider(ctx.config.source, ctx, ctx.config.chain),
       ctx,
-      ...quotaGates({ shared: SSM_SHARED_QUOTA }, ssmQuota, limiter),
+      ...quotaGates(
+        SSM_QUOTAS[ctx.config.throughput].quotas,
+        SSM_QUOTAS[ctx.config.throughput].quotaOf,
+        limiter,
+      ),
     }),
     limiter,
     emit(parameter) {

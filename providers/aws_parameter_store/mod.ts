@@ -6,11 +6,42 @@
  * @module
  */
 
-import type { Provider } from "../../lib/contract/provider.ts";
+import type { ParamDoc, Provider, ProviderSettings } from "../../lib/contract/provider.ts";
 import { ToolError } from "../../lib/kit/errors.ts";
 import { parseSelector, refuseStraySemicolon } from "../../lib/kit/selector.ts";
 import { flatten, mapNamed } from "../../lib/kit/mapping.ts";
 import { AWS_PARAMS, type AwsConfig, awsSandbox, configureAws } from "../aws/config.ts";
+import type { SsmThroughput } from "../aws/quotas.ts";
+
+/** The configuration of one Parameter Store run: AWS's, plus the account's throughput. */
+export interface SsmConfig extends AwsConfig {
+  /** Which documented quotas pace the value reads. */
+  throughput: SsmThroughput;
+}
+
+/** The parameters of the Parameter Store backend: the AWS ones and its throughput. */
+export const SSM_PARAMS: readonly ParamDoc[] = [
+  ...AWS_PARAMS,
+  {
+    name: "SECRETS_AWS_SSM_THROUGHPUT",
+    default: "standard",
+    meaning:
+      "`AWS_PARAMETER_STORE`: `standard` paces value reads at 40/s; `higher` (when enabled) at 3,000/s, `GetParametersByPath` 100/s.",
+  },
+];
+
+/** The throughput setting (`SECRETS_AWS_SSM_THROUGHPUT`, any case; default `standard`). */
+export function ssmThroughput(settings: ProviderSettings): SsmThroughput {
+  const text = settings.env.SECRETS_AWS_SSM_THROUGHPUT;
+  const word = text?.trim().toLowerCase() || "standard";
+  if (word === "standard" || word === "higher") return word;
+  throw new ToolError(
+    "config",
+    `SECRETS_AWS_SSM_THROUGHPUT=${
+      JSON.stringify(text)
+    } must be standard or higher (the Parameter Store throughput setting of the account and region)`,
+  );
+}
 
 /**
  * A parameter version (a whole number from 1) or label: up to 100 letters, digits, `.`, `-`
@@ -28,16 +59,17 @@ export function checkSsmVersion(text: string, version: string): void {
 }
 
 /** The `AWS_PARAMETER_STORE` provider. */
-export const awsParameterStoreProvider: Provider<AwsConfig> = {
+export const awsParameterStoreProvider: Provider<SsmConfig> = {
   backend: "AWS_PARAMETER_STORE",
-  params: AWS_PARAMS,
-  configure(settings, vault) {
+  params: SSM_PARAMS,
+  configure: async (settings, vault) => {
     for (const text of settings.selection) {
       const selector = parseSelector(text);
       refuseStraySemicolon(text, selector, "AWS SSM Parameter Store");
       if (selector.version !== undefined) checkSsmVersion(text, selector.version);
     }
-    return configureAws(settings, vault, "ssm");
+    const throughput = ssmThroughput(settings);
+    return { ...await configureAws(settings, vault, "ssm"), throughput };
   },
   sandbox: awsSandbox,
   loadFetch: () => import("./fetch.ts"),

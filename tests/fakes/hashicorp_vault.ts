@@ -230,6 +230,18 @@ function errors(status: number, list: string[]): Response {
 }
 
 /** Whether an ACL path pattern matches a request path (`*` suffix glob, `+` one segment). */
+/**
+ * The secret names of a mount, sorted, computed once per secrets object: a `LIST` costs
+ * O(log n + folder) instead of a scan of every secret (100,000 in the benchmark). Tests
+ * replace a mount's `secrets` object to change it, which starts a new index.
+ */
+const namesOf = new WeakMap<object, string[]>();
+function sortedNames(secrets: Record<string, unknown>): string[] {
+  let names = namesOf.get(secrets);
+  if (!names) namesOf.set(secrets, names = Object.keys(secrets).sort());
+  return names;
+}
+
 export function policyMatches(pattern: string, path: string): boolean {
   const glob = pattern.endsWith("*");
   const fixed = glob ? pattern.slice(0, -1) : pattern;
@@ -535,8 +547,17 @@ export function fakeVault(data: FakeVaultData, options: FakeVaultOptions = {}): 
       }
       const start = prefix === "" ? "" : `${prefix}/`;
       const keys = new Set<string>();
-      for (const name of Object.keys(mount.secrets)) {
-        if (!name.startsWith(start)) continue;
+      const names = sortedNames(mount.secrets);
+      // The names below the folder sit together in sorted order: binary search to the first.
+      let lo = 0;
+      let hi = names.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (names[mid] < start) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < names.length && names[i].startsWith(start); i++) {
+        const name = names[i];
         const remainder = name.slice(start.length);
         const slash = remainder.indexOf("/");
         keys.add(slash < 0 ? remainder : remainder.slice(0, slash + 1));

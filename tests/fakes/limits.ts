@@ -113,6 +113,7 @@ export function vaultThrottled(_bucket: string, retryAfterMs: number): Response 
 export const DOCUMENTED_LIMITS: {
   secretsManager: Record<string, RateRule>;
   ssm: Record<string, RateRule>;
+  ssmHigher: Record<string, RateRule>;
   keyVault: Record<string, RateRule>;
 } = {
   // AWS Secrets Manager quotas: BatchGetSecretValue 100/s, ListSecrets 100/s,
@@ -124,6 +125,12 @@ export const DOCUMENTED_LIMITS: {
   },
   // SSM default throughput: 40/s shared by GetParameter, GetParameters, GetParametersByPath.
   ssm: { shared: { limit: 40, windowMs: 1000 } },
+  // SSM higher throughput (enabled per account and region): 3,000/s shared by GetParameter
+  // and GetParameters, 100/s for GetParametersByPath.
+  ssmHigher: {
+    values: { limit: 3000, windowMs: 1000 },
+    byPath: { limit: 100, windowMs: 1000 },
+  },
   // Key Vault: 4,000 secret transactions per 10 seconds per vault.
   keyVault: { vault: { limit: 4000, windowMs: 10_000 } },
 };
@@ -135,4 +142,21 @@ export function ssmBucket(request: Request): string | undefined {
       operation === "GetParametersByPath"
     ? "shared"
     : operation;
+}
+
+/** The SSM bucket of an operation at higher throughput: the two by-name reads share one. */
+export function ssmHigherBucket(request: Request): string | undefined {
+  const operation = awsOperation(request);
+  return operation === "GetParameter" || operation === "GetParameters"
+    ? "values"
+    : operation === "GetParametersByPath"
+    ? "byPath"
+    : operation;
+}
+
+/** The rate-limit options of the SSM fake at one throughput setting, as AWS enforces it. */
+export function ssmLimits(throughput: "standard" | "higher"): RateLimitOptions {
+  return throughput === "standard"
+    ? { bucket: ssmBucket, rules: DOCUMENTED_LIMITS.ssm, throttled: awsThrottled }
+    : { bucket: ssmHigherBucket, rules: DOCUMENTED_LIMITS.ssmHigher, throttled: awsThrottled };
 }
