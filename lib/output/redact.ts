@@ -397,7 +397,7 @@ function longestAt(run: readonly string[], text: string, at: number): number {
     }
     if (hi - lo === 1) {
       const form = run[lo];
-      if (text.startsWith(form, at)) best = form.length;
+      if (text.slice(at, at + form.length) === form) best = form.length;
       break;
     }
     if (at + depth >= text.length) break;
@@ -432,7 +432,11 @@ function longestFormAt(
 ): number {
   const bucket = index.get(text.slice(at, at + MIN_LENGTH));
   if (bucket === undefined) return 0;
-  if (typeof bucket === "string") return text.startsWith(bucket, at) ? bucket.length : 0;
+  if (typeof bucket === "string") {
+    // A slice compared whole is far faster than startsWith on long forms.
+    const end = at + bucket.length;
+    return end <= text.length && text.slice(at, end) === bucket ? bucket.length : 0;
+  }
   if (Array.isArray(bucket)) {
     let length = 0;
     for (const run of bucket) length = Math.max(length, longestAt(run, text, at));

@@ -16,6 +16,7 @@ import type { SsmConfig } from "./mod.ts";
 import { credentialProvider } from "../aws/credentials.ts";
 import { isoFromEpoch } from "../../lib/kit/time.ts";
 import { pageTokens } from "../../lib/kit/paging.ts";
+import { followPages } from "../aws/pages.ts";
 import { quotaGates, SSM_QUOTAS } from "../aws/quotas.ts";
 import { AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
 import type { FetchContext, SecretPick } from "../../lib/contract/provider.ts";
@@ -119,43 +120,37 @@ export async function readByDescribe(
       ...(filters.length > 0 ? { ParameterFilters: filters } : {}),
       ...(token ? { NextToken: token } : {}),
     });
-  const pages = pageTokens("AWS SSM DescribeParameters", "NextToken");
-  let pending: Promise<Page> | undefined = describe();
-  while (pending) {
-    const page: Page = await pending;
-    let token = page.NextToken || undefined;
-    try {
-      pages.count(page.Parameters?.length ?? 0);
-      if (token) pages.follow(token);
-    } catch (error) {
-      failure ??= { error };
-      token = undefined;
-    }
-    pending = token && !failure ? describe(token) : undefined;
-    pending?.catch(() => {}); // rethrown when awaited
-    const names = (page.Parameters ?? []).map((p) => p.Name).filter((n): n is string =>
-      n !== undefined && keep(n)
-    );
-    for (let i = 0; i < names.length; i += GET_BATCH_SIZE) {
-      const group = names.slice(i, i + GET_BATCH_SIZE);
-      tasks.push(
-        session.limiter.run((): Promise<GetParametersOutput> =>
-          failure ? Promise.resolve({}) : session.client.call<GetParametersOutput>(
-            "GetParameters",
-            { Names: group, WithDecryption: true },
-            `${group.length} parameters from ${group[0]}`,
-          )
-        ).then((out) => {
-          for (const parameter of out.Parameters ?? []) session.emit(parameter);
-          for (const name of out.InvalidParameters ?? []) {
-            session.ctx.log.warn(`parameter ${name} disappeared after it was listed; skipped`);
-          }
-        }).catch((error) => {
-          failure ??= { error };
-        }),
+  await followPages<Page>({
+    operation: "AWS SSM DescribeParameters",
+    request: describe,
+    entries: (page) => page.Parameters?.length ?? 0,
+    fail: (error) => failure ??= { error },
+    failed: () => failure !== undefined,
+    onPage(page) {
+      const names = (page.Parameters ?? []).map((p) => p.Name).filter((n): n is string =>
+        n !== undefined && keep(n)
       );
-    }
-  }
+      for (let i = 0; i < names.length; i += GET_BATCH_SIZE) {
+        const group = names.slice(i, i + GET_BATCH_SIZE);
+        tasks.push(
+          session.limiter.run((): Promise<GetParametersOutput> =>
+            failure ? Promise.resolve({}) : session.client.call<GetParametersOutput>(
+              "GetParameters",
+              { Names: group, WithDecryption: true },
+              `${group.length} parameters from ${group[0]}`,
+            )
+          ).then((out) => {
+            for (const parameter of out.Parameters ?? []) session.emit(parameter);
+            for (const name of out.InvalidParameters ?? []) {
+              session.ctx.log.warn(`parameter ${name} disappeared after it was listed; skipped`);
+            }
+          }).catch((error) => {
+            failure ??= { error };
+          }),
+        );
+      }
+    },
+  });
   await Promise.all(tasks);
   if (failure) throw failure.error;
 }

@@ -14,7 +14,7 @@ import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
 import type { AwsConfig } from "../aws/config.ts";
 import { credentialProvider } from "../aws/credentials.ts";
 import { isoFromEpoch } from "../../lib/kit/time.ts";
-import { pageTokens } from "../../lib/kit/paging.ts";
+import { followPages } from "../aws/pages.ts";
 import { quotaGates, SECRETS_MANAGER_QUOTAS } from "../aws/quotas.ts";
 import { AwsApiError, AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
 import type { FetchContext, SecretPick } from "../../lib/contract/provider.ts";
@@ -270,26 +270,20 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
         MaxResults: LIST_PAGE_SIZE,
         ...(token ? { NextToken: token } : {}),
       });
-    const pages = pageTokens("AWS Secrets Manager ListSecrets", "NextToken");
-    let pending: Promise<ListSecretsOutput> | undefined = list();
-    while (pending) {
-      const page: ListSecretsOutput = await pending;
-      let token = page.NextToken || undefined;
-      try {
-        pages.count(page.SecretList?.length ?? 0);
-        if (token) pages.follow(token);
-      } catch (error) {
-        failure ??= { error };
-        token = undefined;
-      }
-      pending = token && !failure ? list(token) : undefined;
-      pending?.catch(() => {}); // rethrown when awaited
-      const names = (page.SecretList ?? [])
-        .filter((s) => s.Name !== undefined && s.DeletedDate === undefined)
-        .map((s) => s.Name!);
-      listed += names.length;
-      start(names.filter(keep));
-    }
+    await followPages<ListSecretsOutput>({
+      operation: "AWS Secrets Manager ListSecrets",
+      request: list,
+      entries: (page) => page.SecretList?.length ?? 0,
+      fail: (error) => failure ??= { error },
+      failed: () => failure !== undefined,
+      onPage(page) {
+        const names = (page.SecretList ?? [])
+          .filter((s) => s.Name !== undefined && s.DeletedDate === undefined)
+          .map((s) => s.Name!);
+        listed += names.length;
+        start(names.filter(keep));
+      },
+    });
     ctx.log.debug(`AWS Secrets Manager: listed ${listed} secrets`);
   }
   await Promise.all(tasks);
