@@ -17,20 +17,26 @@ import { parseSeconds, resolveProjectPath } from "../../lib/kit/params.ts";
  */
 export const PYTHON = "python3";
 
+/** Seconds the script may run by default (`SECRETS_CUSTOM_TIMEOUT`). */
+const DEFAULT_TIMEOUT_SECONDS = 60;
+
+/** The script: its name, what it means, its flag. The configuration reads it by this name. */
+const SCRIPT_PARAM: ParamDoc = {
+  name: "SECRETS_CUSTOM_SCRIPT",
+  meaning:
+    "`CUSTOM`: the Python script defining `get_secrets()`; absolute, or relative to `CI_PROJECT_DIR` (else the working folder).",
+  flag: "custom-script",
+};
+
+/** How long the script may run; its documented default is the one the configuration uses. */
+const TIMEOUT_PARAM: ParamDoc = {
+  name: "SECRETS_CUSTOM_TIMEOUT",
+  default: String(DEFAULT_TIMEOUT_SECONDS),
+  meaning: "`CUSTOM`: seconds the script may run before it is killed and the run fails.",
+};
+
 /** The custom backend's parameters. */
-export const customParams: readonly ParamDoc[] = [
-  {
-    name: "SECRETS_CUSTOM_SCRIPT",
-    meaning:
-      "`CUSTOM`: the Python script defining `get_secrets()`; absolute, or relative to `CI_PROJECT_DIR` (else the working folder).",
-    flag: "custom-script",
-  },
-  {
-    name: "SECRETS_CUSTOM_TIMEOUT",
-    default: "60",
-    meaning: "`CUSTOM`: seconds the script may run before it is killed and the run fails.",
-  },
-];
+export const customParams: readonly ParamDoc[] = [SCRIPT_PARAM, TIMEOUT_PARAM];
 
 /** The custom backend's configuration. */
 export interface CustomConfig {
@@ -48,7 +54,7 @@ export const customProvider: Provider<CustomConfig> = {
   params: customParams,
   programs: [PYTHON],
   configure(settings) {
-    const script = settings.env.SECRETS_CUSTOM_SCRIPT?.trim();
+    const script = settings.env[SCRIPT_PARAM.name]?.trim();
     if (!script) {
       throw new ToolError(
         "config",
@@ -57,7 +63,11 @@ export const customProvider: Provider<CustomConfig> = {
     }
     return {
       script: resolveProjectPath(settings, script),
-      timeoutMs: parseSeconds("SECRETS_CUSTOM_TIMEOUT", settings.env.SECRETS_CUSTOM_TIMEOUT, 60),
+      timeoutMs: parseSeconds(
+        TIMEOUT_PARAM.name,
+        settings.env[TIMEOUT_PARAM.name],
+        DEFAULT_TIMEOUT_SECONDS,
+      ),
       cwd: settings.env.CI_PROJECT_DIR || settings.cwd,
     };
   },
