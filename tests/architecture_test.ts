@@ -199,7 +199,8 @@ Deno.test("the rule checker itself: it flags a core file that imports a provider
   );
 });
 
-Deno.test("the main thread starts light: its static imports reach no yaml, jose or aws4fetch", async () => {
+/** Every module `entries` reach by static imports; fails naming any that imports `banned`. */
+async function staticGraph(entries: string[], banned: RegExp): Promise<Set<string>> {
   const files = await sources();
   const seen = new Set<string>();
   const visit = (path: string) => {
@@ -207,15 +208,24 @@ Deno.test("the main thread starts light: its static imports reach no yaml, jose 
     seen.add(path);
     const source = files.get(path);
     if (source === undefined) return;
-    assert.doesNotMatch(
-      source,
-      /from\s+"(yaml|jose|aws4fetch)"/,
-      `lib/cli/main.ts reaches ${path}`,
-    );
+    assert.doesNotMatch(source, banned, `${entries.join(" and ")} statically reach ${path}`);
     for (const edge of importsOf(path, source)) if (edge.kind === "static") visit(edge.to);
   };
-  visit("main.ts");
-  visit("lib/cli/main.ts");
+  for (const entry of entries) visit(entry);
+  return seen;
+}
+
+Deno.test("the main thread starts light: its static imports reach no yaml, jose or aws4fetch", async () => {
+  const seen = await staticGraph(
+    ["main.ts", "lib/cli/main.ts"],
+    /from\s+"(yaml|jose|aws4fetch)"/,
+  );
   assert.ok(seen.size > 20, `walked ${seen.size} modules`);
   assert.ok(!seen.has("lib/vault/yaml.ts"), "the vault engine's YAML is loaded lazily");
+});
+
+Deno.test("the core Worker starts without yaml: only a vault in another form loads it", async () => {
+  const seen = await staticGraph(["lib/cli/core_worker.ts"], /from\s+"(yaml|jose|node:[a-z_]+)"/);
+  assert.ok(seen.has("lib/vault/canonical.ts") && seen.has("lib/commands/load.ts"));
+  assert.ok(!seen.has("lib/vault/yaml.ts") && !seen.has("lib/vault/yaml_document.ts"));
 });

@@ -4,7 +4,7 @@ import { manifestPath } from "../lib/vault/paths.ts";
 import { dryRunLines } from "../lib/commands/dry_run.ts";
 import { createLogger } from "../lib/output/log.ts";
 import { Redactor } from "../lib/output/redact.ts";
-import { parseVault } from "../lib/vault/file.ts";
+import { parseVault } from "../lib/vault/document.ts";
 import { openVaultStore } from "../lib/vault/store.ts";
 import { customProvider } from "../providers/custom/mod.ts";
 import type { ProviderSettings } from "../lib/contract/provider.ts";
@@ -78,7 +78,7 @@ Deno.test("when the vault write fails after the manifest was written, the previo
     write: () => {},
   });
   const store = openVaultStore(vault, undefined);
-  const doc = parseVault("A: new-value-1\n", vault);
+  const doc = await parseVault("A: new-value-1\n", vault);
   const fetched = new Map([["A", { backend: "CUSTOM" as const, source: "A", fetched: "T" }]]);
   const attempt = () =>
     commitLoad({

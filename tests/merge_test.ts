@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { isKind } from "../lib/kit/errors.ts";
-import { applyMerge, checkEntries, planMerge } from "../lib/vault/merge.ts";
-import { parseVault, renderVault } from "../lib/vault/file.ts";
+import { checkEntries, planMerge } from "../lib/vault/merge.ts";
+import { parseVault } from "../lib/vault/document.ts";
 import type { VaultEntry } from "../lib/contract/provider.ts";
 
 const entry = (key: string, value: string, source = "s"): VaultEntry => ({
@@ -10,33 +10,33 @@ const entry = (key: string, value: string, source = "s"): VaultEntry => ({
   source,
 });
 
-Deno.test("merge adds, replaces and keeps unrelated keys and comments", () => {
-  const doc = parseVault("# header\nA:\n  B: old # why\n  KEEP: k\nOTHER: o\n", "v");
+Deno.test("merge adds, replaces and keeps unrelated keys and comments", async () => {
+  const doc = await parseVault("# header\nA:\n  B: old # why\n  KEEP: k\nOTHER: o\n", "v");
   const entries = checkEntries([entry("A.B", "new"), entry("A.C", "c"), entry("Z.Y", "z")]);
   assert.deepEqual(planMerge(doc, entries), {
     added: ["A.C", "Z.Y"],
     changed: ["A.B"],
     unchanged: [],
   });
-  applyMerge(doc, entries);
+  doc.apply(entries);
   // `Y` is a boolean to YAML 1.1 readers, so the key is quoted.
   assert.equal(
-    renderVault(doc),
+    await doc.render(),
     '# header\nA:\n  B: new # why\n  KEEP: k\n  C: c\nOTHER: o\nZ:\n  "Y": z\n',
   );
 });
 
-Deno.test("merge output is stable: entry order does not change the bytes", () => {
+Deno.test("merge output is stable: entry order does not change the bytes", async () => {
   const a = [entry("X.B", "1"), entry("X.A", "2"), entry("Y", "3")];
-  const render = (entries: VaultEntry[]) => {
-    const doc = parseVault("", "v");
-    applyMerge(doc, checkEntries(entries));
-    return renderVault(doc);
+  const render = async (entries: VaultEntry[]) => {
+    const doc = await parseVault("", "v");
+    doc.apply(checkEntries(entries));
+    return await doc.render();
   };
-  assert.equal(render(a), render([...a].reverse()));
+  assert.equal(await render(a), await render([...a].reverse()));
 });
 
-Deno.test("a key that is both a value and a namespace is an error naming both", () => {
+Deno.test("a key that is both a value and a namespace is an error naming both", async () => {
   assert.throws(
     () => checkEntries([entry("A.B", "x", "one"), entry("A.B.C", "y", "two")]),
     (error: unknown) => {
@@ -46,7 +46,7 @@ Deno.test("a key that is both a value and a namespace is an error naming both", 
       return true;
     },
   );
-  const doc = parseVault("A:\n  B: x\n", "v");
+  const doc = await parseVault("A:\n  B: x\n", "v");
   assert.throws(() => planMerge(doc, [entry("A.B.C", "y")]), /"A\.B" holds a value/);
   assert.throws(() => planMerge(doc, [entry("A", "y")]), /"A" is a namespace/);
 });
@@ -58,10 +58,10 @@ Deno.test("two secrets mapping to one key is an error naming both secrets", () =
   );
 });
 
-Deno.test("hostile values are stored as exact strings", () => {
+Deno.test("hostile values are stored as exact strings", async () => {
   const values = ["007", "null", "true", "a: b", "#x", "---", "!!binary x", "  lead", "m\nl\n"];
-  const doc = parseVault("", "v");
-  applyMerge(doc, checkEntries(values.map((v, i) => entry(`K.V${i}`, v))));
-  const back = parseVault(renderVault(doc), "v").toJS() as { K: Record<string, string> };
+  const doc = await parseVault("", "v");
+  doc.apply(checkEntries(values.map((v, i) => entry(`K.V${i}`, v))));
+  const back = (await parseVault(await doc.render(), "v")).tree() as { K: Record<string, string> };
   assert.deepEqual(Object.values(back.K), values);
 });

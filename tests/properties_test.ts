@@ -9,8 +9,8 @@ import fc from "fast-check";
 import { parse } from "yaml";
 import { isKind } from "../lib/kit/errors.ts";
 import { flatten, mapValue, nameToPath } from "../lib/kit/mapping.ts";
-import { applyMerge, checkEntries, planMerge } from "../lib/vault/merge.ts";
-import { parseVault, renderVault } from "../lib/vault/file.ts";
+import { checkEntries, planMerge } from "../lib/vault/merge.ts";
+import { parseVault } from "../lib/vault/document.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import type {
   Backend,
@@ -171,9 +171,9 @@ function getPath(object: unknown, path: readonly string[]): unknown {
   return node;
 }
 
-Deno.test("merge: never loses an unrelated key, never makes a key both value and namespace, reports collisions naming both secrets", () => {
-  fc.assert(
-    fc.property(
+Deno.test("merge: never loses an unrelated key, never makes a key both value and namespace, reports collisions naming both secrets", async () => {
+  await fc.assert(
+    fc.asyncProperty(
       vaultTreeArb,
       fc.array(
         fc.record({ path: pathArb, value: fc.string(), source: fc.constantFrom("s1", "s2", "s3") }),
@@ -181,12 +181,11 @@ Deno.test("merge: never loses an unrelated key, never makes a key both value and
           maxLength: 6,
         },
       ),
-      (tree, raw) => {
-        const existing = Object.keys(tree).length === 0 ? "" : renderVault(parseVault(
-          JSON.stringify(tree),
-          "v",
-        ));
-        const doc = parseVault(existing, "v");
+      async (tree, raw) => {
+        const existing = Object.keys(tree).length === 0
+          ? ""
+          : await (await parseVault(JSON.stringify(tree), "v")).render();
+        const doc = await parseVault(existing, "v");
         let checked: VaultEntry[];
         try {
           checked = checkEntries(raw);
@@ -214,8 +213,8 @@ Deno.test("merge: never loses an unrelated key, never makes a key both value and
           assert.match(error.message, /secret "s\d"/);
           return;
         }
-        applyMerge(doc, checked);
-        const after = parse(renderVault(doc)) as Record<string, unknown>;
+        doc.apply(checked);
+        const after = parse(await doc.render()) as Record<string, unknown>;
         for (const entry of checked) assert.equal(getPath(after, entry.path), entry.value);
         // Every existing leaf not replaced by an entry is still there, unchanged.
         for (const [key, value] of leaves(tree)) {
@@ -237,9 +236,9 @@ Deno.test("merge: never loses an unrelated key, never makes a key both value and
   );
 });
 
-Deno.test("vault file: any string value survives render and parse as the exact same string", () => {
-  fc.assert(
-    fc.property(
+Deno.test("vault file: any string value survives render and parse as the exact same string", async () => {
+  await fc.assert(
+    fc.asyncProperty(
       fc.array(
         fc.oneof(
           fc.string({ unit: "binary", maxLength: 40 }),
@@ -267,15 +266,15 @@ Deno.test("vault file: any string value survives render and parse as the exact s
         ),
         { minLength: 1, maxLength: 6 },
       ),
-      (values) => {
+      async (values) => {
         const entries = values.map((value, i) => ({
           path: ["K", `V${i}`],
           value,
           source: `s${i}`,
         }));
-        const doc = parseVault("", "v");
-        applyMerge(doc, checkEntries(entries));
-        const back = parse(renderVault(doc)) as { K: Record<string, unknown> };
+        const doc = await parseVault("", "v");
+        doc.apply(checkEntries(entries));
+        const back = parse(await doc.render()) as { K: Record<string, unknown> };
         values.forEach((value, i) => assert.equal(back.K[`V${i}`], value));
       },
     ),

@@ -6,10 +6,9 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseVault, renderVault } from "../lib/vault/file.ts";
-import { applyMerge, checkEntries } from "../lib/vault/merge.ts";
+import { parseVault } from "../lib/vault/document.ts";
+import { checkEntries } from "../lib/vault/merge.ts";
 import { doubleQuoted, isPortablePlain, portableNumber } from "../lib/vault/portable.ts";
-import { toTree } from "../lib/vault/tree.ts";
 import { getText } from "../lib/commands/get.ts";
 import { exportText } from "../lib/commands/export.ts";
 import type { VaultEntry } from "../lib/contract/provider.ts";
@@ -34,27 +33,31 @@ async function assertReadsBack(
   }
 }
 
-function vaultOf(entries: VaultEntry[]): string {
-  const doc = parseVault("", "v");
-  applyMerge(doc, checkEntries(entries));
-  return renderVault(doc);
+async function vaultOf(entries: VaultEntry[]): Promise<string> {
+  const doc = await parseVault("", "v");
+  doc.apply(checkEntries(entries));
+  return await doc.render();
 }
 
 Deno.test("every hostile string value reads back the same in YAML 1.2, YAML 1.1 and PyYAML", async () => {
   const values = hostileStrings();
-  const text = vaultOf(values.map((value, i) => ({ path: ["V", `k${i}`], value, source: "s" })));
+  const text = await vaultOf(
+    values.map((value, i) => ({ path: ["V", `k${i}`], value, source: "s" })),
+  );
   await assertReadsBack(text, { V: Object.fromEntries(values.map((v, i) => [`k${i}`, v])) });
 });
 
 Deno.test("every hostile string key reads back the same in YAML 1.2, YAML 1.1 and PyYAML", async () => {
   const keys = hostileStrings();
-  const text = vaultOf(keys.map((key) => ({ path: ["K", key], value: "x", source: "s" })));
+  const text = await vaultOf(keys.map((key) => ({ path: ["K", key], value: "x", source: "s" })));
   await assertReadsBack(text, { K: Object.fromEntries(keys.map((k) => [k, "x"])) });
 });
 
 Deno.test("a lone surrogate is escaped: yaml and pure-Python PyYAML read it back, libyaml refuses it", async () => {
   const values = ["a\ud800b", "\udfff"];
-  const text = vaultOf(values.map((value, i) => ({ path: ["L", `k${i}`], value, source: "s" })));
+  const text = await vaultOf(
+    values.map((value, i) => ({ path: ["L", `k${i}`], value, source: "s" })),
+  );
   assert.match(text, /"a\\uD800b"/);
   const readers = READERS.filter((reader) => !reader.name.includes("libyaml"));
   await assertReadsBack(text, { L: { k0: values[0], k1: values[1] } }, readers);
@@ -65,7 +68,9 @@ Deno.test("a lone surrogate is escaped: yaml and pure-Python PyYAML read it back
 
 Deno.test("numbers and booleans stay typed and read back as the same numbers everywhere", async () => {
   const values = [0, 5, -17, 1.5, -0.25, 1e21, 1e-7, 123456789012, 2.5e300, true, false];
-  const text = vaultOf(values.map((value, i) => ({ path: ["N", `n${i}`], value, source: "s" })));
+  const text = await vaultOf(
+    values.map((value, i) => ({ path: ["N", `n${i}`], value, source: "s" })),
+  );
   await assertReadsBack(text, { N: Object.fromEntries(values.map((v, i) => [`n${i}`, v])) });
   assert.equal(portableNumber("1e+21", 1e21), "1.0e+21");
   assert.equal(portableNumber("0o17", 15), "15");
@@ -88,8 +93,8 @@ Deno.test("a vault written by an older version still loads, and the next write m
     "J: keep me",
     "",
   ].join("\n");
-  const doc = parseVault(old, "v");
-  assert.deepEqual(toTree(doc), {
+  const doc = await parseVault(old, "v");
+  assert.deepEqual(doc.tree(), {
     A: "on",
     B: "2001-12-14",
     C: "=",
@@ -102,9 +107,9 @@ Deno.test("a vault written by an older version still loads, and the next write m
     I: "double",
     J: "keep me",
   });
-  applyMerge(doc, [{ path: ["NEW"], value: "y", source: "s" }]);
-  const text = renderVault(doc);
-  await assertReadsBack(text, { ...toTree(doc) });
+  doc.apply([{ path: ["NEW"], value: "y", source: "s" }]);
+  const text = await doc.render();
+  await assertReadsBack(text, { ...doc.tree() });
   assert.match(text, /^# kept comment\n/);
   assert.match(text, /^J: keep me$/m, "safe plain scalars stay plain");
   assert.match(text, /^H: 'plain quoted'$/m, "a hand-chosen quoting style is kept");
@@ -112,9 +117,9 @@ Deno.test("a vault written by an older version still loads, and the next write m
   assert.match(text, /^NEW: "y"$/m);
 });
 
-Deno.test("ordinary values stay plain and readable", () => {
-  const doc = parseVault("", "v");
-  applyMerge(doc, [
+Deno.test("ordinary values stay plain and readable", async () => {
+  const doc = await parseVault("", "v");
+  doc.apply([
     { path: ["SNOWFLAKE", "TRANSFORM", "PASSWORD"], value: "s3cr3t-P4ss/word+x==", source: "s" },
     { path: ["SNOWFLAKE", "TRANSFORM", "USERNAME"], value: "transform_user", source: "s" },
     { path: ["SNOWFLAKE", "ACCOUNT"], value: "https://acme.snowflakecomputing.com", source: "s" },
@@ -122,7 +127,7 @@ Deno.test("ordinary values stay plain and readable", () => {
     { path: ["PEM"], value: "-----BEGIN KEY-----\nMIIB\n-----END KEY-----\n", source: "s" },
   ]);
   assert.equal(
-    renderVault(doc),
+    await doc.render(),
     [
       "SNOWFLAKE:",
       "  TRANSFORM:",
@@ -167,12 +172,12 @@ Deno.test("any string survives the vault in every reader, as a value and as a ke
     fc.uniqueArray(text, { minLength: 1, maxLength: 30 }),
     { numRuns: 200, seed: 7 },
   );
-  const texts = samples.map((strings) =>
+  const texts = await Promise.all(samples.map((strings) =>
     vaultOf([
       ...strings.map((value, i) => ({ path: ["P", `k${i}`], value, source: "s" })),
       ...strings.map((key, i) => ({ path: ["K", key], value: i, source: "s" })),
     ])
-  );
+  ));
   for (const reader of READERS) {
     const got = await reader.readAll(texts);
     samples.forEach((strings, n) => {

@@ -22,7 +22,7 @@ import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { checkEntries } from "../vault/merge.ts";
 import { openVaultStore } from "../vault/store.ts";
-import { leaves, toTree, type VaultTree } from "../vault/tree.ts";
+import { leaves, type VaultTree } from "../vault/tree.ts";
 import { dropAllButSpawn } from "./privilege.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
 
@@ -34,7 +34,7 @@ async function vaultTree(config: Config, log: Logger, redactor: Redactor): Promi
   const store = openVaultStore(config.vaultPath, config.vaultKey);
   const vault = await store.read();
   if (vault.text === null) log.warn(`the vault ${store.path} does not exist; it reads as empty`);
-  const tree = toTree(vault.doc);
+  const tree = vault.doc.tree();
   for (const leaf of leaves(tree)) redactor.add(leaf.value);
   return tree;
 }

@@ -53,12 +53,12 @@ export type CredentialSource = (paths: readonly string[]) => Promise<Record<stri
  * here, so they start without the vault engine.
  */
 export async function learnVaultValues(config: Config, redactor: Redactor): Promise<void> {
-  const [{ openVaultStore }, { leaves, toTree }] = await Promise.all([
+  const [{ openVaultStore }, { leaves }] = await Promise.all([
     import("../vault/store.ts"),
     import("../vault/tree.ts"),
   ]);
   const before = await openVaultStore(config.vaultPath, config.vaultKey).read();
-  for (const leaf of leaves(toTree(before.doc))) redactor.add(String(leaf.value));
+  for (const leaf of leaves(before.doc.tree())) redactor.add(String(leaf.value));
 }
 
 /**

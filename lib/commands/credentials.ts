@@ -9,7 +9,7 @@
 import type { Config } from "./config.ts";
 import { ToolError } from "../kit/errors.ts";
 import { openVaultStore } from "../vault/store.ts";
-import { lookup, toTree } from "../vault/tree.ts";
+import { lookup } from "../vault/tree.ts";
 
 /**
  * The values at `paths` in the vault (absent paths left out). A path naming a namespace is
@@ -22,7 +22,7 @@ export async function readCredentials(
   const found: Record<string, string> = {};
   if (paths.length === 0) return found;
   const before = await openVaultStore(config.vaultPath, config.vaultKey).read();
-  const tree = toTree(before.doc, before.path);
+  const tree = before.doc.tree();
   for (const path of paths) {
     const value = lookup(tree, path);
     if (value === undefined) continue;

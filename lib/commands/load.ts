@@ -9,8 +9,8 @@
 
 import type { Config } from "./config.ts";
 import type { Logger } from "../output/log.ts";
-import { applyMerge, checkEntries, type MergePlan, planMerge } from "../vault/merge.ts";
-import { lockVault, removeStaleTemps, renderVault } from "../vault/file.ts";
+import { checkEntries, type MergePlan, planMerge } from "../vault/merge.ts";
+import { lockVault, removeStaleTemps } from "../vault/file.ts";
 import { openVaultStore, warnPlainLeftover } from "../vault/store.ts";
 import { encryptedPath, manifestPath } from "../vault/paths.ts";
 import {
@@ -79,8 +79,8 @@ export async function mergeSecrets(
     const current = await opened();
     const merge = planMerge(current.doc, checked);
     const write = merge.added.length + merge.changed.length > 0 || !current.exists;
-    if (write) applyMerge(current.doc, checked);
-    const text = write ? renderVault(current.doc) : null;
+    if (write) current.doc.apply(checked);
+    const text = write ? await current.doc.render() : null;
     await commitLoad({
       store,
       vault: current,

@@ -13,7 +13,7 @@ import type { Redactor } from "../output/redact.ts";
 import { writeStdout } from "../output/write.ts";
 import { writeAtomic } from "../vault/file.ts";
 import { openVaultStore } from "../vault/store.ts";
-import { isTree, leaves, lookup, toTree } from "../vault/tree.ts";
+import { isTree, leaves, lookup } from "../vault/tree.ts";
 import { exportFiles, exportText } from "./export.ts";
 import { getText } from "./get.ts";
 import { githubMasks, GITLAB_NOTICE } from "./mask.ts";
@@ -31,7 +31,7 @@ export async function runReadCommand(
   const where = vault.exists ? store.path : vault.text !== null ? store.plainPath : store.path;
   if (vault.text === null) log.warn(`the vault ${store.path} does not exist; it reads as empty`);
   log.debug(`vault ${where}: read${store.encrypted && vault.exists ? " and decrypted" : ""}`);
-  const tree = toTree(vault.doc, where);
+  const tree = vault.doc.tree();
   const all = leaves(tree);
   for (const leaf of all) redactor.add(leaf.value);
   const { options, args } = config;

@@ -5,10 +5,9 @@
  * @module
  */
 
-import { type Document, isMap, isScalar, isSeq, parseDocument } from "./yaml.ts";
 import { fileErrorCause, ToolError } from "../kit/errors.ts";
+import { parseVault, type VaultDocument } from "./document.ts";
 import { dirname, tempPathFor } from "./paths.ts";
-import { portableTags } from "./portable.ts";
 import { checkOpened, MAX_VAULT_BYTES, readRegularText, regularFileInfo } from "./regular_file.ts";
 
 /** The vault as read: its exact bytes (null when absent) and its parsed document. */
@@ -18,71 +17,7 @@ export interface VaultSnapshot {
   /** The file's text, or null when there was no file. */
   text: string | null;
   /** The parsed document (empty for a missing or empty file). */
-  doc: Document;
-}
-
-function invalidYaml(path: string, line: number | undefined, code: string): ToolError {
-  const where = line === undefined ? "" : ` at line ${line}`;
-  return new ToolError(
-    "vault",
-    `the vault ${path} is not valid YAML${where} (${code}); fix or remove the file, nothing was written`,
-  );
-}
-
-/**
- * The offset of the first key that repeats an earlier key of the same mapping, or null.
- * One set per mapping, so O(n): `yaml`'s own `uniqueKeys` check compares every pair of
- * keys, which takes minutes on a vault with 100,000 keys in one mapping.
- */
-function duplicateKeyOffset(root: unknown): number | null {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (isSeq(node)) {
-      stack.push(...node.items);
-    } else if (isMap(node)) {
-      const seen = new Set<string>();
-      for (const pair of node.items) {
-        stack.push(pair.value);
-        if (!isScalar(pair.key)) continue;
-        const value: unknown = pair.key.value;
-        const id = `${typeof value}:${String(value)}`;
-        if (seen.has(id)) return pair.key.range?.[0] ?? 0;
-        seen.add(id);
-      }
-    }
-  }
-  return null;
-}
-
-/** The 1-based line of a character offset. */
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) line++;
-  return line;
-}
-
-/**
- * Parse vault text. Invalid YAML, and a key repeated in one mapping, is an error naming
- * the line; the root must be a mapping.
- */
-export function parseVault(text: string, path: string): Document {
-  const doc = parseDocument(text, { uniqueKeys: false, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0];
-    throw invalidYaml(path, first.linePos?.[0]?.line, first.code);
-  }
-  const duplicate = duplicateKeyOffset(doc.contents);
-  if (duplicate !== null) throw invalidYaml(path, lineAt(text, duplicate), "DUPLICATE_KEY");
-  const root = doc.contents;
-  const empty = root === null || (isScalar(root) && root.value === null);
-  if (!empty && !isMap(root)) {
-    throw new ToolError(
-      "vault",
-      `the vault ${path} must be a mapping of keys at its top level; fix it`,
-    );
-  }
-  return doc;
+  doc: VaultDocument;
 }
 
 /**
@@ -91,17 +26,7 @@ export function parseVault(text: string, path: string): Document {
  */
 export async function readVault(path: string): Promise<VaultSnapshot> {
   const text = await readRegularText(path, "the vault", MAX_VAULT_BYTES);
-  return { path, text, doc: parseVault(text ?? "", path) };
-}
-
-/**
- * Serialise a vault document. The same document always gives the same bytes, and every
- * YAML 1.1 and 1.2 reader reads them back as the same data (see `portable.ts`).
- */
-export function renderVault(doc: Document): string {
-  doc.schema.tags = portableTags(doc.schema.tags) as typeof doc.schema.tags;
-  const text = doc.toString({ lineWidth: 0, indent: 2 });
-  return text === "" || text === "\n" ? "{}\n" : text;
+  return { path, text, doc: await parseVault(text ?? "", path) };
 }
 
 /**

@@ -13,7 +13,7 @@
  */
 
 import type { Logger } from "../output/log.ts";
-import { isTree, toTree } from "./tree.ts";
+import { isTree } from "./tree.ts";
 import { writeAtomic } from "./file.ts";
 import { basename, manifestPath } from "./paths.ts";
 import { MAX_MANIFEST_BYTES, readRegularBytes } from "./regular_file.ts";
@@ -189,7 +189,7 @@ export function buildManifest(options: {
   loaded: Date;
 }): Manifest {
   const keys: Record<string, KeyProvenance> = {};
-  forEachLeafKey(toTree(options.vault.doc, options.vault.path), (key) => {
+  forEachLeafKey(options.vault.doc.tree(), (key) => {
     const record = options.fetched.get(key) ?? options.previous?.keys[key];
     if (record) keys[key] = record;
   });

@@ -67,7 +67,7 @@ export function isPortablePlain(value: string, key = false, inFlow = false): boo
 }
 
 /** Whether a multi-line string can be a literal block every reader reads back exactly. */
-function isPortableBlock(value: string): boolean {
+export function isPortableBlock(value: string): boolean {
   if (!value.includes("\n") || value.trim() === "") return false;
   for (const char of value) if (char !== "\n" && !PRINTABLE.test(char)) return false;
   return true;
@@ -118,10 +118,11 @@ function portableString(original: Stringify): Stringify {
     const value = String(item.value);
     const key = ctx.implicitKey === true;
     const quoteValues = !key && ctx.options.defaultStringType === "QUOTE_DOUBLE";
-    // A quoting style chosen by hand is kept when it needs no escapes.
-    const quoted = item.type === "QUOTE_SINGLE" || item.type === "QUOTE_DOUBLE";
-    if (quoted && !quoteValues && isPrintableLine(value)) {
-      return original(item, ctx, onComment, onChompKeep);
+    // A quoting style chosen by hand is kept when it needs no escapes; double quotes are
+    // always ours, so a value reads and writes the same with or without `yaml`.
+    if (!quoteValues && isPrintableLine(value)) {
+      if (item.type === "QUOTE_SINGLE") return original(item, ctx, onComment, onChompKeep);
+      if (item.type === "QUOTE_DOUBLE") return doubleQuoted(value);
     }
     if (!quoteValues && isPortablePlain(value, key, ctx.inFlow === true)) return value;
     // A block at the top level would start its lines at column 0, where `---` ends a document.

@@ -18,7 +18,8 @@ import {
   newSalt,
   parseSalt,
 } from "./crypto.ts";
-import { parseVault, readVault, type VaultSnapshot, writeAtomic } from "./file.ts";
+import { parseVault } from "./document.ts";
+import { readVault, type VaultSnapshot, writeAtomic } from "./file.ts";
 import { encryptedPath, saltPath } from "./paths.ts";
 import { MAX_ENCRYPTED_BYTES, MAX_SALT_BYTES, readRegularText } from "./regular_file.ts";
 
@@ -116,7 +117,7 @@ function encryptedStore(vaultPath: string, secret: string): VaultStore {
         return { ...base, exists: false, raw: null };
       }
       const text = await decryptVault(raw, await keyFor(false), path);
-      return { path, text, doc: parseVault(text, path), exists: true, raw };
+      return { path, text, doc: await parseVault(text, path), exists: true, raw };
     },
     async seal(text) {
       return await encryptVault(text, await keyFor(true));

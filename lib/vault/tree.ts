@@ -1,12 +1,9 @@
 /**
- * The vault as plain data, for the read-back commands: one conversion of the document,
- * then lookups by dotted path and a walk over every leaf.
+ * The vault as plain data (`VaultDocument.tree()`), for the read-back commands: lookups
+ * by dotted path and a walk over every leaf.
  *
  * @module
  */
-
-import type { Document } from "./yaml.ts";
-import { ToolError } from "../kit/errors.ts";
 
 /** A vault namespace as plain data. */
 export type VaultTree = { [key: string]: unknown };
@@ -17,34 +14,6 @@ export interface VaultLeaf {
   path: string[];
   /** The value (string, number or boolean). */
   value: string | number | boolean;
-}
-
-/**
- * Most alias expansions a vault may make (the `yaml` default). A vault of nested aliases
- * ("billion laughs") would otherwise expand a 1 KB file into gigabytes.
- */
-export const MAX_ALIAS_COUNT = 100;
-
-/**
- * Convert a parsed vault to plain data (an empty vault gives `{}`). More than
- * {@linkcode MAX_ALIAS_COUNT} alias expansions is a `vault` {@linkcode ToolError} naming `path`.
- */
-export function toTree(doc: Document, path?: string): VaultTree {
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    if (error instanceof ReferenceError && /^Excessive alias/.test(error.message)) {
-      throw new ToolError(
-        "vault",
-        `the vault${
-          path === undefined ? "" : ` ${path}`
-        } expands its aliases (*name) more than ${MAX_ALIAS_COUNT} times, as a resource-exhaustion attack does; write the values out instead, nothing was written`,
-      );
-    }
-    throw error;
-  }
-  return isTree(data) ? data : {};
 }
 
 /** Whether a value is a namespace (a plain mapping). */
