@@ -33,7 +33,9 @@ const RULES: Readonly<Record<string, readonly string[]>> = {
 export function layerOf(path: string): string {
   if (path === "main.ts") return "main";
   if (path === "deno.json") return "deno.json";
-  if (path === "providers/registry.ts") return "providers/registry";
+  if (path === "providers/registry.ts" || path === "providers/loaders.ts") {
+    return "providers/registry";
+  }
   const [top, folder] = path.split("/");
   if (top === "lib") return `lib/${folder}`;
   if (top === "providers") {
@@ -228,4 +230,11 @@ Deno.test("the core Worker starts without yaml: only a vault in another form loa
   const seen = await staticGraph(["lib/cli/core_worker.ts"], /from\s+"(yaml|jose|node:[a-z_]+)"/);
   assert.ok(seen.has("lib/vault/canonical.ts") && seen.has("lib/commands/load.ts"));
   assert.ok(!seen.has("lib/vault/yaml.ts") && !seen.has("lib/vault/yaml_document.ts"));
+  assert.ok(!seen.has("providers/registry.ts"), "the core Worker loads one descriptor");
+});
+
+Deno.test("the backend Worker starts with no descriptor, HTTP client or signer loaded", async () => {
+  const seen = await staticGraph(["lib/cli/backend_worker.ts"], /from\s+"(yaml|jose|aws4fetch)"/);
+  assert.ok(seen.has("providers/loaders.ts"));
+  assert.ok(![...seen].some((path) => /^providers\/(?!loaders\.ts)/.test(path)), [...seen].join());
 });

@@ -13,8 +13,8 @@ import { kindOf } from "./support/assertions.ts";
 
 const params = allParams();
 
-Deno.test("run: the command after -- is taken as it is; PATHs and run's flags before it", () => {
-  const config = resolveConfig(
+Deno.test("run: the command after -- is taken as it is; PATHs and run's flags before it", async () => {
+  const config = await resolveConfig(
     [
       "run",
       "--prefix",
@@ -47,11 +47,11 @@ Deno.test("run: the command after -- is taken as it is; PATHs and run's flags be
     fromVault: true,
     noMask: true,
   });
-  assert.deepEqual(resolveConfig(["run", "--", "true"], {}, params).args, []);
-  assert.deepEqual(resolveConfig(["get", "A"], {}, params).child, []);
+  assert.deepEqual((await resolveConfig(["run", "--", "true"], {}, params)).args, []);
+  assert.deepEqual((await resolveConfig(["get", "A"], {}, params)).child, []);
 });
 
-Deno.test("run: command-line mistakes are configuration errors", () => {
+Deno.test("run: command-line mistakes are configuration errors", async () => {
   for (
     const [argv, message] of [
       [["run"], /run needs a command after --/],
@@ -63,7 +63,7 @@ Deno.test("run: command-line mistakes are configuration errors", () => {
       [["run", "--format", "json", "--", "sh"], /--format does not apply to run/],
     ] as const
   ) {
-    assert.throws(() => resolveConfig([...argv], {}, params), (error: unknown) => {
+    await assert.rejects(() => resolveConfig([...argv], {}, params), (error: unknown) => {
       assert.ok(kindOf("config")(error), String(error));
       assert.match((error as Error).message, message);
       return true;

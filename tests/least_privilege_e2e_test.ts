@@ -174,7 +174,7 @@ Deno.test("the AWS default endpoint is allowed to AWS only: Azure, Vault and oth
 Deno.test("the core Worker may write only the vault, its temp file, lock and manifest", async () => {
   await using tmp = await tempVault("A: 1\n");
   const { dir, vault } = tmp;
-  const config = resolveConfig(
+  const config = await resolveConfig(
     [],
     { SECRETS_MANAGER: "NONE", SECRETS_VAULT_PATH: vault },
     allParams(),

@@ -9,8 +9,9 @@
 import type { FetchContext, FetchedSecret } from "../contract/provider.ts";
 import { toErrorData } from "../kit/errors.ts";
 import { checkDepth } from "../kit/mapping.ts";
+import { schedule } from "../kit/timers.ts";
 import type { BackendMessage, BackendRequest } from "../isolation/protocol.ts";
-import { PROVIDERS } from "../../providers/registry.ts";
+import { loadProvider } from "../../providers/loaders.ts";
 
 /** Most secrets in one message (bounds its size for large values). */
 const BATCH_LIMIT = 256;
@@ -37,7 +38,7 @@ scope.onmessage = async (event: MessageEvent<BackendRequest>) => {
     scope.postMessage(message);
   };
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), Math.max(0, settings.deadline - Date.now()));
+  const cancel = schedule(settings.deadline - Date.now(), () => abort.abort());
   const ctx: FetchContext = {
     settings,
     config,
@@ -57,12 +58,12 @@ scope.onmessage = async (event: MessageEvent<BackendRequest>) => {
     sensitive: (value) => post({ type: "sensitive", value }),
   };
   try {
-    const { fetchSecrets } = await PROVIDERS[backend].loadFetch();
+    const { fetchSecrets } = await (await loadProvider(backend)).loadFetch();
     await fetchSecrets(ctx);
     post({ type: "done" });
   } catch (error) {
     post({ type: "error", error: toErrorData(error) });
   } finally {
-    clearTimeout(timer);
+    cancel();
   }
 };

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import type { ParamDoc } from "../contract/provider.ts";
 import { checkCommand } from "../commands/spec.ts";
 import type { Config } from "../commands/config.ts";
@@ -23,11 +22,11 @@ export type { Config } from "../commands/config.ts";
  * @param env The documented environment variables that are set.
  * @param params Every documented parameter (for the flags that override them).
  */
-export function resolveConfig(
+export async function resolveConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
   params: readonly ParamDoc[],
-): Config {
+): Promise<Config> {
   const flagged = params.filter((param) => param.flag !== undefined);
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     help: { type: "boolean", short: "h" },
@@ -51,9 +50,12 @@ export function resolveConfig(
   const dash = argv.indexOf("--");
   const own = dash < 0 ? argv : argv.slice(0, dash);
   const child = dash < 0 ? undefined : argv.slice(dash + 1);
-  let parsed;
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...own], options, allowPositionals: true, strict: true });
+    // Node's parser is loaded only for a command line (about 6 ms of start-up): a CI job
+    // usually configures the load through the environment alone.
+    parsed = own.length === 0 ? { values: {}, positionals: [] } : (await import("node:util"))
+      .parseArgs({ args: [...own], options, allowPositionals: true, strict: true });
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
     throw new ToolError("config", `${message}; see --help`);

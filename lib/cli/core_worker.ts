@@ -14,7 +14,7 @@ import { runCommand } from "../commands/run.ts";
 import type { CoreInput, CoreMessage } from "../isolation/protocol.ts";
 import { createLogger } from "../output/log.ts";
 import { Redactor } from "../output/redact.ts";
-import { PROVIDERS } from "../../providers/registry.ts";
+import { loadProvider } from "../../providers/loaders.ts";
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<CoreInput>) => void) | null;
@@ -44,7 +44,7 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   const { config, settings } = input.request;
   const fetched = settings === null
     ? null
-    : { settings, secrets, provider: PROVIDERS[config.backend] };
+    : { settings, secrets, provider: await loadProvider(config.backend) };
   const redactor = new Redactor();
   if (config.vaultKey) redactor.add(config.vaultKey);
   const terminal = Deno.stderr.isTerminal();

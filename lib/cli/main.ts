@@ -72,7 +72,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
   for (const value of Object.values(env)) redactor.add(urlSecrets(value));
   try {
     const cwd = Deno.cwd();
-    const resolved = resolveConfig(args, env, params);
+    const resolved = await resolveConfig(args, env, params);
     const config = { ...resolved, vaultPath: absolute(resolved.vaultPath, cwd) };
     // Before anything is read: only `run` (and a backend's own program) may start one.
     const drop = spawnDrop(config, PROVIDERS[config.backend]);

@@ -10,6 +10,7 @@
 
 import type { FetchedSecret, SandboxPlan } from "../contract/provider.ts";
 import { cutDetails, fromErrorData, ToolError } from "../kit/errors.ts";
+import { schedule } from "../kit/timers.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { backendPermissions } from "./permissions.ts";
@@ -48,24 +49,27 @@ export function fetchSandboxed(
     let count = 0;
     let worker: Worker | undefined;
     const finish = (error?: ToolError) => {
-      clearTimeout(timer);
+      cancel();
       worker?.terminate();
       log.done();
       if (error) reject(error);
       else resolve(count);
     };
-    const timer = setTimeout(() => {
-      finish(
-        new ToolError(
-          "backend",
-          `${request.backend}: the fetch did not finish within ${
-            options.timeoutMs / 1000
-          }s (SECRETS_TIMEOUT); check the backend's reachability or raise the timeout`,
-        ),
-      );
-      // A backstop: the Worker stops itself at the deadline with the backend's own, more
-      // precise error, so this fires only for a Worker that does not.
-    }, Math.max(0, request.settings.deadline - Date.now()) + BACKSTOP_MS);
+    const cancel = schedule(
+      Math.max(0, request.settings.deadline - Date.now()) + BACKSTOP_MS,
+      () => {
+        finish(
+          new ToolError(
+            "backend",
+            `${request.backend}: the fetch did not finish within ${
+              options.timeoutMs / 1000
+            }s (SECRETS_TIMEOUT); check the backend's reachability or raise the timeout`,
+          ),
+        );
+        // A backstop: the Worker stops itself at the deadline with the backend's own, more
+        // precise error, so this fires only for a Worker that does not.
+      },
+    );
     const onMessage = (message: BackendMessage) => {
       switch (message.type) {
         case "sensitive":
@@ -104,7 +108,7 @@ export function fetchSandboxed(
         onFailure: finish,
       });
     } catch (error) {
-      clearTimeout(timer);
+      cancel();
       reject(error);
       return;
     }

@@ -1,11 +1,13 @@
 /**
  * Timeouts for many short-lived requests at the cost of one timer: each watched call is
  * an entry in a set, and one shared tick fires the ones past their deadline. A load of
- * 10,000 requests then arms no timer per request (each `setTimeout`/`clearTimeout` pair
- * is a round into the runtime), and nothing is left behind when a call settles.
+ * 10,000 requests then arms no timer per request (each timer is a round into the
+ * runtime), and nothing is left behind when a call settles.
  *
  * @module
  */
+
+import { schedule } from "./timers.ts";
 
 /** How often the shared tick checks deadlines, in milliseconds: a timeout fires within this. */
 export const WATCHDOG_TICK_MS = 50;
@@ -16,30 +18,34 @@ interface Watch {
 }
 
 const watched = new Set<Watch>();
-let tick: ReturnType<typeof setInterval> | undefined;
+/** Cancels the pending tick; set while something is watched. */
+let stopTick: (() => void) | undefined;
 
-function check(): void {
-  const now = Date.now();
-  for (const watch of watched) {
-    if (watch.deadline <= now) {
-      watched.delete(watch);
-      watch.fire();
+function arm(): void {
+  stopTick = schedule(WATCHDOG_TICK_MS, () => {
+    stopTick = undefined;
+    const now = Date.now();
+    for (const watch of watched) {
+      if (watch.deadline <= now) {
+        watched.delete(watch);
+        watch.fire();
+      }
     }
-  }
-  stopWhenIdle();
+    if (watched.size > 0 && stopTick === undefined) arm();
+  });
 }
 
 function stopWhenIdle(): void {
-  if (watched.size === 0 && tick !== undefined) {
-    clearInterval(tick);
-    tick = undefined;
+  if (watched.size === 0 && stopTick !== undefined) {
+    stopTick();
+    stopTick = undefined;
   }
 }
 
 /**
  * Call `fire` once, `ms` milliseconds from now (at most {@linkcode WATCHDOG_TICK_MS}
- * later), unless the returned function is called first. The tick does not keep the
- * process alive by itself.
+ * later), unless the returned function is called first. The tick stops once nothing is
+ * watched.
  *
  * @example
  * ```ts
@@ -55,10 +61,7 @@ function stopWhenIdle(): void {
 export function watchdog(ms: number, fire: () => void): () => void {
   const watch: Watch = { deadline: Date.now() + ms, fire };
   watched.add(watch);
-  if (tick === undefined) {
-    tick = setInterval(check, WATCHDOG_TICK_MS);
-    Deno.unrefTimer(tick);
-  }
+  if (stopTick === undefined) arm();
   return () => {
     if (watched.delete(watch)) stopWhenIdle();
   };
@@ -66,5 +69,5 @@ export function watchdog(ms: number, fire: () => void): () => void {
 
 /** Whether the shared tick is running: only while something is watched. */
 export function watchdogTicking(): boolean {
-  return tick !== undefined;
+  return stopTick !== undefined;
 }

@@ -6,6 +6,7 @@
  */
 
 import { fileErrorCause, ToolError } from "../kit/errors.ts";
+import { schedule } from "../kit/timers.ts";
 import { parseVault, type VaultDocument } from "./document.ts";
 import { dirname, tempPathFor } from "./paths.ts";
 import { checkOpened, MAX_VAULT_BYTES, readRegularText, regularFileInfo } from "./regular_file.ts";
@@ -112,12 +113,12 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
     file.close();
     throw error;
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancel = () => {};
   const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    cancel = schedule(timeoutMs, () => resolve("timeout"));
   });
   const got = await Promise.race([file.lock(true).then(() => "locked" as const), timeout]);
-  clearTimeout(timer);
+  cancel();
   if (got === "timeout") {
     throw new ToolError(
       "vault",

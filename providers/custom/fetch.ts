@@ -9,6 +9,7 @@
 
 import type { FetchContext, SecretValue } from "../../lib/contract/provider.ts";
 import { detail, fileErrorCause, isKind, ToolError } from "../../lib/kit/errors.ts";
+import { schedule } from "../../lib/kit/timers.ts";
 import { type CustomConfig, PYTHON } from "./mod.ts";
 import RUNNER from "./runner.py" with { type: "text" };
 
@@ -62,16 +63,16 @@ async function runScript(ctx: FetchContext<CustomConfig>): Promise<ScriptResult>
     );
   }
   let timedOut = false;
-  const timer = setTimeout(() => {
+  const cancel = schedule(timeoutMs, () => {
     timedOut = true;
     child.kill("SIGKILL");
-  }, timeoutMs);
+  });
   const [status, stdout, stderr] = await Promise.all([
     child.status,
     new Response(child.stdout).text(),
     new Response(child.stderr).text(),
   ]);
-  clearTimeout(timer);
+  cancel();
   if (timedOut) {
     throw new ToolError(
       "config",

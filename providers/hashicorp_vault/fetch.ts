@@ -9,6 +9,7 @@ import type { FetchContext } from "../../lib/contract/provider.ts";
 import { fileErrorCause, ToolError } from "../../lib/kit/errors.ts";
 import { createAdaptiveLimiter } from "../../lib/kit/limiters.ts";
 import { tokenContext } from "../../lib/kit/oidc.ts";
+import { schedule } from "../../lib/kit/timers.ts";
 import { authenticate, revokeSession, type VaultSession } from "./auth.ts";
 import type { VaultConfig } from "./config.ts";
 import { createVaultClient } from "./http.ts";
@@ -34,7 +35,7 @@ export async function fetchSecrets(ctx: FetchContext<VaultConfig>): Promise<void
   const reserve = Math.min(2000, Math.max(0, settings.deadline - Date.now()) * 0.2);
   const workDeadline = settings.deadline - reserve;
   const stop = new AbortController();
-  const stopTimer = setTimeout(() => stop.abort(), Math.max(0, workDeadline - Date.now()));
+  const cancelStop = schedule(workDeadline - Date.now(), () => stop.abort());
   const limiter = createAdaptiveLimiter(config.concurrency);
   const client = createVaultClient({
     url: config.url,
@@ -64,7 +65,7 @@ export async function fetchSecrets(ctx: FetchContext<VaultConfig>): Promise<void
     const count = await walkSelectors(kv, config.selectors);
     log.debug(`read ${count} secrets from ${config.selectors.map((s) => s.text).join(", ")}`);
   } finally {
-    clearTimeout(stopTimer);
+    cancelStop();
     if (session?.owned) {
       const problem = await revokeSession(client, session, settings.deadline);
       if (problem) log.warn(problem);
