@@ -1,12 +1,16 @@
+/**
+ * End-to-end tests of the AWS SSM Parameter Store backend against its fake: path selection
+ * over several DescribeParameters pages, every parameter type, the GetParametersByPath
+ * fallback, and a clean failure when reading is denied.
+ */
+
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
-import { readBytes, tempVault } from "./support/temp.ts";
-import { runTool } from "./support/run_tool.ts";
 import { at, readVaultDoc } from "./support/vault.ts";
-import { SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts";
+import { awsScenario, SECRET_KEY, testKeys, vaultWithKeys } from "./support/aws.ts";
 import { type FakeParameter, ssmFake } from "./fakes/aws_ssm.ts";
 
-const BASE = { SECRETS_MANAGER: "AWS_PARAMETER_STORE" };
+const SSM = "AWS_PARAMETER_STORE";
+const DATAOPS = { SECRETS_SELECTION: "/dataops", SECRETS_STRIP_PREFIX: "/dataops/" };
 
 function dataopsParameters(count: number): FakeParameter[] {
   return Array.from({ length: count }, (_, i) => ({
@@ -14,6 +18,13 @@ function dataopsParameters(count: number): FakeParameter[] {
     type: "SecureString" as const,
     value: `ssm-secure-${i}-${crypto.randomUUID()}`,
   }));
+}
+
+/** Assert that every parameter of `secure` is in `doc`, under its name less `/dataops/`. */
+function assertStripped(doc: Record<string, unknown>, secure: FakeParameter[]): void {
+  for (const p of secure) {
+    assert.equal(at(doc, p.name.slice("/dataops/".length).replaceAll("/", ".")), p.value);
+  }
 }
 
 Deno.test("SSM: path selection with strip prefix, SecureString decrypted over several pages, StringList kept", async () => {
@@ -26,30 +37,21 @@ Deno.test("SSM: path selection with strip prefix, SecureString decrypted over se
     { name: "flat.name", type: "String", value: "flat-value-777" },
   ];
   const ssm = ssmFake(parameters, testKeys());
-  await withFakes([ssm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SSM: fake.url,
-      SECRETS_SELECTION: "/dataops/",
-      SECRETS_STRIP_PREFIX: "/dataops/",
-    });
-    assert.equal(result.code, 0, result.stderr);
-    const doc = await readVaultDoc(vault);
-    for (const p of secure) {
-      assert.equal(at(doc, p.name.slice("/dataops/".length).replaceAll("/", ".")), p.value);
-    }
-    assert.equal(at(doc, "SNOWFLAKE.ACCOUNT"), "acme-account-01");
-    assert.equal(at(doc, "SNOWFLAKE.ROLES"), "reader,writer,admin");
-    assert.equal(at(doc, "other"), undefined);
-    assert.equal(at(doc, "flat"), undefined);
-    assert.equal(ssm.calls.get("DescribeParameters"), 2); // 77 names, 50 a page
-    assert.equal(ssm.calls.get("GetParameters"), 8); // 10 names a call
-    assert.ok(fake.peakConcurrency > 1);
-    assertNoLeak(result, [...secure.map((p) => p.value), "acme-account-01", SECRET_KEY]);
-  }, 5);
+  await using run = await awsScenario(SSM, ssm.handler, { latencyMs: 5 });
+  await run.loads({ ...DATAOPS, SECRETS_SELECTION: "/dataops/" }, [
+    ...secure.map((p) => p.value),
+    "acme-account-01",
+    SECRET_KEY,
+  ]);
+  const doc = await readVaultDoc(run.vault);
+  assertStripped(doc, secure);
+  assert.equal(at(doc, "SNOWFLAKE.ACCOUNT"), "acme-account-01");
+  assert.equal(at(doc, "SNOWFLAKE.ROLES"), "reader,writer,admin");
+  assert.equal(at(doc, "other"), undefined);
+  assert.equal(at(doc, "flat"), undefined);
+  assert.equal(ssm.calls.get("DescribeParameters"), 2); // 77 names, 50 a page
+  assert.equal(ssm.calls.get("GetParameters"), 8); // 10 names a call
+  assert.ok(run.fake.peakConcurrency > 1);
 });
 
 Deno.test("SSM: no selection reads every parameter, hierarchical and flat names (region from AWS_REGION)", async () => {
@@ -60,23 +62,13 @@ Deno.test("SSM: no selection reads every parameter, hierarchical and flat names 
     { name: "x.y", type: "String", value: "value-xy-4" },
   ];
   const ssm = ssmFake(parameters, testKeys(), { region: "ap-southeast-2" });
-  await withFakes([ssm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SSM: fake.url,
-      AWS_REGION: "ap-southeast-2",
-    });
-    assert.equal(result.code, 0, result.stderr);
-    const doc = await readVaultDoc(vault);
-    assert.equal(at(doc, "A.B.C"), "value-abc-1");
-    assert.equal(at(doc, "A.D"), "value-ad-2");
-    assert.equal(at(doc, "FLAT"), "value-flat-3");
-    assert.equal(at(doc, "x.y"), "value-xy-4");
-    assertNoLeak(result, parameters.map((p) => p.value));
-  });
+  await using run = await awsScenario(SSM, ssm.handler);
+  await run.loads({ AWS_REGION: "ap-southeast-2" }, parameters.map((p) => p.value));
+  const doc = await readVaultDoc(run.vault);
+  assert.equal(at(doc, "A.B.C"), "value-abc-1");
+  assert.equal(at(doc, "A.D"), "value-ad-2");
+  assert.equal(at(doc, "FLAT"), "value-flat-3");
+  assert.equal(at(doc, "x.y"), "value-xy-4");
 });
 
 Deno.test("SSM: DescribeParameters denied falls back to paging GetParametersByPath", async () => {
@@ -87,46 +79,20 @@ Deno.test("SSM: DescribeParameters denied falls back to paging GetParametersByPa
     { status: 500 },
     { status: 400, type: "RequestLimitExceeded" },
   );
-  await withFakes([ssm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SSM: fake.url,
-      SECRETS_SELECTION: "/dataops",
-      SECRETS_STRIP_PREFIX: "/dataops/",
-    });
-    assert.equal(result.code, 0, result.stderr);
-    const doc = await readVaultDoc(vault);
-    for (const p of secure) {
-      assert.equal(at(doc, p.name.slice("/dataops/".length).replaceAll("/", ".")), p.value);
-    }
-    assert.equal(ssm.calls.get("GetParametersByPath"), 3); // 25 parameters, 10 a page
-    assert.equal(ssm.faults.length, 0);
-    assertNoLeak(result, [...secure.map((p) => p.value), SECRET_KEY]);
-  });
+  await using run = await awsScenario(SSM, ssm.handler);
+  await run.loads(DATAOPS, [...secure.map((p) => p.value), SECRET_KEY]);
+  assertStripped(await readVaultDoc(run.vault), secure);
+  assert.equal(ssm.calls.get("GetParametersByPath"), 3); // 25 parameters, 10 a page
+  assert.equal(ssm.faults.length, 0);
 });
 
 Deno.test("SSM: GetParameters denied (no kms:Decrypt or ssm:GetParameters) fails cleanly, vault unchanged", async () => {
   const secure = dataopsParameters(3);
   const ssm = ssmFake(secure, testKeys(), { deny: ["GetParameters"] });
-  await withFakes([ssm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys("KEEP: 1\n"));
-    const { vault } = tmp;
-    const before = await readBytes(vault);
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SSM: fake.url,
-      SECRETS_SELECTION: "/dataops",
-    });
-    assert.equal(result.code, 3, result.stderr);
-    assertOneErrorLine(
-      result,
-      /AWS SSM GetParameters for 3 parameters .* was refused: AccessDeniedException/,
-    );
-    assert.deepEqual(await readBytes(vault), before);
-    assertNoLeak(result, [...secure.map((p) => p.value), SECRET_KEY]);
+  await using run = await awsScenario(SSM, ssm.handler, { vault: vaultWithKeys("KEEP: 1\n") });
+  await run.fails({ SECRETS_SELECTION: "/dataops" }, {
+    code: 3,
+    line: /AWS SSM GetParameters for 3 parameters .* was refused: AccessDeniedException/,
+    secrets: [...secure.map((p) => p.value), SECRET_KEY],
   });
 });

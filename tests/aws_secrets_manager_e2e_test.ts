@@ -1,9 +1,22 @@
+/**
+ * End-to-end tests of the AWS Secrets Manager backend against its fake: listing over pages,
+ * batched and concurrent reads, selection by name and ARN, the fallback when
+ * BatchGetSecretValue is denied, retries, and the clean failures that leave the vault as it
+ * was.
+ */
+
 import assert from "node:assert/strict";
-import { assertNoLeak, assertOneErrorLine } from "./support/assertions.ts";
-import { readBytes, tempVault } from "./support/temp.ts";
-import { runTool } from "./support/run_tool.ts";
-import { ACCESS_KEY_ID, SECRET_KEY, testKeys, vaultWithKeys, withFakes } from "./support/aws.ts";
+import {
+  ACCESS_KEY_ID,
+  awsEnv,
+  awsScenario,
+  SECRET_KEY,
+  testKeys,
+  vaultWithKeys,
+} from "./support/aws.ts";
+import { scenario } from "./support/scenario.ts";
 import { at, readVaultDoc } from "./support/vault.ts";
+import { fakesWorld } from "./support/world.ts";
 import { type FakeSecret, secretsManagerFake } from "./fakes/aws_secrets_manager.ts";
 
 function manySecrets(count: number): FakeSecret[] {
@@ -32,7 +45,7 @@ function tryJson(text: string | undefined): Record<string, string> {
   }
 }
 
-const BASE = { SECRETS_MANAGER: "AWS_SECRETS_MANAGER" };
+const SM = "AWS_SECRETS_MANAGER";
 
 Deno.test("Secrets Manager: every secret, over several ListSecrets pages, batched and concurrent", async () => {
   const secrets = [
@@ -41,35 +54,33 @@ Deno.test("Secrets Manager: every secret, over several ListSecrets pages, batche
   ];
   const keys = testKeys();
   const sm = secretsManagerFake(secrets, keys);
-  await withFakes([sm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys("KEEP: me\n"));
-    const { vault } = tmp;
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-      SECRETS_AWS_CONCURRENCY: "4",
-    });
-    assert.equal(result.code, 0, result.stderr);
-    const doc = await readVaultDoc(vault);
-    for (const secret of secrets.slice(0, 250)) {
-      for (const [key, value] of Object.entries(JSON.parse(secret.string!))) {
-        assert.equal(at(doc, key), value, key);
-      }
+  await using run = await awsScenario(SM, sm.handler, {
+    vault: vaultWithKeys("KEEP: me\n"),
+    latencyMs: 20,
+  });
+  const { fake } = run;
+  await run.loads({ SECRETS_AWS_CONCURRENCY: "4" }, [
+    ...values(secrets),
+    SECRET_KEY,
+    "deleted-value-xyz",
+  ]);
+  const doc = await readVaultDoc(run.vault);
+  for (const secret of secrets.slice(0, 250)) {
+    for (const [key, value] of Object.entries(JSON.parse(secret.string!))) {
+      assert.equal(at(doc, key), value, key);
     }
-    assert.equal(at(doc, "KEEP"), "me");
-    assert.equal(at(doc, "gone"), undefined, "a secret scheduled for deletion is skipped");
-    assert.equal(sm.calls.get("ListSecrets"), 3);
-    assert.equal(sm.calls.get("BatchGetSecretValue"), 13); // 100 → 5 groups, 100 → 5, 50 → 3
-    assert.equal(sm.calls.get("GetSecretValue"), undefined);
-    assert.ok(
-      sm.order.indexOf("BatchGetSecretValue") < sm.order.lastIndexOf("ListSecrets"),
-      `values are fetched while the listing continues: ${sm.order.join(",")}`,
-    );
-    assert.ok(fake.peakConcurrency > 1, `peak ${fake.peakConcurrency}`);
-    assert.ok(fake.peakConcurrency <= 5, `peak ${fake.peakConcurrency}`); // 4 + the listing
-    assertNoLeak(result, [...values(secrets), SECRET_KEY, "deleted-value-xyz"]);
-  }, 20);
+  }
+  assert.equal(at(doc, "KEEP"), "me");
+  assert.equal(at(doc, "gone"), undefined, "a secret scheduled for deletion is skipped");
+  assert.equal(sm.calls.get("ListSecrets"), 3);
+  assert.equal(sm.calls.get("BatchGetSecretValue"), 13); // 100 → 5 groups, 100 → 5, 50 → 3
+  assert.equal(sm.calls.get("GetSecretValue"), undefined);
+  assert.ok(
+    sm.order.indexOf("BatchGetSecretValue") < sm.order.lastIndexOf("ListSecrets"),
+    `values are fetched while the listing continues: ${sm.order.join(",")}`,
+  );
+  assert.ok(fake.peakConcurrency > 1, `peak ${fake.peakConcurrency}`);
+  assert.ok(fake.peakConcurrency <= 5, `peak ${fake.peakConcurrency}`); // 4 + the listing
 });
 
 Deno.test("Secrets Manager: selection by name and by ARN, plain, JSON, expanded and binary values", async () => {
@@ -82,29 +93,21 @@ Deno.test("Secrets Manager: selection by name and by ARN, plain, JSON, expanded 
   ];
   const keys = testKeys();
   const sm = secretsManagerFake(secrets, keys);
-  await withFakes([sm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-      SECRETS_SELECTION: `dataops/snowflake, ${sm.arn("dataops/api/token")},dataops/cert`,
-      SECRETS_EXPAND_JSON: "true",
-    });
-    assert.equal(result.code, 0, result.stderr);
-    const doc = await readVaultDoc(vault);
-    assert.equal(at(doc, "dataops.snowflake.USERNAME"), "transform_user");
-    assert.equal(at(doc, "dataops.snowflake.PASSWORD"), "s3cr3t-pw!");
-    assert.equal(at(doc, "dataops.api.token"), "plain-token-value-123");
-    assert.equal(at(doc, "dataops.cert"), btoa(String.fromCharCode(...bytes)));
-    assert.equal(at(doc, "other"), undefined);
-    assert.equal(at(doc, "OTHER"), undefined);
-    assert.match(result.stderr, /warning: secret "dataops\/cert" is binary/);
-    assert.equal(sm.calls.get("ListSecrets"), undefined, "a selection is fetched exactly");
-    assert.equal(sm.calls.get("BatchGetSecretValue"), 1);
-    assertNoLeak(result, ["transform_user", "s3cr3t-pw!", "plain-token-value-123", SECRET_KEY]);
-  });
+  await using run = await awsScenario(SM, sm.handler);
+  const result = await run.loads({
+    SECRETS_SELECTION: `dataops/snowflake, ${sm.arn("dataops/api/token")},dataops/cert`,
+    SECRETS_EXPAND_JSON: "true",
+  }, ["transform_user", "s3cr3t-pw!", "plain-token-value-123", SECRET_KEY]);
+  const doc = await readVaultDoc(run.vault);
+  assert.equal(at(doc, "dataops.snowflake.USERNAME"), "transform_user");
+  assert.equal(at(doc, "dataops.snowflake.PASSWORD"), "s3cr3t-pw!");
+  assert.equal(at(doc, "dataops.api.token"), "plain-token-value-123");
+  assert.equal(at(doc, "dataops.cert"), btoa(String.fromCharCode(...bytes)));
+  assert.equal(at(doc, "other"), undefined);
+  assert.equal(at(doc, "OTHER"), undefined);
+  assert.match(result.stderr, /warning: secret "dataops\/cert" is binary/);
+  assert.equal(sm.calls.get("ListSecrets"), undefined, "a selection is fetched exactly");
+  assert.equal(sm.calls.get("BatchGetSecretValue"), 1);
 });
 
 Deno.test("Secrets Manager: a flat JSON secret gives one vault key per JSON key; the filter keeps matching names", async () => {
@@ -118,67 +121,44 @@ Deno.test("Secrets Manager: a flat JSON secret gives one vault key per JSON key;
     { name: "tableau", string: '{"TABLEAU.PASSWORD":"p-tableau-3"}' },
   ];
   const sm = secretsManagerFake(secrets, testKeys());
-  await withFakes([sm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-      SECRETS_SELECTION_FILTER: "snowflake",
-    });
-    assert.equal(result.code, 0, result.stderr);
-    const doc = await readVaultDoc(vault);
-    assert.equal(at(doc, "SNOWFLAKE.TRANSFORM.USERNAME"), "u-transform");
-    assert.equal(at(doc, "SNOWFLAKE.TRANSFORM.PASSWORD"), "p-transform-1");
-    assert.equal(at(doc, "SNOWFLAKE.INGEST.PASSWORD"), "p-ingest-2");
-    assert.equal(at(doc, "TABLEAU"), undefined);
-    assertNoLeak(result, ["u-transform", "p-transform-1", "p-ingest-2", "p-tableau-3"]);
-  });
+  await using run = await awsScenario(SM, sm.handler);
+  await run.loads({ SECRETS_SELECTION_FILTER: "snowflake" }, [
+    "u-transform",
+    "p-transform-1",
+    "p-ingest-2",
+    "p-tableau-3",
+  ]);
+  const doc = await readVaultDoc(run.vault);
+  assert.equal(at(doc, "SNOWFLAKE.TRANSFORM.USERNAME"), "u-transform");
+  assert.equal(at(doc, "SNOWFLAKE.TRANSFORM.PASSWORD"), "p-transform-1");
+  assert.equal(at(doc, "SNOWFLAKE.INGEST.PASSWORD"), "p-ingest-2");
+  assert.equal(at(doc, "TABLEAU"), undefined);
 });
 
 Deno.test("Secrets Manager: a selected secret that does not exist fails naming it, vault unchanged", async () => {
   const sm = secretsManagerFake([{ name: "exists", string: "value-exists-1" }], testKeys());
-  await withFakes([sm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const before = await readBytes(vault);
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-      SECRETS_SELECTION: "exists,missing/one",
-    });
-    assert.equal(result.code, 2, result.stderr);
-    assertOneErrorLine(result, /secret "missing\/one" in SECRETS_SELECTION does not exist/);
-    assert.deepEqual(await readBytes(vault), before);
-    assertNoLeak(result, ["value-exists-1", SECRET_KEY]);
+  await using run = await awsScenario(SM, sm.handler);
+  await run.fails({ SECRETS_SELECTION: "exists,missing/one" }, {
+    code: 2,
+    line: /secret "missing\/one" in SECRETS_SELECTION does not exist/,
+    secrets: ["value-exists-1", SECRET_KEY],
   });
 });
 
 Deno.test("Secrets Manager: BatchGetSecretValue denied falls back to concurrent GetSecretValue", async () => {
   const secrets = manySecrets(45);
   const sm = secretsManagerFake(secrets, testKeys(), { deny: ["BatchGetSecretValue"] });
-  await withFakes([sm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-    });
-    assert.equal(result.code, 0, result.stderr);
-    const doc = await readVaultDoc(vault);
-    for (const secret of secrets) {
-      for (const [key, value] of Object.entries(JSON.parse(secret.string!))) {
-        assert.equal(at(doc, key), value);
-      }
+  await using run = await awsScenario(SM, sm.handler, { latencyMs: 5 });
+  await run.loads({}, [...values(secrets), SECRET_KEY]);
+  const doc = await readVaultDoc(run.vault);
+  for (const secret of secrets) {
+    for (const [key, value] of Object.entries(JSON.parse(secret.string!))) {
+      assert.equal(at(doc, key), value);
     }
-    assert.equal(sm.calls.get("GetSecretValue"), 45);
-    assert.ok((sm.calls.get("BatchGetSecretValue") ?? 0) >= 1);
-    assert.ok(fake.peakConcurrency > 1);
-    assertNoLeak(result, [...values(secrets), SECRET_KEY]);
-  }, 5);
+  }
+  assert.equal(sm.calls.get("GetSecretValue"), 45);
+  assert.ok((sm.calls.get("BatchGetSecretValue") ?? 0) >= 1);
+  assert.ok(run.fake.peakConcurrency > 1);
 });
 
 Deno.test("Secrets Manager: throttling (HTTP 400) and 5xx are retried and the load completes", async () => {
@@ -190,42 +170,25 @@ Deno.test("Secrets Manager: throttling (HTTP 400) and 5xx are retried and the lo
     { status: 400, type: "TooManyRequestsException" },
     { status: 500, type: "InternalServiceError" },
   );
-  await withFakes([sm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const result = await runTool(["--verbose"], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-    });
-    assert.equal(result.code, 0, result.stderr);
-    assert.equal(sm.faults.length, 0, "every fault was served");
-    const doc = await readVaultDoc(vault);
-    assert.equal(Object.keys(at(doc, "APP") as object).length, 30);
-    assert.match(result.stderr, /retry/);
-    assertNoLeak(result, [...values(secrets), SECRET_KEY]);
-  });
+  await using run = await awsScenario(SM, sm.handler);
+  const result = await run.loads({}, [...values(secrets), SECRET_KEY], ["--verbose"]);
+  assert.equal(sm.faults.length, 0, "every fault was served");
+  const doc = await readVaultDoc(run.vault);
+  assert.equal(Object.keys(at(doc, "APP") as object).length, 30);
+  assert.match(result.stderr, /retry/);
 });
 
 Deno.test("Secrets Manager: access denied fails cleanly naming the operation, vault unchanged", async () => {
   const sm = secretsManagerFake([{ name: "a", string: "value-a-1234" }], testKeys(), {
     deny: ["ListSecrets"],
   });
-  await withFakes([sm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys("EXISTING: 1\n"));
-    const { vault } = tmp;
-    const before = await readBytes(vault);
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-    });
-    assert.equal(result.code, 3, result.stderr);
-    assertOneErrorLine(result, /ListSecrets was refused: AccessDeniedException/);
-    assert.equal(sm.calls.get("ListSecrets"), 1, "denied is not retried");
-    assert.deepEqual(await readBytes(vault), before);
-    assertNoLeak(result, ["value-a-1234", SECRET_KEY]);
+  await using run = await awsScenario(SM, sm.handler, { vault: vaultWithKeys("EXISTING: 1\n") });
+  await run.fails({}, {
+    code: 3,
+    line: /ListSecrets was refused: AccessDeniedException/,
+    secrets: ["value-a-1234", SECRET_KEY],
   });
+  assert.equal(sm.calls.get("ListSecrets"), 1, "denied is not retried");
 });
 
 Deno.test("Secrets Manager: GetSecretValue denied on one selected secret names it", async () => {
@@ -234,46 +197,27 @@ Deno.test("Secrets Manager: GetSecretValue denied on one selected secret names i
     testKeys(),
     { denySecrets: ["locked"] },
   );
-  await withFakes([sm.handler], async ([fake]) => {
-    await using tmp = await tempVault(vaultWithKeys());
-    const { vault } = tmp;
-    const before = await readBytes(vault);
-    const result = await runTool([], {
-      ...BASE,
-      SECRETS_VAULT_PATH: vault,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-      SECRETS_SELECTION: "ok,locked",
-    });
-    assert.equal(result.code, 3, result.stderr);
-    assertOneErrorLine(result, /GetSecretValue for "locked" was refused/);
-    assert.deepEqual(await readBytes(vault), before);
-    assertNoLeak(result, ["value-ok-1234", "value-locked-5678", SECRET_KEY]);
+  await using run = await awsScenario(SM, sm.handler);
+  await run.fails({ SECRETS_SELECTION: "ok,locked" }, {
+    code: 3,
+    line: /GetSecretValue for "locked" was refused/,
+    secrets: ["value-ok-1234", "value-locked-5678", SECRET_KEY],
   });
 });
 
 Deno.test("Secrets Manager: a wrong secret key or an unknown key id is an authentication error", async () => {
   const sm = secretsManagerFake([{ name: "a", string: "value-a-1234" }], testKeys());
-  await withFakes([sm.handler], async ([fake]) => {
-    for (
-      const [keyId, secret, pattern] of [
-        [ACCESS_KEY_ID, "wrong/secret/key/0000000000000000000000", /InvalidSignatureException/],
-        ["AKIAUNKNOWN000000000", SECRET_KEY, /UnrecognizedClientException/],
-      ] as const
-    ) {
-      await using tmp = await tempVault(vaultWithKeys("", keyId, secret));
-      const { vault } = tmp;
-      const before = await readBytes(vault);
-      const result = await runTool([], {
-        ...BASE,
-        SECRETS_VAULT_PATH: vault,
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-      });
-      assert.equal(result.code, 3, result.stderr);
-      assertOneErrorLine(result, pattern);
-      assert.deepEqual(await readBytes(vault), before);
-      assertNoLeak(result, ["value-a-1234", secret]);
-    }
-  });
+  await using running = fakesWorld([sm.handler]);
+  const env = awsEnv(SM, running.fakes[0]);
+  for (
+    const [keyId, secret, line] of [
+      [ACCESS_KEY_ID, "wrong/secret/key/0000000000000000000000", /InvalidSignatureException/],
+      ["AKIAUNKNOWN000000000", SECRET_KEY, /UnrecognizedClientException/],
+    ] as const
+  ) {
+    await using run = await scenario(env, { vault: vaultWithKeys("", keyId, secret) });
+    await run.fails({}, { code: 3, line, secrets: ["value-a-1234", secret] });
+  }
 });
 
 for (const batch of [true, false]) {
@@ -291,37 +235,25 @@ for (const batch of [true, false]) {
         testKeys(),
         batch ? {} : { deny: ["BatchGetSecretValue"] },
       );
-      await withFakes([sm.handler], async ([fake]) => {
-        await using tmp = await tempVault(vaultWithKeys());
-        const { vault } = tmp;
-        const env = {
-          ...BASE,
-          SECRETS_VAULT_PATH: vault,
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-          SECRETS_SELECTION: "live,dying",
-        };
-        const before = await readBytes(vault);
-        const failed = await runTool([], env);
-        assert.equal(failed.code, 2, failed.stderr);
-        assertOneErrorLine(
-          failed,
+      const leakable = ["live-value-1234", "dying-value-5678", SECRET_KEY];
+      await using run = await awsScenario(SM, sm.handler);
+      const selection = { SECRETS_SELECTION: "live,dying" };
+      await run.fails(selection, {
+        code: 2,
+        line:
           /secret "dying" in SECRETS_SELECTION is scheduled for deletion .*SECRETS_ALLOW_MISSING=true/,
-        );
-        assert.deepEqual(await readBytes(vault), before, "vault unchanged");
-        assertNoLeak(failed, ["live-value-1234", "dying-value-5678", SECRET_KEY]);
-
-        const result = await runTool([], { ...env, SECRETS_ALLOW_MISSING: "true" });
-        assert.equal(result.code, 0, result.stderr);
-        assert.match(
-          result.stderr,
-          /warning: secret "dying" is scheduled for deletion; skipped \(SECRETS_ALLOW_MISSING\)/,
-        );
-        const doc = await readVaultDoc(vault);
-        assert.equal(at(doc, "live"), "live-value-1234");
-        assert.equal(at(doc, "dying"), undefined);
-        assert.equal(sm.calls.get("GetSecretValue"), batch ? undefined : 4);
-        assertNoLeak(result, ["live-value-1234", "dying-value-5678", SECRET_KEY]);
+        secrets: leakable,
       });
+
+      const result = await run.loads({ ...selection, SECRETS_ALLOW_MISSING: "true" }, leakable);
+      assert.match(
+        result.stderr,
+        /warning: secret "dying" is scheduled for deletion; skipped \(SECRETS_ALLOW_MISSING\)/,
+      );
+      const doc = await readVaultDoc(run.vault);
+      assert.equal(at(doc, "live"), "live-value-1234");
+      assert.equal(at(doc, "dying"), undefined);
+      assert.equal(sm.calls.get("GetSecretValue"), batch ? undefined : 4);
     },
   );
 }

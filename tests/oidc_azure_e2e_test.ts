@@ -15,7 +15,7 @@ import { runTool } from "./support/run_tool.ts";
 import { tempVault } from "./support/temp.ts";
 import { readVaultDoc } from "./support/vault.ts";
 import { sandboxOf, testSettings } from "./support/settings.ts";
-import { APP_ID, type AzureWorld, FULL_ACCESS, startAzure, TENANT } from "./support/azure.ts";
+import { APP_ID, federatedEnv, FULL_ACCESS, startAzure, TENANT } from "./support/azure.ts";
 import { startFake } from "./fakes/server.ts";
 import { FEDERATION_AUDIENCE } from "./fakes/azure_identity.ts";
 import { GITHUB_ISSUER, GITHUB_SUBJECT, githubOidcFake } from "./fakes/github_oidc.ts";
@@ -28,18 +28,6 @@ const SECRETS = [
 const EXPECTED = { DB: { PASSWORD: SECRETS[0].value }, API: { TOKEN: SECRETS[1].value } };
 const GITLAB_ISSUER = "https://gitlab.example.com";
 const GITLAB_SUBJECT = "project_path:group/project:ref_type:branch:ref:main";
-
-function principal(world: AzureWorld, vault: string): Record<string, string> {
-  return {
-    SECRETS_MANAGER: "AZURE_KEY_VAULT",
-    SECRETS_AZURE_KEY_VAULT_URL: world.kvServer.url,
-    SECRETS_AZURE_USE_MANAGED_IDENTITY: "0",
-    AZURE_TENANT_ID: TENANT,
-    AZURE_CLIENT_ID: APP_ID,
-    AZURE_AUTHORITY_HOST: world.identityServer.url,
-    SECRETS_VAULT_PATH: vault,
-  };
-}
 
 async function gitlabToken(
   key: CryptoKey,
@@ -67,7 +55,7 @@ Deno.test("azure oidc: GitHub Actions' token (audience api://AzureADTokenExchang
   await using githubServer = serve(github.handler);
   await using tmp = await tempVault();
   const result = await runTool(["--verbose"], {
-    ...principal(world, tmp.vault),
+    ...federatedEnv(world, tmp.vault),
     ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl(githubServer.url),
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,
   });
@@ -93,7 +81,7 @@ Deno.test("azure oidc: SECRETS_OIDC_TOKEN (GitLab id_tokens); a subject the cred
   }, { secrets: SECRETS, access: FULL_ACCESS });
   const token = await gitlabToken(privateKey);
   await using tmp = await tempVault();
-  const ok = await runTool([], { ...principal(world, tmp.vault), SECRETS_OIDC_TOKEN: token });
+  const ok = await runTool([], { ...federatedEnv(world, tmp.vault), SECRETS_OIDC_TOKEN: token });
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(await readVaultDoc(tmp.vault), EXPECTED);
   assertNoLeak(ok, [...SECRETS.map((s) => s.value), token, ...world.identity.seen]);
@@ -102,7 +90,7 @@ Deno.test("azure oidc: SECRETS_OIDC_TOKEN (GitLab id_tokens); a subject the cred
   await using kept = await tempVault("KEEP: 1\n");
   const snap = await snapshot(kept.vault);
   await assertCleanFailure(
-    await runTool([], { ...principal(world, kept.vault), SECRETS_OIDC_TOKEN: other }),
+    await runTool([], { ...federatedEnv(world, kept.vault), SECRETS_OIDC_TOKEN: other }),
     snap,
     {
       code: 3,
@@ -164,7 +152,7 @@ Deno.test("azure oidc: precedence is AZURE_FEDERATED_TOKEN_FILE, SECRETS_OIDC_TO
     );
     await Deno.writeTextFile(`${tmp.dir}/token`, fileToken);
     const before = github.issued.length;
-    const result = await runTool([], { ...principal(world, tmp.vault), ...c.env(tmp.dir) });
+    const result = await runTool([], { ...federatedEnv(world, tmp.vault), ...c.env(tmp.dir) });
     assert.equal(result.code, 0, `${c.what}: ${result.stderr}`);
     assert.equal(github.issued.length - before, c.github, c.what);
     assertNoLeak(result, [fileToken, badToken, github.requestToken, "wrong-client-secret"]);
@@ -185,7 +173,7 @@ Deno.test("azure oidc: an expired SECRETS_OIDC_TOKEN fails before any request re
   await using tmp = await tempVault("KEEP: 1\n");
   const snap = await snapshot(tmp.vault);
   const result = await runTool([], {
-    ...principal(world, tmp.vault),
+    ...federatedEnv(world, tmp.vault),
     SECRETS_OIDC_TOKEN: expired,
     ACTIONS_ID_TOKEN_REQUEST_URL: github.requestUrl(githubServer.url),
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: github.requestToken,

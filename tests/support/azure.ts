@@ -1,6 +1,7 @@
 /**
  * Shared set-up for the Azure Key Vault tests: an identity fake and a Key Vault fake on
- * their own loopback ports, and the environment that points the tool at them.
+ * their own loopback ports, the environment that points the tool at them, and scenarios of
+ * runs against them.
  *
  * @module
  */
@@ -8,6 +9,7 @@
 import { startFake } from "../fakes/server.ts";
 import { type AzureIdentityData, azureIdentityFake } from "../fakes/azure_identity.ts";
 import { azureKeyVaultFake, type KvData, type KvOptions } from "../fakes/azure_key_vault.ts";
+import { type Scenario, scenario } from "./scenario.ts";
 import { type World, world } from "./world.ts";
 
 /** The test tenant. */
@@ -80,6 +82,32 @@ export function principalEnv(world: AzureWorld, vault: string): Record<string, s
     AZURE_AUTHORITY_HOST: world.identityServer.url,
     SECRETS_VAULT_PATH: vault,
   };
+}
+
+/**
+ * Environment for a service-principal run with the standard `AZURE_TENANT_ID` and
+ * `AZURE_CLIENT_ID` and no client secret (the credential comes from a federated token).
+ */
+export function federatedEnv(world: AzureWorld, vault: string): Record<string, string> {
+  return {
+    SECRETS_MANAGER: "AZURE_KEY_VAULT",
+    SECRETS_AZURE_KEY_VAULT_URL: world.kvServer.url,
+    SECRETS_AZURE_USE_MANAGED_IDENTITY: "0",
+    AZURE_TENANT_ID: TENANT,
+    AZURE_CLIENT_ID: APP_ID,
+    AZURE_AUTHORITY_HOST: world.identityServer.url,
+    SECRETS_VAULT_PATH: vault,
+  };
+}
+
+/** A {@linkcode Scenario} of managed-identity runs against `world` ({@linkcode imdsEnv}). */
+export function imdsScenario(world: AzureWorld, content?: string): Promise<Scenario> {
+  return scenario((vault) => imdsEnv(world, vault), { vault: content });
+}
+
+/** A {@linkcode Scenario} of service-principal runs against `world` ({@linkcode principalEnv}). */
+export function principalScenario(world: AzureWorld, content?: string): Promise<Scenario> {
+  return scenario((vault) => principalEnv(world, vault), { vault: content });
 }
 
 /** `n` secrets named `APP-Sxx-PASSWORD` with random values. */

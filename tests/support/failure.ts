@@ -11,6 +11,17 @@ import { assertNoLeak, assertOneErrorLine } from "./assertions.ts";
 import { type RunOptions, type RunResult, runTool } from "./run_tool.ts";
 import { readBytes, tempVault } from "./temp.ts";
 
+/**
+ * Values that must not appear in a run's output: a list, or a function read after the run
+ * (for what a fake issues during it, such as tokens).
+ */
+export type Secrets = readonly string[] | (() => readonly string[]);
+
+/** The values of `secrets` now. */
+export function secretsNow(secrets: Secrets = []): readonly string[] {
+  return typeof secrets === "function" ? secrets() : secrets;
+}
+
 /** How a run must fail. */
 export interface ExpectedFailure {
   /** The documented exit code. */
@@ -18,7 +29,7 @@ export interface ExpectedFailure {
   /** What the one error line must say. */
   line: RegExp;
   /** Values that must not appear in the output, in any derived form (default none). */
-  secrets?: readonly string[];
+  secrets?: Secrets;
 }
 
 /** A vault file and its bytes before a run (null: it did not exist). */
@@ -42,7 +53,7 @@ export async function assertCleanFailure(
 ): Promise<void> {
   assert.equal(result.code, expected.code, `exit code; stderr:\n${result.stderr}`);
   assertOneErrorLine(result, expected.line);
-  assertNoLeak(result, expected.secrets ?? []);
+  assertNoLeak(result, secretsNow(expected.secrets));
   assert.deepEqual(await readBytes(snap.vault), snap.before, "vault byte-for-byte unchanged");
 }
 

@@ -1,6 +1,6 @@
 /**
  * Shared data and helpers for the HashiCorp Vault tests: a seeded fake Vault, JWT signing,
- * and the environment of a run.
+ * the environment of a run, and scenarios of runs against the fake.
  *
  * @module
  */
@@ -8,6 +8,7 @@
 import { generateKeyPair, type JWTPayload, SignJWT } from "jose";
 import { fakeVault, type FakeVaultData, type FakeVaultOptions } from "../fakes/hashicorp_vault.ts";
 import { type Fake, type FakeOptions, startFake } from "../fakes/server.ts";
+import { type Scenario, scenario } from "./scenario.ts";
 import { type World, world } from "./world.ts";
 
 /** The pre-issued token with read and list on the whole `secret` and `kv1` mounts. */
@@ -179,4 +180,12 @@ export function vaultEnv(
     SECRETS_REQUEST_TIMEOUT: "5",
     ...extra,
   };
+}
+
+/**
+ * A {@linkcode Scenario} of runs against `running`'s fake ({@linkcode vaultEnv});
+ * its vault starts as `content` (default: no vault file).
+ */
+export function vaultScenario(running: RunningVault, content?: string): Promise<Scenario> {
+  return scenario((path) => vaultEnv(running.server.url, path), { vault: content });
 }
