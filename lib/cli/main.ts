@@ -17,7 +17,7 @@ import { dropSpawn, spawnDrop, spawnReport } from "./privilege.ts";
 import { checkVaultLocation } from "./vault_location.ts";
 import { checkVaultKey } from "../vault/crypto.ts";
 import { ExitCode } from "../kit/errors.ts";
-import { startCore } from "../isolation/core_host.ts";
+import { type CoreWorker, startCore } from "../isolation/core_host.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
 import { createLogger } from "../output/log.ts";
 import { Redactor } from "../output/redact.ts";
@@ -108,11 +108,12 @@ export async function main(args: readonly string[], version: string): Promise<nu
       await learnVaultValues(config, redactor);
     }
     const mask = githubMasker(config.settings.env);
-    // The core Worker starts first: loading the vault engine (YAML) is the longest start-up
-    // step, so it runs while the main thread configures the backend and the backend
-    // Worker starts and fetches. It also reads the credentials a backend keeps in the vault.
-    // Secrets arrive as messages, after the redactor has learnt each value.
-    const core = startCore(CORE_ENTRY, perms, redactor);
+    // The backend Worker starts first: its fetch is the longest step, and each Worker's
+    // start blocks this thread about 15 ms. So the credentials a backend keeps in a vault
+    // of our own form are read here; from any other vault the core Worker, started for
+    // that, reads them.
+    let core: CoreWorker | undefined;
+    const coreWorker = () => core ??= startCore(CORE_ENTRY, perms, redactor);
     let prepared: PreparedLoad;
     try {
       prepared = await prepareLoad(
@@ -120,12 +121,20 @@ export async function main(args: readonly string[], version: string): Promise<nu
         PROVIDERS[config.backend],
         cwd,
         redactor,
-        (paths) => core.credentials(config, paths),
+        async (paths) => {
+          const { readOwnFormCredentials } = await import("../commands/credentials.ts");
+          return await readOwnFormCredentials(config, paths) ??
+            await coreWorker().credentials(config, paths);
+        },
       );
+      // The core Worker starts while the backend fetches, and takes the secrets as
+      // messages after the redactor has learnt each value.
       const fetching = fetchSecrets(config, prepared, log, redactor, (secret) => {
         mask?.(secret);
-        core.add(secret);
+        // Set below: no message from the backend is handled before this function awaits.
+        core!.add(secret);
       });
+      coreWorker();
       // The backend's Worker has started with its own programs, which it keeps.
       if (drop === "after-backend-start") {
         dropSpawn();
@@ -133,10 +142,10 @@ export async function main(args: readonly string[], version: string): Promise<nu
       }
       await fetching;
     } catch (error) {
-      core.terminate();
+      core?.terminate();
       throw error;
     }
-    return await core.run({ config, settings: prepared.settings });
+    return await coreWorker().run({ config, settings: prepared.settings });
   } catch (error) {
     return reportFailure(error, log);
   }
