@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { commitLoad, mapWithProvenance } from "../lib/vault/manifest.ts";
+import {
+  commitLoad,
+  type KeyProvenance,
+  type Manifest,
+  manifestText,
+  mapWithProvenance,
+} from "../lib/vault/manifest.ts";
 import { manifestPath } from "../lib/vault/paths.ts";
 import { dryRunLines } from "../lib/commands/dry_run.ts";
 import { createLogger } from "../lib/output/log.ts";
@@ -100,4 +106,36 @@ Deno.test("when the vault write fails after the manifest was written, the previo
   await Deno.writeTextFile(manifestPath(vault), previous);
   await assert.rejects(attempt(), /cannot write the vault/);
   assert.equal(await Deno.readTextFile(manifestPath(vault)), previous);
+});
+
+Deno.test("the manifest is written in pieces as exactly JSON.stringify's text", () => {
+  const record = (i: number): KeyProvenance => ({
+    backend: "CUSTOM",
+    source: `src/${i}`,
+    ...(i % 2 ? { version: `v${i}` } : {}),
+    fetched: "2026-12-01T00:00:00.000Z",
+  });
+  const manifestOf = (keys: Record<string, KeyProvenance>): Manifest => ({
+    format: 1,
+    vault: "vault.yml",
+    encrypted: false,
+    vaultSha256: null,
+    loaded: "2026-12-01T00:00:00.000Z",
+    backend: "CUSTOM",
+    keys,
+  });
+  const many: Record<string, KeyProvenance> = {};
+  for (let i = 0; i < 3000; i++) many[`NS.KEY${i}`] = record(i);
+  for (
+    const keys of [
+      {},
+      { "A.B": record(1) },
+      { "2": record(2), 'é."q"': record(3), "1": record(4) },
+      many,
+    ]
+  ) {
+    const pieces = [...manifestText(manifestOf(keys))];
+    assert.equal(pieces.join(""), `${JSON.stringify(manifestOf(keys), null, 2)}\n`);
+    if (keys === many) assert.ok(pieces.length > 3, `${pieces.length} pieces`);
+  }
 });

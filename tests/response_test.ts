@@ -39,6 +39,32 @@ Deno.test("readText: a Content-Length past the limit fails before reading", asyn
   await assert.rejects(() => readText(response, "op", 100), kindOf("backend"));
 });
 
+Deno.test("readText: a fetched body is read whole with its declared length, and a compressed one past the limit still stops", async () => {
+  const big = "a".repeat(100_000);
+  const gzip = new Uint8Array(
+    await new Response(new Blob([big]).stream().pipeThrough(new CompressionStream("gzip")))
+      .arrayBuffer(),
+  );
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (request) =>
+      new URL(request.url).pathname === "/gzip"
+        ? new Response(gzip, { headers: { "content-encoding": "gzip" } })
+        : new Response(JSON.stringify({ big })),
+  );
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  try {
+    const plain = await fetch(`${url}/plain`);
+    assert.equal(plain.headers.get("content-length"), String(big.length + 10));
+    assert.equal(await readText(plain, "op", big.length + 10), JSON.stringify({ big }));
+    const compressed = await fetch(`${url}/gzip`);
+    assert.ok(Number(compressed.headers.get("content-length")) < 4096);
+    await assert.rejects(() => readText(compressed, "op", 4096), kindOf("backend"));
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("refuseRedirect: 3xx is a backend error naming the target host; other statuses pass", async () => {
   for (const status of [301, 302, 303, 307, 308]) {
     const response = new Response(null, {

@@ -49,6 +49,9 @@ export async function mergeSecrets(
   const { provider, settings, secrets } = fetched;
   const store = openVaultStore(config.vaultPath, config.vaultKey);
   const { entries, provenance } = mapWithProvenance(provider, secrets, settings, new Date());
+  const count = secrets.length;
+  // Mapped, the fetched set is not needed again (100,000 secrets are tens of MB).
+  secrets.length = 0;
   const checked = checkEntries(entries);
   // The vault is read (and parsed) once: without the lock for a dry run, else under it.
   const opened = async () => {
@@ -57,7 +60,7 @@ export async function mergeSecrets(
     log.debug(
       `vault ${config.vaultPath}: ${vault.text === null ? "absent, starting empty" : "read"}`,
     );
-    log.info(`fetched ${secrets.length} secrets, ${checked.length} vault keys`);
+    log.info(`fetched ${count} secrets, ${checked.length} vault keys`);
     return vault;
   };
 
@@ -65,7 +68,7 @@ export async function mergeSecrets(
     const before = await opened();
     const dry = planMerge(before.doc, checked);
     const previous = await readMatchingManifest(store, before, log);
-    return { secrets: secrets.length, plan: dry, written: false, provenance, previous };
+    return { secrets: count, plan: dry, written: false, provenance, previous };
   }
 
   const lock = await lockVault(config.vaultPath, config.lockTimeoutMs);
@@ -92,7 +95,7 @@ export async function mergeSecrets(
     log.info(
       `vault ${store.path}: ${merge.added.length} added, ${merge.changed.length} changed, ${merge.unchanged.length} unchanged`,
     );
-    return { secrets: secrets.length, plan: merge, written: write, provenance, previous: null };
+    return { secrets: count, plan: merge, written: write, provenance, previous: null };
   } finally {
     lock.release();
   }

@@ -57,9 +57,10 @@ export async function refuseRedirect(response: Response, operation: string): Pro
 }
 
 /**
- * The body of `response` as text, reading at most `limit` bytes: a larger body (by its
- * `Content-Length` or as it streams) is cancelled and ends in a `backend` error naming
- * `operation`. Network errors while reading propagate unchanged (retried by callers).
+ * The body of `response` (a `fetch` answer) as text, reading at most `limit` bytes: a
+ * larger body (by its `Content-Length` or as it streams) is cancelled and ends in a
+ * `backend` error naming `operation`. Network errors while reading propagate unchanged
+ * (retried by callers).
  */
 export async function readText(
   response: Response,
@@ -72,6 +73,14 @@ export async function readText(
     throw tooLarge(operation);
   }
   if (response.body === null) return "";
+  // `fetch` reads no more of a body than its declared length, so an unencoded one within
+  // the limit is read in one piece (one read instead of one per chunk); a compressed one
+  // can decode to far more, so it is counted as it streams.
+  const encoding = response.headers.get("content-encoding");
+  const length = response.headers.get("content-length");
+  if (length !== null && /^\d+$/.test(length) && (encoding === null || encoding === "identity")) {
+    return await response.text();
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;

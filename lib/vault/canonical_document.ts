@@ -31,6 +31,15 @@ export function canonicalTree(map: CanonicalMap): VaultTree {
   return out;
 }
 
+function forEachLeafKey(map: CanonicalMap, visit: (key: string) => void, base?: string): void {
+  for (const key of [...map.keys()].sort()) {
+    const value = map.get(key)!;
+    const dotted = base === undefined ? key : `${base}.${key}`;
+    if (value instanceof Map) forEachLeafKey(value, visit, dotted);
+    else visit(dotted);
+  }
+}
+
 function locate(root: CanonicalMap, path: readonly string[]): Located {
   let map = root;
   for (let i = 0; i < path.length; i++) {
@@ -68,6 +77,7 @@ export function canonicalDocument(root: CanonicalMap): VaultDocument {
   return {
     form: "canonical",
     tree: () => canonicalTree(root),
+    forEachLeafKey: (visit) => forEachLeafKey(root, visit),
     locate: (path) => locate(root, path),
     apply: (entries) => apply(root, entries),
     async render() {

@@ -35,6 +35,11 @@ export interface VaultDocument {
    * expands its aliases beyond the limit.
    */
   tree(): VaultTree;
+  /**
+   * Call `visit` with the dotted key of every leaf, in the order of `leaves()` (keys sorted
+   * at each level), without copying the vault.
+   */
+  forEachLeafKey(visit: (key: string) => void): void;
   /** What stands at `path`. */
   locate(path: readonly string[]): Located;
   /**

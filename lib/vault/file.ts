@@ -31,12 +31,16 @@ export async function readVault(path: string): Promise<VaultSnapshot> {
 }
 
 /**
- * Write `text` to `path` atomically: a private temp file (mode 0600) in the same folder,
- * fsync, then rename over the target. Readers see the old file or the new one, never a
- * mix. A temp file left by a killed run is replaced; the temp file is removed on failure.
- * `what` names the file in errors.
+ * Write `text` (or its pieces, in order) to `path` atomically: a private temp file (mode
+ * 0600) in the same folder, fsync, then rename over the target. Readers see the old file
+ * or the new one, never a mix. A temp file left by a killed run is replaced; the temp file
+ * is removed on failure. `what` names the file in errors.
  */
-export async function writeAtomic(path: string, text: string, what = "the vault"): Promise<void> {
+export async function writeAtomic(
+  path: string,
+  text: string | Iterable<string>,
+  what = "the vault",
+): Promise<void> {
   const temp = tempPathFor(path);
   try {
     await Deno.remove(temp).catch((error) => {
@@ -44,9 +48,12 @@ export async function writeAtomic(path: string, text: string, what = "the vault"
     });
     const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
     try {
-      const bytes = new TextEncoder().encode(text);
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      const encoder = new TextEncoder();
+      for (const piece of typeof text === "string" ? [text] : text) {
+        const bytes = encoder.encode(piece);
+        let written = 0;
+        while (written < bytes.length) written += await file.write(bytes.subarray(written));
+      }
       await file.sync();
     } finally {
       file.close();

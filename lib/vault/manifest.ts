@@ -13,7 +13,6 @@
  */
 
 import type { Logger } from "../output/log.ts";
-import { isTree } from "./tree.ts";
 import { writeAtomic } from "./file.ts";
 import { basename, manifestPath } from "./paths.ts";
 import { MAX_MANIFEST_BYTES, readRegularBytes } from "./regular_file.ts";
@@ -94,6 +93,34 @@ export function mapWithProvenance(
   return { entries, provenance };
 }
 
+/** Text given to the file in pieces of about this many characters. */
+const CHUNK = 64 * 1024;
+
+/**
+ * The manifest as `JSON.stringify(manifest, null, 2)` writes it, plus a newline, in pieces:
+ * 100,000 keys make a text of some 20 MB that need not exist at once.
+ */
+export function* manifestText(manifest: Manifest): Generator<string> {
+  const { keys, ...head } = manifest;
+  const names = Object.keys(keys);
+  // `keys` is the last property: the head is the document with an empty `keys`.
+  const top = JSON.stringify({ ...head, keys: {} }, null, 2);
+  if (names.length === 0) {
+    yield `${top}\n`;
+    return;
+  }
+  let chunk = `${top.slice(0, -"{}\n}".length)}{\n`;
+  for (let i = 0; i < names.length; i++) {
+    const record = JSON.stringify(keys[names[i]], null, 2).replaceAll("\n", "\n    ");
+    chunk += `    ${JSON.stringify(names[i])}: ${record}${i < names.length - 1 ? "," : ""}\n`;
+    if (chunk.length >= CHUNK) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield `${chunk}  }\n}\n`;
+}
+
 /** The manifest's text, or null when absent (a link, special or huge file is refused). */
 async function readManifestText(path: string): Promise<string | null> {
   const bytes = await readRegularBytes(path, "the manifest", MAX_MANIFEST_BYTES);
@@ -159,22 +186,6 @@ export async function readMatchingManifest(
 }
 
 /**
- * Call `visit` with the dotted key of every leaf below `node`, in the order of `leaves()`
- * (keys sorted at each level, null values skipped, lists and dates counted as leaves),
- * without building a leaf object and path array per key (100,000 of them are tens of MB).
- */
-function forEachLeafKey(node: unknown, visit: (key: string) => void, base?: string): void {
-  if (node === null || node === undefined) return;
-  if (!isTree(node)) {
-    visit(base ?? "");
-    return;
-  }
-  for (const key of Object.keys(node).sort()) {
-    forEachLeafKey(node[key], visit, base === undefined ? key : `${base}.${key}`);
-  }
-}
-
-/**
  * The manifest after a load: every leaf of the merged vault that this load fetched gets
  * its new provenance; other leaves keep their previous record; keys no longer in the
  * vault are dropped.
@@ -189,7 +200,7 @@ export function buildManifest(options: {
   loaded: Date;
 }): Manifest {
   const keys: Record<string, KeyProvenance> = {};
-  forEachLeafKey(options.vault.doc.tree(), (key) => {
+  options.vault.doc.forEachLeafKey((key) => {
     const record = options.fetched.get(key) ?? options.previous?.keys[key];
     if (record) keys[key] = record;
   });
@@ -231,7 +242,7 @@ export async function commitLoad(options: {
     backend: options.backend,
     loaded: new Date(),
   });
-  await writeAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`, "the manifest");
+  await writeAtomic(path, manifestText(manifest), "the manifest");
   if (text === null || raw === null) return;
   try {
     await store.put(raw);

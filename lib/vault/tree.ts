@@ -62,3 +62,19 @@ export function leaves(node: unknown, base: readonly string[] = []): VaultLeaf[]
   walk(node, [...base]);
   return out;
 }
+
+/**
+ * Call `visit` with the dotted key of every leaf below `node`, in the order of `leaves()`
+ * (keys sorted at each level, null values skipped, lists and dates counted as leaves),
+ * without building a leaf object and path array per key (100,000 of them are tens of MB).
+ */
+export function forEachLeafKey(node: unknown, visit: (key: string) => void, base?: string): void {
+  if (node === null || node === undefined) return;
+  if (!isTree(node)) {
+    visit(base ?? "");
+    return;
+  }
+  for (const key of Object.keys(node).sort()) {
+    forEachLeafKey(node[key], visit, base === undefined ? key : `${base}.${key}`);
+  }
+}

@@ -22,7 +22,7 @@ import type { VaultEntry } from "../contract/provider.ts";
 import type { Located, VaultDocument } from "./document.ts";
 import type { CanonicalMap } from "./canonical.ts";
 import { portableTags } from "./portable.ts";
-import { isTree, type VaultTree } from "./tree.ts";
+import { forEachLeafKey, isTree, type VaultTree } from "./tree.ts";
 
 /**
  * Most alias expansions a vault may make (the `yaml` default). A vault of nested aliases
@@ -203,6 +203,7 @@ function documentOf(doc: Document, path: string | undefined): VaultDocument {
   return {
     form: "yaml",
     tree: () => toTree(doc, path),
+    forEachLeafKey: (visit) => forEachLeafKey(toTree(doc, path), visit),
     locate: (segments) => locate(doc, segments, pairs),
     apply: (entries) => apply(doc, entries, pairs),
     render: () => Promise.resolve(render(doc)),
