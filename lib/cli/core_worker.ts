@@ -7,10 +7,11 @@
  * @module
  */
 
-import type { FetchedSecret } from "../contract/provider.ts";
+import type { Backend, FetchedSecret, ProviderSettings } from "../contract/provider.ts";
 import { readCredentials } from "../commands/credentials.ts";
 import { toErrorData } from "../kit/errors.ts";
-import { runCommand } from "../commands/run.ts";
+import { type Fetched, runCommand } from "../commands/run.ts";
+import { type SecretMapping, startMapping } from "../vault/manifest.ts";
 import type { CoreInput, CoreMessage } from "../isolation/protocol.ts";
 import { createLogger } from "../output/log.ts";
 import { Redactor } from "../output/redact.ts";
@@ -21,13 +22,43 @@ const scope = self as unknown as {
   postMessage(message: CoreMessage): void;
 };
 
-// The secrets arrive one by one while the backend fetches; the run request comes last.
-const secrets: FetchedSecret[] = [];
+// The secrets arrive in batches while the backend fetches, each mapped to vault entries
+// as it comes (once the backend's descriptor is loaded), so the fetched set is never held
+// whole; the run request comes last. A mapping error is kept for the run to report.
+let pending: FetchedSecret[] = [];
+let mapping: SecretMapping | undefined;
+let mappingReady: Promise<void> | undefined;
+let mappingError: { error: unknown } | undefined;
+
+function mapPending(): void {
+  if (mappingError !== undefined) pending = [];
+  if (mapping === undefined || pending.length === 0) return;
+  const batch = pending;
+  pending = [];
+  try {
+    mapping.add(batch);
+  } catch (error) {
+    mappingError = { error };
+  }
+}
+
+function startMap(backend: Backend, settings: ProviderSettings): Promise<void> {
+  const fetchedAt = new Date();
+  return mappingReady ??= loadProvider(backend).then((provider) => {
+    mapping = startMapping(provider, settings, fetchedAt);
+    mapPending();
+  });
+}
 
 scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   const input = event.data;
   if (input.type === "secrets") {
-    for (const secret of input.secrets) secrets.push(secret);
+    for (const secret of input.secrets) pending.push(secret);
+    mapPending();
+    return;
+  }
+  if (input.type === "map") {
+    startMap(input.backend, input.settings);
     return;
   }
   if (input.type === "credentials") {
@@ -42,9 +73,15 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   }
   scope.onmessage = null;
   const { config, settings } = input.request;
-  const fetched = settings === null
-    ? null
-    : { settings, secrets, provider: await loadProvider(config.backend) };
+  let fetched: Fetched | null = null;
+  if (settings !== null) {
+    await startMap(config.backend, settings);
+    mapPending();
+    fetched = () => {
+      if (mappingError !== undefined) throw mappingError.error;
+      return mapping!;
+    };
+  }
   const redactor = new Redactor();
   if (config.vaultKey) redactor.add(config.vaultKey);
   const terminal = Deno.stderr.isTerminal();

@@ -134,7 +134,7 @@ export async function main(args: readonly string[], version: string): Promise<nu
         // Set below: no message from the backend is handled before this function awaits.
         core!.add(secret);
       });
-      coreWorker();
+      coreWorker().map(config.backend, prepared.settings);
       // The backend's Worker has started with its own programs, which it keeps.
       if (drop === "after-backend-start") {
         dropSpawn();

@@ -17,7 +17,6 @@ import {
   commitLoad,
   type KeyProvenance,
   type Manifest,
-  mapWithProvenance,
   readMatchingManifest,
 } from "../vault/manifest.ts";
 import type { Fetched } from "./run.ts";
@@ -37,7 +36,7 @@ export interface LoadResult {
 }
 
 /**
- * Merge fetched secrets into the vault (core Worker): map them to keys, check conflicts,
+ * Merge fetched secrets into the vault (core Worker): take their vault keys, check conflicts,
  * then under the vault's lock read, merge and write atomically (or, for a dry run,
  * only compute the plan). Prints stage lines through `log`; throws typed errors.
  */
@@ -46,12 +45,8 @@ export async function mergeSecrets(
   fetched: Fetched,
   log: Logger,
 ): Promise<LoadResult> {
-  const { provider, settings, secrets } = fetched;
+  const { count, entries, provenance } = fetched();
   const store = openVaultStore(config.vaultPath, config.vaultKey);
-  const { entries, provenance } = mapWithProvenance(provider, secrets, settings, new Date());
-  const count = secrets.length;
-  // Mapped, the fetched set is not needed again (100,000 secrets are tens of MB).
-  secrets.length = 0;
   const checked = checkEntries(entries);
   // The vault is read (and parsed) once: without the lock for a dry run, else under it.
   const opened = async () => {

@@ -14,17 +14,13 @@ import { mergeSecrets } from "./load.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { writeStdout } from "../output/write.ts";
-import type { FetchedSecret, Provider, ProviderSettings } from "../contract/provider.ts";
+import type { MappedSecrets } from "../vault/manifest.ts";
 
-/** The fetched half of a load, handed to the core Worker. */
-export interface Fetched {
-  /** The backend's settings (for mapping names to keys). */
-  settings: ProviderSettings;
-  /** The secrets the backend returned. */
-  secrets: FetchedSecret[];
-  /** The backend's descriptor: its name and how it maps secrets to vault keys. */
-  provider: Pick<Provider, "backend" | "map">;
-}
+/**
+ * The fetched half of a load, handed to the core Worker: the secrets mapped to vault
+ * entries as they arrived. Throws the mapping's error (reported as the load's failure).
+ */
+export type Fetched = () => MappedSecrets;
 
 /** Run the configured command; returns the exit code. `fetched` is required for `load`. */
 export async function runCommand(

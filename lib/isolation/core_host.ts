@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FetchedSecret } from "../contract/provider.ts";
+import type { Backend, FetchedSecret, ProviderSettings } from "../contract/provider.ts";
 import { fromErrorData } from "../kit/errors.ts";
 import type { Redactor } from "../output/redact.ts";
 import { writeStderr } from "../output/write.ts";
@@ -25,6 +25,11 @@ export interface CoreWorker {
     vault: { vaultPath: string; vaultKey?: string },
     paths: readonly string[],
   ): Promise<Record<string, string>>;
+  /**
+   * Say how the secrets to come are mapped (the backend and its settings), so the Worker
+   * maps each as it arrives.
+   */
+  map(backend: Backend, settings: ProviderSettings): void;
   /** Hand over one fetched secret (before {@linkcode CoreWorker.run}). */
   add(secret: FetchedSecret): void;
   /** Send the request; resolves with the command's exit code. Call at most once. */
@@ -101,6 +106,9 @@ export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor)
         const { vaultPath, vaultKey } = vault;
         send({ type: "credentials", id, vaultPath, vaultKey, paths: [...paths] });
       });
+    },
+    map(backend, settings) {
+      send({ type: "map", backend, settings });
     },
     add(secret) {
       if (batch.push(secret) === 1) queueMicrotask(flush);

@@ -41,11 +41,13 @@ export interface CoreRequest {
 }
 
 /**
- * A message to the core Worker: credentials to read from the vault (answered by id), some
- * fetched secrets, or the request that runs the command.
+ * A message to the core Worker: credentials to read from the vault (answered by id), how
+ * to map the secrets to come (the backend and its settings), some fetched secrets, or the
+ * request that runs the command.
  */
 export type CoreInput =
   | { type: "credentials"; id: number; vaultPath: string; vaultKey?: string; paths: string[] }
+  | { type: "map"; backend: Backend; settings: ProviderSettings }
   | { type: "secrets"; secrets: FetchedSecret[] }
   | { type: "run"; request: CoreRequest };
 

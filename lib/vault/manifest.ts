@@ -66,6 +66,61 @@ export async function sha256Hex(text: string): Promise<string> {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/** Fetched secrets as vault entries, with each entry's provenance by dotted key. */
+export interface MappedSecrets {
+  /** How many secrets were mapped. */
+  count: number;
+  /** The entries, in the order the secrets came. */
+  entries: VaultEntry[];
+  /** Where each vault key came from. */
+  provenance: Map<string, KeyProvenance>;
+}
+
+/**
+ * Secrets mapped as they arrive (so a large load never holds the fetched set and its
+ * entries at once): {@linkcode SecretMapping.add} maps a batch and throws the mapping's
+ * error (a name that gives no vault key).
+ */
+export interface SecretMapping extends MappedSecrets {
+  /** Map some secrets. */
+  add(secrets: readonly FetchedSecret[]): void;
+}
+
+/** Start mapping secrets to vault entries, recording each entry's provenance. */
+export function startMapping(
+  provider: Pick<Provider, "backend" | "map">,
+  settings: ProviderSettings,
+  fetched: Date,
+): SecretMapping {
+  // One string for every record (100,000 keys need not hold 100,000 copies).
+  const when = fetched.toISOString();
+  const mapping: SecretMapping = {
+    count: 0,
+    entries: [],
+    provenance: new Map(),
+    add(secrets) {
+      for (const secret of secrets) {
+        for (const entry of provider.map(secret, settings)) {
+          mapping.entries.push(entry);
+          const { version, updated } = secret;
+          const record: KeyProvenance = version === undefined && updated === undefined
+            ? { backend: provider.backend, source: entry.source, fetched: when }
+            : {
+              backend: provider.backend,
+              source: entry.source,
+              ...(version === undefined ? {} : { version: String(version) }),
+              ...(updated === undefined ? {} : { updated: String(updated) }),
+              fetched: when,
+            };
+          mapping.provenance.set(entry.path.join("."), record);
+        }
+        mapping.count++;
+      }
+    },
+  };
+  return mapping;
+}
+
 /** Map fetched secrets to vault entries, recording each entry's provenance by dotted key. */
 export function mapWithProvenance(
   provider: Pick<Provider, "backend" | "map">,
@@ -73,24 +128,9 @@ export function mapWithProvenance(
   settings: ProviderSettings,
   fetched: Date,
 ): { entries: VaultEntry[]; provenance: Map<string, KeyProvenance> } {
-  const entries: VaultEntry[] = [];
-  const provenance = new Map<string, KeyProvenance>();
-  // One string for every record (100,000 keys need not hold 100,000 copies).
-  const when = fetched.toISOString();
-  for (const secret of secrets) {
-    for (const entry of provider.map(secret, settings)) {
-      entries.push(entry);
-      const record: KeyProvenance = {
-        backend: provider.backend,
-        source: entry.source,
-        ...(secret.version === undefined ? {} : { version: String(secret.version) }),
-        ...(secret.updated === undefined ? {} : { updated: String(secret.updated) }),
-        fetched: when,
-      };
-      provenance.set(entry.path.join("."), record);
-    }
-  }
-  return { entries, provenance };
+  const mapping = startMapping(provider, settings, fetched);
+  mapping.add(secrets);
+  return { entries: mapping.entries, provenance: mapping.provenance };
 }
 
 /** Text given to the file in pieces of about this many characters. */
