@@ -162,3 +162,28 @@ Deno.test("mask stream: throughput with 1,000 registered values", async () => {
     } MB/s with 1,000 values (${bytes.size} forms), ${totalMb} MB in ${seconds.toFixed(2)} s`,
   );
 });
+
+Deno.test("mask stream: hex of a value in upper, lower and mixed case, whole and split across a timed flush", async () => {
+  const secret = "hex-secret-value";
+  const hex = [...encoder.encode(secret)].map((byte) => byte.toString(16).padStart(2, "0")).join(
+    "",
+  );
+  const mixed = [...hex].map((c, i) => i % 3 ? c : c.toUpperCase()).join("");
+  const { stream, out } = masker([secret]);
+  await stream.push(encoder.encode(`lower ${hex}\nupper ${hex.toUpperCase()}\nmixed ${mixed}\n`));
+  const split = encoder.encode(`split ${hex.toUpperCase()}\n`);
+  // Cut after a letter A-F (the D of "-"), with a pause longer than the flush delay: the held tail must
+  // be recognised as the start of the (lower-case) hex form.
+  const cut = 6 + hex.toUpperCase().indexOf("D") + 1;
+  assert.ok(cut > 6);
+  await stream.push(split.subarray(0, cut));
+  await sleep(80);
+  await stream.push(split.subarray(cut));
+  // Hex digits alone are not a secret's spelling: ordinary text with capitals passes.
+  await stream.push(encoder.encode("DEADBEEF CAFE Fetched 12 ABCDEF\n"));
+  await stream.end();
+  assert.equal(
+    out.text(),
+    `lower ${MASK}\nupper ${MASK}\nmixed ${MASK}\nsplit ${MASK}\nDEADBEEF CAFE Fetched 12 ABCDEF\n`,
+  );
+});

@@ -79,3 +79,15 @@ Deno.test("2,000 values sharing a prefix and one long line: every value is maske
   assert.equal(out, reference([...new Set(values.flatMap((value) => derivedForms(value)))], line));
   assert.ok(!values.some((v) => out.includes(`${v}|`)));
 });
+
+Deno.test("hex forms are kept in lower case and found in any case; other forms keep their case", () => {
+  const redactor = new Redactor();
+  redactor.add("Case-Secret-42");
+  const hex = [...new TextEncoder().encode("Case-Secret-42")].map((b) =>
+    b.toString(16).padStart(2, "0")
+  ).join("");
+  assert.ok(!derivedForms("Case-Secret-42").includes(hex.toUpperCase()));
+  assert.equal(redactor.redact(`a ${hex} b ${hex.toUpperCase()} c`), "a *** b *** c");
+  // The value itself matches only as written: its upper-case spelling is not a form.
+  assert.equal(redactor.redact("CASE-SECRET-42 Case-Secret-42"), "CASE-SECRET-42 ***");
+});

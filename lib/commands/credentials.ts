@@ -9,7 +9,7 @@
 
 import type { Config } from "./config.ts";
 import { ToolError } from "../kit/errors.ts";
-import { parseCanonical } from "../vault/canonical.ts";
+import { newMapping, parseCanonical } from "../vault/canonical.ts";
 import { canonicalTree } from "../vault/canonical_document.ts";
 import { encryptedPath } from "../vault/paths.ts";
 import { MAX_VAULT_BYTES, readRegularText, regularFileInfo } from "../vault/regular_file.ts";
@@ -59,6 +59,6 @@ export async function readOwnFormCredentials(
   // An encrypted vault without its key is the store's error to report.
   if (await regularFileInfo(encryptedPath(config.vaultPath), "the encrypted vault")) return null;
   const text = await readRegularText(config.vaultPath, "the vault", MAX_VAULT_BYTES);
-  const root = text === null || text === "" ? new Map() : parseCanonical(text);
+  const root = text === null || text === "" ? newMapping() : parseCanonical(text);
   return root === null ? null : pick(canonicalTree(root), paths);
 }

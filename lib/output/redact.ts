@@ -99,9 +99,9 @@ export function derivedForms(value: string, onLimit: () => void = () => {}): str
     forms.add(strict.replaceAll("%20", "+"));
     // application/x-www-form-urlencoded, as URLSearchParams and HTML forms send it.
     forms.add(new URLSearchParams([["", form]]).toString().slice(1));
-    const hexForm = hex(form);
-    forms.add(hexForm);
-    forms.add(hexForm.toUpperCase());
+    // Lower case only: upper-case hex is found by folding the text (`Redactor.redactHead`),
+    // which spares 100,000 values as many forms again.
+    forms.add(hex(form));
     const json = JSON.stringify(form).slice(1, -1);
     forms.add(json);
     // JSON writers that escape every non-ASCII character (Python's json.dumps by default).
@@ -262,12 +262,31 @@ export class Redactor {
     let done = 0;
     let i = 0;
     const starts = this.#starts;
+    // Hex forms are registered in lower case: inside a run of hex digits that holds an
+    // upper-case letter, a position is also looked up in the run folded to lower case (a
+    // match there lies within the run, so it is all hex digits). Other text pays one scan.
+    const runs = upperHexRuns(text);
+    let run = 0;
+    let folded = "";
     while (i < stop && i + MIN_LENGTH <= text.length) {
-      if (starts[startHash(text, i)] === 0) {
+      while (run < runs.length && runs[run + 1] - MIN_LENGTH < i) {
+        run += 2;
+        folded = "";
+      }
+      const inRun = run < runs.length && runs[run] <= i;
+      const filtered = starts[startHash(text, i)] === 0;
+      if (filtered && !inRun) {
         i++;
         continue;
       }
-      const length = longestFormAt(this.#index, this.#forms, text, i);
+      let length = filtered ? 0 : longestFormAt(this.#index, this.#forms, text, i);
+      if (inRun) {
+        if (folded === "") folded = foldHex(text.slice(runs[run], runs[run + 1]));
+        const at = i - runs[run];
+        if (starts[startHash(folded, at)] !== 0) {
+          length = Math.max(length, longestFormAt(this.#index, this.#forms, folded, at));
+        }
+      }
       if (length === 0) {
         i++;
         continue;
@@ -290,14 +309,16 @@ export class Redactor {
   openTail(text: string): number {
     let best = 0;
     let work = 0;
+    // Upper-case hex may begin a (lower-case) hex form: compare the folded text too.
+    const folded = foldHex(text);
     for (const form of this.#forms) {
       const first = form.charCodeAt(0);
       const from = Math.max(0, text.length - form.length + 1);
       work += text.length - from;
       for (let j = from; j < text.length - best; j++) {
-        if (text.charCodeAt(j) !== first) continue;
+        if (text.charCodeAt(j) !== first && folded.charCodeAt(j) !== first) continue;
         work += text.length - j;
-        if (form.startsWith(text.slice(j))) {
+        if (form.startsWith(text.slice(j)) || form.startsWith(folded.slice(j))) {
           best = text.length - j;
           break;
         }
@@ -312,6 +333,45 @@ export class Redactor {
 export const OPEN_TAIL_BUDGET = 4_000_000;
 
 const STARTS_SIZE = 1 << 16;
+
+/** `text` with A-F as a-f (same length, so positions carry over). */
+function foldHex(text: string): string {
+  return /[A-F]/.test(text) ? text.replace(/[A-F]+/g, (run) => run.toLowerCase()) : text;
+}
+
+function isHexDigit(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66) ||
+    (code >= 0x41 && code <= 0x46);
+}
+
+const UPPER_HEX_LETTERS = ["A", "B", "C", "D", "E", "F"];
+
+/**
+ * Runs of hex digits that hold an upper-case letter, as `[start, end, ...]`; runs shorter
+ * than a form are left out. Found from the upper-case letters A-F alone (native searches),
+ * so ordinary text costs little more than a search for each letter.
+ */
+function upperHexRuns(text: string): number[] {
+  const runs: number[] = [];
+  const next = UPPER_HEX_LETTERS.map((letter) => text.indexOf(letter));
+  let covered = 0;
+  for (;;) {
+    let letter = -1;
+    for (let k = 0; k < next.length; k++) {
+      if (next[k] >= 0 && (letter < 0 || next[k] < next[letter])) letter = k;
+    }
+    if (letter < 0) return runs;
+    const at = next[letter];
+    next[letter] = text.indexOf(UPPER_HEX_LETTERS[letter], at + 1);
+    if (at < covered) continue;
+    let start = at;
+    while (start > 0 && isHexDigit(text.charCodeAt(start - 1))) start--;
+    let end = at + 1;
+    while (end < text.length && isHexDigit(text.charCodeAt(end))) end++;
+    covered = end;
+    if (end - start >= MIN_LENGTH) runs.push(start, end);
+  }
+}
 
 function startHash(text: string, at: number): number {
   return ((text.charCodeAt(at) * 31) ^ text.charCodeAt(at + 1)) & (STARTS_SIZE - 1);

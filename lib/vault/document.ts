@@ -12,7 +12,7 @@
 
 import type { VaultEntry } from "../contract/provider.ts";
 import { canonicalDocument } from "./canonical_document.ts";
-import { parseCanonical } from "./canonical.ts";
+import { newMapping, parseCanonical } from "./canonical.ts";
 import type { VaultTree } from "./tree.ts";
 
 /** What stands at a dotted path of the vault. */
@@ -62,7 +62,7 @@ export interface VaultDocument {
  * ```
  */
 export async function parseVault(text: string, path: string): Promise<VaultDocument> {
-  const root = text === "" ? new Map() : parseCanonical(text);
+  const root = text === "" ? newMapping() : parseCanonical(text);
   if (root !== null) return canonicalDocument(root);
   const { parseYamlVault } = await import("./yaml_document.ts");
   return parseYamlVault(text, path);

@@ -38,7 +38,7 @@ export async function readVault(path: string): Promise<VaultSnapshot> {
  */
 export async function writeAtomic(
   path: string,
-  text: string | Iterable<string>,
+  text: string | Iterable<string> | Uint8Array,
   what = "the vault",
 ): Promise<void> {
   const temp = tempPathFor(path);
@@ -49,8 +49,9 @@ export async function writeAtomic(
     const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
     try {
       const encoder = new TextEncoder();
-      for (const piece of typeof text === "string" ? [text] : text) {
-        const bytes = encoder.encode(piece);
+      const pieces = typeof text === "string" || text instanceof Uint8Array ? [text] : text;
+      for (const piece of pieces) {
+        const bytes = typeof piece === "string" ? encoder.encode(piece) : piece;
         let written = 0;
         while (written < bytes.length) written += await file.write(bytes.subarray(written));
       }

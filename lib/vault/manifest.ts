@@ -60,9 +60,10 @@ export interface Manifest {
   keys: Record<string, KeyProvenance>;
 }
 
-/** SHA-256 of text, as hex. */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+/** SHA-256 of text (or of its UTF-8 bytes), as hex. */
+export async function sha256Hex(text: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
@@ -149,9 +150,27 @@ export function* manifestText(manifest: Manifest): Generator<string> {
     yield `${top}\n`;
     return;
   }
+  // Most records share their backend and fetch time: each value's JSON is made once.
+  const quoted = new Map<string, string>();
+  const json = (value: string) => {
+    let text = quoted.get(value);
+    if (text === undefined) {
+      text = JSON.stringify(value);
+      if (quoted.size < 1024) quoted.set(value, text);
+    }
+    return text;
+  };
   let chunk = `${top.slice(0, -"{}\n}".length)}{\n`;
   for (let i = 0; i < names.length; i++) {
-    const record = JSON.stringify(keys[names[i]], null, 2).replaceAll("\n", "\n    ");
+    // What JSON.stringify(record, null, 2) gives, indented two levels: fields in order.
+    let record = "{";
+    let first = true;
+    for (const [field, value] of Object.entries(keys[names[i]])) {
+      if (value === undefined) continue;
+      record += `${first ? "" : ","}\n      ${json(field)}: ${json(String(value))}`;
+      first = false;
+    }
+    record += first ? "}" : "\n    }";
     chunk += `    ${JSON.stringify(names[i])}: ${record}${i < names.length - 1 ? "," : ""}\n`;
     if (chunk.length >= CHUNK) {
       yield chunk;
@@ -269,7 +288,9 @@ export async function commitLoad(options: {
   log: Logger;
 }): Promise<void> {
   const { store, vault, text, log } = options;
-  const raw = text === null ? vault.raw : await store.seal(text);
+  const sealed = text === null ? vault.raw : await store.seal(text);
+  // Encoded once, for both the digest and the write.
+  const raw = sealed === null ? null : new TextEncoder().encode(sealed);
   const path = manifestPath(store.plainPath);
   const previousText = await readManifestText(path);
   const previous = previousText === null ? null : parseManifest(previousText);

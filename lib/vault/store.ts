@@ -43,8 +43,8 @@ export interface VaultStore {
   read(): Promise<StoredVault>;
   /** The file content for vault text: the text itself, or its encryption (salt created if absent). */
   seal(text: string): Promise<string>;
-  /** Write sealed content atomically (a private temp file, fsync, rename). */
-  put(raw: string): Promise<void>;
+  /** Write sealed content (or its UTF-8 bytes) atomically (a private temp file, fsync, rename). */
+  put(raw: string | Uint8Array): Promise<void>;
 }
 
 /** Read the salt, or create it (20 random hex characters, mode 0600) when `create`. */

@@ -20,7 +20,7 @@ import {
 import { ToolError } from "../kit/errors.ts";
 import type { VaultEntry } from "../contract/provider.ts";
 import type { Located, VaultDocument } from "./document.ts";
-import type { CanonicalMap } from "./canonical.ts";
+import { type CanonicalMap, isMapping, mappingGet, mappingKeys } from "./canonical.ts";
 import { portableTags } from "./portable.ts";
 import { forEachLeafKey, isTree, type VaultTree } from "./tree.ts";
 
@@ -235,9 +235,10 @@ export function parseYamlVault(text: string, path: string): VaultDocument {
 
 function yamlMap(map: CanonicalMap): YAMLMap {
   const out = new YAMLMap();
-  for (const [key, value] of map) {
+  for (const key of mappingKeys(map)) {
+    const value = mappingGet(map, key)!;
     out.items.push(
-      new Pair(new Scalar(key), value instanceof Map ? yamlMap(value) : new Scalar(value)),
+      new Pair(new Scalar(key), isMapping(value) ? yamlMap(value) : new Scalar(value)),
     );
   }
   return out;
