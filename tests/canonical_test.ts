@@ -21,6 +21,7 @@ import {
 import { canonicalTree } from "../lib/vault/canonical_document.ts";
 import { parseVault } from "../lib/vault/document.ts";
 import { checkEntries, planMerge } from "../lib/vault/merge.ts";
+import { hasPlainCharacters } from "../lib/vault/portable.ts";
 import { parseYamlVault, yamlFromCanonical } from "../lib/vault/yaml_document.ts";
 
 const RUNS = { numRuns: 400 };
@@ -308,4 +309,19 @@ Deno.test("keys an object would reorder (array indexes) or treat as its prototyp
   const keys: string[] = [];
   doc.forEachLeafKey((key) => keys.push(key));
   assert.deepEqual(keys, ["0", "1", "A.7", "A.K", "B", "__proto__"]);
+});
+
+Deno.test("plain characters: the ASCII rule decides every ASCII string as the Unicode rule does", () => {
+  const unicodeChars = /^[\p{L}\p{M}\p{N}_\-./+@=;()$^~*&!%?'"<>|` :]+$/u;
+  const unicodeStart = /^[\p{L}\p{N}_/$(]/u;
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.string({ unit: "binary-ascii", maxLength: 12 }), fc.string({ maxLength: 6 })),
+      (value) => {
+        const expected = unicodeChars.test(value) && unicodeStart.test(value);
+        assert.equal(hasPlainCharacters(value), expected, JSON.stringify(value));
+      },
+    ),
+    { numRuns: 3000 },
+  );
 });

@@ -50,6 +50,14 @@ const PLAIN_CHARS = /^[\p{L}\p{M}\p{N}_\-./+@=;()$^~*&!%?'"<>|` :]+$/u;
 const PLAIN_START = /^[\p{L}\p{N}_/$(]/u;
 
 /**
+ * The same two rules for ASCII text, which is most of a vault: the Unicode classes above
+ * cost a millisecond or two to compile on first use, on the start-up path of every load.
+ */
+const ASCII_PLAIN_CHARS = /^[A-Za-z0-9_\-./+@=;()$^~*&!%?'"<>|` :]+$/;
+const ASCII_PLAIN_START = /^[A-Za-z0-9_/$(]/;
+const ASCII = /^[\x00-\x7f]*$/;
+
+/**
  * Characters written raw inside quotes or a literal block: printable in both YAML
  * versions and in PyYAML's reader, and never a line break to YAML 1.1 (so no NEL, U+2028,
  * U+2029), nor a byte order mark, nor a lone surrogate.
@@ -57,9 +65,16 @@ const PLAIN_START = /^[\p{L}\p{N}_/$(]/u;
 const PRINTABLE =
   /^[\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\u{10000}-\u{10ffff}]$/u;
 
+/** Whether a string is made of plain-scalar characters and starts with one that may start it. */
+export function hasPlainCharacters(value: string): boolean {
+  return ASCII.test(value)
+    ? ASCII_PLAIN_CHARS.test(value) && ASCII_PLAIN_START.test(value)
+    : PLAIN_CHARS.test(value) && PLAIN_START.test(value);
+}
+
 /** Whether a string can be written as a plain scalar that every reader reads as itself. */
 export function isPortablePlain(value: string, key = false, inFlow = false): boolean {
-  if (!PLAIN_CHARS.test(value) || !PLAIN_START.test(value)) return false;
+  if (!hasPlainCharacters(value)) return false;
   if (value.endsWith(" ") || value.includes(": ") || value.endsWith(":")) return false;
   if ((key || inFlow) && value.includes(":")) return false;
   if (KEYWORD.test(value)) return false;
