@@ -55,7 +55,7 @@ const PLAIN_START = /^[\p{L}\p{N}_/$(]/u;
  */
 const ASCII_PLAIN_CHARS = /^[A-Za-z0-9_\-./+@=;()$^~*&!%?'"<>|` :]+$/;
 const ASCII_PLAIN_START = /^[A-Za-z0-9_/$(]/;
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[^\u0080-\uffff]*$/;
 
 /**
  * Characters written raw inside quotes or a literal block: printable in both YAML
