@@ -42,10 +42,14 @@ function mapPending(): void {
   }
 }
 
-function startMap(backend: Backend, settings: ProviderSettings): Promise<void> {
-  const fetchedAt = new Date();
+// How to map, from the "map" message; the descriptor loads with the first secret, so a
+// load that fetched nothing loads none.
+let mapWith: { backend: Backend; settings: ProviderSettings; at: Date } | undefined;
+
+function startMap(): Promise<void> {
+  const { backend, settings, at } = mapWith!;
   return mappingReady ??= loadProvider(backend).then((provider) => {
-    mapping = startMapping(provider, settings, fetchedAt);
+    mapping = startMapping(provider, settings, at);
     mapPending();
   });
 }
@@ -54,11 +58,13 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   const input = event.data;
   if (input.type === "secrets") {
     for (const secret of input.secrets) pending.push(secret);
+    if (mapWith !== undefined) startMap();
     mapPending();
     return;
   }
   if (input.type === "map") {
-    startMap(input.backend, input.settings);
+    mapWith = { backend: input.backend, settings: input.settings, at: new Date() };
+    if (pending.length > 0) startMap();
     return;
   }
   if (input.type === "credentials") {
@@ -75,11 +81,13 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   const { config, settings } = input.request;
   let fetched: Fetched | null = null;
   if (settings !== null) {
-    await startMap(config.backend, settings);
+    mapWith ??= { backend: config.backend, settings, at: new Date() };
+    if (pending.length > 0 || mappingReady !== undefined) await startMap();
     mapPending();
+    const nothing = { count: 0, entries: [], provenance: new Map() };
     fetched = () => {
       if (mappingError !== undefined) throw mappingError.error;
-      return mapping!;
+      return mapping ?? nothing;
     };
   }
   const redactor = new Redactor();
