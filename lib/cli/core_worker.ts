@@ -42,8 +42,8 @@ function mapPending(): void {
   }
 }
 
-// How to map, from the "map" message; the descriptor loads with the first secret, so a
-// load that fetched nothing loads none.
+// How to map, from the "map" message (the descriptor starts loading then, while the backend
+// fetches; a load that fetched nothing never waits for it).
 let mapWith: { backend: Backend; settings: ProviderSettings; at: Date } | undefined;
 
 function startMap(): Promise<void> {
@@ -64,7 +64,7 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   }
   if (input.type === "map") {
     mapWith = { backend: input.backend, settings: input.settings, at: new Date() };
-    if (pending.length > 0) startMap();
+    startMap();
     return;
   }
   if (input.type === "credentials") {
@@ -82,7 +82,7 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
   let fetched: Fetched | null = null;
   if (settings !== null) {
     mapWith ??= { backend: config.backend, settings, at: new Date() };
-    if (pending.length > 0 || mappingReady !== undefined) await startMap();
+    if (pending.length > 0) await startMap();
     mapPending();
     const nothing = { count: 0, entries: [], provenance: new Map() };
     fetched = () => {
