@@ -4,7 +4,7 @@ import {
   type KeyProvenance,
   type Manifest,
   manifestText,
-  mapWithProvenance,
+  startMapping,
 } from "../lib/vault/manifest.ts";
 import { manifestPath } from "../lib/vault/paths.ts";
 import { dryRunLines } from "../lib/commands/dry_run.ts";
@@ -25,20 +25,17 @@ const SETTINGS: ProviderSettings = testSettings({
 
 Deno.test("provenance carries the backend's version and last-changed time to every key of a secret", () => {
   const at = new Date("2026-01-02T03:04:05.000Z");
-  const { entries, provenance } = mapWithProvenance(
-    customProvider,
-    [
-      {
-        name: "DB",
-        value: '{"USER":"u-1","PASS":"p-1"}',
-        version: "v7",
-        updated: "2025-12-31T00:00:00Z",
-      },
-      { name: "PLAIN.KEY", value: "x-1" },
-    ],
-    SETTINGS,
-    at,
-  );
+  const mapping = startMapping(customProvider, SETTINGS, at);
+  // In two batches, as the core Worker receives them.
+  mapping.add([{
+    name: "DB",
+    value: '{"USER":"u-1","PASS":"p-1"}',
+    version: "v7",
+    updated: "2025-12-31T00:00:00Z",
+  }]);
+  mapping.add([{ name: "PLAIN.KEY", value: "x-1" }]);
+  const { count, entries, provenance } = mapping;
+  assert.equal(count, 2);
   assert.equal(entries.length, 3);
   assert.deepEqual(provenance.get("DB.PASS"), {
     backend: "CUSTOM",

@@ -122,18 +122,6 @@ export function startMapping(
   return mapping;
 }
 
-/** Map fetched secrets to vault entries, recording each entry's provenance by dotted key. */
-export function mapWithProvenance(
-  provider: Pick<Provider, "backend" | "map">,
-  secrets: readonly FetchedSecret[],
-  settings: ProviderSettings,
-  fetched: Date,
-): { entries: VaultEntry[]; provenance: Map<string, KeyProvenance> } {
-  const mapping = startMapping(provider, settings, fetched);
-  mapping.add(secrets);
-  return { entries: mapping.entries, provenance: mapping.provenance };
-}
-
 /** Text given to the file in pieces of about this many characters. */
 const CHUNK = 64 * 1024;
 
