@@ -127,7 +127,7 @@ Deno.test("the dependency rule: every import in lib/, providers/ and main.ts goe
   assert.ok(files.size > 50, `read ${files.size} files`);
 });
 
-Deno.test("a backend's descriptor is light: no fetch module, HTTP client, aws4fetch or jose in its static imports", async () => {
+Deno.test("a backend's descriptor is light: no fetch module, HTTP client, aws4fetch, @noble/hashes or jose in its static imports", async () => {
   const files = await sources();
   const descriptors = [...files.keys()].filter((p) => /^providers\/[a-z_]+\/mod\.ts$/.test(p));
   assert.equal(descriptors.length, 6, descriptors.join(", "));
@@ -138,7 +138,11 @@ Deno.test("a backend's descriptor is light: no fetch module, HTTP client, aws4fe
       seen.add(path);
       const source = files.get(path);
       if (source === undefined) return;
-      assert.doesNotMatch(source, /from\s+"(aws4fetch|jose)"/, `${descriptor} reaches ${path}`);
+      assert.doesNotMatch(
+        source,
+        /from\s+"(aws4fetch|jose|@noble\/hashes\/[a-z0-9_.]+)"/,
+        `${descriptor} reaches ${path}`,
+      );
       for (const edge of importsOf(path, source)) if (edge.kind === "static") visit(edge.to);
     };
     visit(descriptor);
@@ -217,10 +221,10 @@ async function staticGraph(entries: string[], banned: RegExp): Promise<Set<strin
   return seen;
 }
 
-Deno.test("the main thread starts light: its static imports reach no yaml, jose or aws4fetch", async () => {
+Deno.test("the main thread starts light: its static imports reach no yaml, jose, aws4fetch or @noble/hashes", async () => {
   const seen = await staticGraph(
     ["main.ts", "lib/cli/main.ts"],
-    /from\s+"(yaml|jose|aws4fetch)"/,
+    /from\s+"(yaml|jose|aws4fetch|@noble\/hashes\/[a-z0-9_.]+)"/,
   );
   assert.ok(seen.size > 20, `walked ${seen.size} modules`);
   assert.ok(!seen.has("lib/vault/yaml.ts"), "the vault engine's YAML is loaded lazily");
@@ -234,7 +238,10 @@ Deno.test("the core Worker starts without yaml: only a vault in another form loa
 });
 
 Deno.test("the backend Worker starts with no descriptor, HTTP client or signer loaded", async () => {
-  const seen = await staticGraph(["lib/cli/backend_worker.ts"], /from\s+"(yaml|jose|aws4fetch)"/);
+  const seen = await staticGraph(
+    ["lib/cli/backend_worker.ts"],
+    /from\s+"(yaml|jose|aws4fetch|@noble\/hashes\/[a-z0-9_.]+)"/,
+  );
   assert.ok(seen.has("providers/loaders.ts"));
   assert.ok(![...seen].some((path) => /^providers\/(?!loaders\.ts)/.test(path)), [...seen].join());
 });

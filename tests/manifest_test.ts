@@ -4,6 +4,8 @@ import {
   type KeyProvenance,
   type Manifest,
   manifestText,
+  parseManifest,
+  recordOf,
   startMapping,
 } from "../lib/vault/manifest.ts";
 import { manifestPath } from "../lib/vault/paths.ts";
@@ -128,6 +130,7 @@ Deno.test("the manifest is written in pieces as exactly JSON.stringify's text", 
       {},
       { "A.B": record(1) },
       { "2": record(2), 'é."q"': record(3), "1": record(4) },
+      JSON.parse(`{"__proto__": ${JSON.stringify(record(5))}, "x\\ny": {}}`),
       many,
     ]
   ) {
@@ -135,4 +138,15 @@ Deno.test("the manifest is written in pieces as exactly JSON.stringify's text", 
     assert.equal(pieces.join(""), `${JSON.stringify(manifestOf(keys), null, 2)}\n`);
     if (keys === many) assert.ok(pieces.length > 3, `${pieces.length} pieces`);
   }
+});
+
+Deno.test("recordOf: only a manifest's own records, so `constructor` or `toString` find none", () => {
+  const parsed = parseManifest(
+    '{"format": 1, "vault": "vault.yml", "keys": {"__proto__": {"backend": "NONE", "source": "s", "fetched": "t"}, "odd": 5}}',
+  );
+  assert.ok(typeof parsed !== "string");
+  for (const key of ["constructor", "toString", "hasOwnProperty", "odd", "absent"]) {
+    assert.equal(recordOf(parsed, key), undefined, key);
+  }
+  assert.deepEqual(recordOf(parsed, "__proto__"), { backend: "NONE", source: "s", fetched: "t" });
 });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { KeyProvenance, Manifest } from "../vault/manifest.ts";
+import { type KeyProvenance, type Manifest, recordOf } from "../vault/manifest.ts";
 import { escapeControl } from "../output/escape.ts";
 import type { MergePlan } from "../vault/merge.ts";
 
@@ -30,7 +30,7 @@ export function dryRunLines(
   };
   const was = (key: string) => {
     if (previous === null) return "";
-    const record = previous.keys[key];
+    const record = recordOf(previous, key);
     if (!record) return "; vault value not from a recorded load";
     return `; vault has ${describeProvenance(record)} fetched ${record.fetched}`;
   };

@@ -122,12 +122,14 @@ export function startMapping(
   return mapping;
 }
 
-/** Text given to the file in pieces of about this many characters. */
-const CHUNK = 64 * 1024;
+/** Records stringified at a time: about 64 KB of text. */
+const SLICE = 256;
 
 /**
  * The manifest as `JSON.stringify(manifest, null, 2)` writes it, plus a newline, in pieces:
- * 100,000 keys make a text of some 20 MB that need not exist at once.
+ * 100,000 keys make a text of some 20 MB that need not exist at once. Each piece is
+ * `JSON.stringify` of a slice of the records (native code, which a hand-written loop
+ * matches only once the JIT has warmed up, long after a load's one manifest).
  */
 export function* manifestText(manifest: Manifest): Generator<string> {
   const { keys, ...head } = manifest;
@@ -138,34 +140,18 @@ export function* manifestText(manifest: Manifest): Generator<string> {
     yield `${top}\n`;
     return;
   }
-  // Most records share their backend and fetch time: each value's JSON is made once.
-  const quoted = new Map<string, string>();
-  const json = (value: string) => {
-    let text = quoted.get(value);
-    if (text === undefined) {
-      text = JSON.stringify(value);
-      if (quoted.size < 1024) quoted.set(value, text);
-    }
-    return text;
-  };
-  let chunk = `${top.slice(0, -"{}\n}".length)}{\n`;
-  for (let i = 0; i < names.length; i++) {
-    // What JSON.stringify(record, null, 2) gives, indented two levels: fields in order.
-    let record = "{";
-    let first = true;
-    for (const [field, value] of Object.entries(keys[names[i]])) {
-      if (value === undefined) continue;
-      record += `${first ? "" : ","}\n      ${json(field)}: ${json(String(value))}`;
-      first = false;
-    }
-    record += first ? "}" : "\n    }";
-    chunk += `    ${JSON.stringify(names[i])}: ${record}${i < names.length - 1 ? "," : ""}\n`;
-    if (chunk.length >= CHUNK) {
-      yield chunk;
-      chunk = "";
-    }
+  yield `${top.slice(0, -"{}\n}".length)}{\n`;
+  for (let start = 0; start < names.length; start += SLICE) {
+    // No prototype: a key named `__proto__` stays a key.
+    const slice: Record<string, KeyProvenance> = Object.create(null);
+    const end = Math.min(start + SLICE, names.length);
+    for (let i = start; i < end; i++) slice[names[i]] = keys[names[i]];
+    // Without its braces and two spaces deeper, the slice is its part of the whole: a
+    // JSON string escapes its line breaks, so every one here is the layout's.
+    const inner = JSON.stringify(slice, null, 2).slice(2, -2).replaceAll("\n", "\n  ");
+    yield `  ${inner}${end < names.length ? "," : ""}\n`;
   }
-  yield `${chunk}  }\n}\n`;
+  yield "  }\n}\n";
 }
 
 /** The manifest's text, or null when absent (a link, special or huge file is refused). */
@@ -233,6 +219,15 @@ export async function readMatchingManifest(
 }
 
 /**
+ * The record of `key` in `manifest`: only its own entries count, so a vault key such as
+ * `constructor` finds nothing in a manifest that never recorded it.
+ */
+export function recordOf(manifest: Manifest, key: string): KeyProvenance | undefined {
+  const record = Object.hasOwn(manifest.keys, key) ? manifest.keys[key] : undefined;
+  return typeof record === "object" && record !== null ? record : undefined;
+}
+
+/**
  * The manifest after a load: every leaf of the merged vault that this load fetched gets
  * its new provenance; other leaves keep their previous record; keys no longer in the
  * vault are dropped.
@@ -246,9 +241,11 @@ export function buildManifest(options: {
   backend: Backend;
   loaded: Date;
 }): Manifest {
-  const keys: Record<string, KeyProvenance> = {};
+  // No prototype: a key named `__proto__` is a key like any other.
+  const keys: Record<string, KeyProvenance> = Object.create(null);
   options.vault.doc.forEachLeafKey((key) => {
-    const record = options.fetched.get(key) ?? options.previous?.keys[key];
+    const record = options.fetched.get(key) ??
+      (options.previous ? recordOf(options.previous, key) : undefined);
     if (record) keys[key] = record;
   });
   return {

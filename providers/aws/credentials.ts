@@ -21,8 +21,8 @@ import { hostPort } from "../../lib/kit/params.ts";
 import { obtainToken, tokenContext } from "../../lib/kit/oidc.ts";
 import { readJson, readText, refuseRedirect } from "../../lib/kit/response.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
-import { AwsV4Signer } from "aws4fetch";
 import { type ChainedRole, type CredentialSource, noCredentialsHint } from "./config.ts";
+import { signAwsRequest } from "./signer.ts";
 
 /** A set of AWS credentials. */
 export interface AwsCredentials {
@@ -284,17 +284,15 @@ async function assumeRole(
   let refreshedBase = false;
   const xml = await withRetry(async (signal) => {
     const creds = await base.get();
-    const signed = await new AwsV4Signer({
+    const signed = await signAwsRequest({
       url: `${role.sts}/`,
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded; charset=utf-8" },
       body,
-      accessKeyId: creds.accessKeyId,
-      secretAccessKey: creds.secretAccessKey,
-      sessionToken: creds.sessionToken,
+      credentials: creds,
       service: "sts",
       region: role.region,
-    }).sign();
+    });
     const answer = await stsAnswer(
       signed.url,
       { headers: signed.headers, body, signal },

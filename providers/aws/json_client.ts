@@ -6,14 +6,14 @@
  * @module
  */
 
-import { AwsV4Signer } from "aws4fetch";
 import { detail, ToolError } from "../../lib/kit/errors.ts";
 import { RetryableError, retryAfterMs, withRetry } from "../../lib/kit/retry.ts";
 import { hostPort } from "../../lib/kit/params.ts";
-import { createLimiter, type RateGate } from "../../lib/kit/limiters.ts";
+import type { RateGate } from "../../lib/kit/limiters.ts";
 import { readJson, refuseRedirect } from "../../lib/kit/response.ts";
 import type { FetchContext } from "../../lib/contract/provider.ts";
 import type { CredentialProvider } from "./credentials.ts";
+import { signAwsRequest, type SigningKeys } from "./signer.ts";
 
 /** Error codes AWS uses for throttling; answered as HTTP 400, so retried here. */
 export const THROTTLING_CODES: ReadonlySet<string> = new Set([
@@ -109,13 +109,9 @@ export class AwsAuthError extends ToolError {
 export function jsonClient(options: JsonClientOptions): JsonClient {
   const { ctx, credentials } = options;
   const url = `${options.endpoint}/`;
-  // Shared by every signer of this client: the SigV4 signing key (four HMACs) is derived
+  // Shared by every request of this client: the SigV4 signing key (four HMACs) is derived
   // once per credentials and day instead of once per request.
-  const signingKeys = new Map<string, ArrayBuffer>();
-  // Signatures are computed one at a time, in the order calls reach this point. Each is a
-  // few WebCrypto round trips; run side by side they interleave and all finish late, so a
-  // list page's next request (issued before its batches) would wait for their signing.
-  const signing = createLimiter(1);
+  const signingKeys: SigningKeys = new Map();
   return {
     call<T>(operation: string, body: unknown, subject?: string): Promise<T> {
       const what = `${options.label} ${operation}`;
@@ -136,23 +132,19 @@ export function jsonClient(options: JsonClientOptions): JsonClient {
 
       async function attempt(signal: AbortSignal): Promise<T> {
         const creds = await credentials.get();
-        const signed = await signing.run(() =>
-          new AwsV4Signer({
-            method: "POST",
-            url,
-            headers: {
-              "content-type": "application/x-amz-json-1.1",
-              "x-amz-target": `${options.targetPrefix}.${operation}`,
-            },
-            body: JSON.stringify(body),
-            accessKeyId: creds.accessKeyId,
-            secretAccessKey: creds.secretAccessKey,
-            sessionToken: creds.sessionToken,
-            service: options.service,
-            region: options.region,
-            cache: signingKeys,
-          }).sign()
-        );
+        const signed = await signAwsRequest({
+          method: "POST",
+          url,
+          headers: {
+            "content-type": "application/x-amz-json-1.1",
+            "x-amz-target": `${options.targetPrefix}.${operation}`,
+          },
+          body: JSON.stringify(body),
+          credentials: creds,
+          service: options.service,
+          region: options.region,
+          keys: signingKeys,
+        });
         const response = await fetch(signed.url, {
           method: signed.method,
           headers: signed.headers,
