@@ -66,7 +66,7 @@ Deno.test("the encrypted store seals with ciphertext only and reads back its own
   assert.equal(store.path, `${dir}/vault.yml.enc`);
   const sealed = await store.seal("SECRET: plain-text-value\n");
   assert.ok(!sealed.includes("plain-text-value"));
-  await store.put(sealed);
+  store.put(sealed);
   const read = await store.read();
   assert.equal(read.exists, true);
   assert.equal(read.raw, sealed);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { isKind } from "../lib/kit/errors.ts";
-import { lockVault, readVault, writeAtomic } from "../lib/vault/file.ts";
+import { lockVault, readVault, writeAtomicSync } from "../lib/vault/file.ts";
 import { parseVault } from "../lib/vault/document.ts";
 import { tempVault } from "./support/temp.ts";
 
@@ -25,11 +25,11 @@ Deno.test("missing and empty files are empty vaults", async () => {
   assert.deepEqual((await readVault(vault)).doc.tree(), {});
 });
 
-Deno.test("writeAtomic writes a private file and leaves no temp file", async () => {
+Deno.test("writeAtomicSync writes a private file and leaves no temp file", async () => {
   await using tmp = await tempVault("OLD: 1\n");
   const { dir, vault } = tmp;
   await Deno.chmod(vault, 0o644);
-  await writeAtomic(vault, "NEW: 2\n");
+  writeAtomicSync(vault, "NEW: 2\n");
   assert.equal(await Deno.readTextFile(vault), "NEW: 2\n");
   assert.equal((await Deno.stat(vault)).mode! & 0o777, 0o600);
   const names = [];

@@ -122,8 +122,8 @@ export async function main(args: readonly string[], version: string): Promise<nu
         cwd,
         redactor,
         async (paths) => {
-          const { readOwnFormCredentials } = await import("../commands/credentials.ts");
-          return await readOwnFormCredentials(config, paths) ??
+          const { readOwnFormCredentialsSync } = await import("../commands/credentials.ts");
+          return readOwnFormCredentialsSync(config, paths) ??
             await coreWorker().credentials(config, paths);
         },
       );

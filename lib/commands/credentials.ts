@@ -12,7 +12,11 @@ import { ToolError } from "../kit/errors.ts";
 import { newMapping, parseCanonical } from "../vault/canonical.ts";
 import { canonicalTree } from "../vault/canonical_document.ts";
 import { encryptedPath } from "../vault/paths.ts";
-import { MAX_VAULT_BYTES, readRegularText, regularFileInfo } from "../vault/regular_file.ts";
+import {
+  MAX_VAULT_BYTES,
+  readRegularTextSync,
+  regularFileInfoSync,
+} from "../vault/regular_file.ts";
 import { openVaultStore } from "../vault/store.ts";
 import { lookup, type VaultTree } from "../vault/tree.ts";
 
@@ -50,15 +54,15 @@ export async function readCredentials(
  * and in this tool's own form (or absent); null when it is encrypted or in any other form
  * (then ask the core Worker). Loads neither `yaml` nor `jose`.
  */
-export async function readOwnFormCredentials(
+export function readOwnFormCredentialsSync(
   config: Pick<Config, "vaultPath" | "vaultKey">,
   paths: readonly string[],
-): Promise<Record<string, string> | null> {
+): Record<string, string> | null {
   if (paths.length === 0) return {};
   if (config.vaultKey !== undefined) return null;
   // An encrypted vault without its key is the store's error to report.
-  if (await regularFileInfo(encryptedPath(config.vaultPath), "the encrypted vault")) return null;
-  const text = await readRegularText(config.vaultPath, "the vault", MAX_VAULT_BYTES);
+  if (regularFileInfoSync(encryptedPath(config.vaultPath), "the encrypted vault")) return null;
+  const text = readRegularTextSync(config.vaultPath, "the vault", MAX_VAULT_BYTES);
   const root = text === null || text === "" ? newMapping() : parseCanonical(text);
   return root === null ? null : pick(canonicalTree(root), paths);
 }

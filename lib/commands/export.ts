@@ -18,7 +18,7 @@
  */
 
 import { ToolError } from "../kit/errors.ts";
-import { writeAtomic } from "../vault/file.ts";
+import { writeAtomicSync } from "../vault/file.ts";
 import { stringify } from "../vault/yaml.ts";
 import { portableTags } from "../vault/portable.ts";
 import { isTree, leaves, lookup, type VaultLeaf, type VaultTree } from "../vault/tree.ts";
@@ -200,7 +200,7 @@ export async function exportFiles(
     );
   }
   for (const [name, leaf] of entries) {
-    await writeAtomic(`${dir}/${name}`, String(leaf.value), "the exported file");
+    writeAtomicSync(`${dir}/${name}`, String(leaf.value), "the exported file");
   }
   return entries.map(([name]) => name);
 }

@@ -10,7 +10,7 @@
 import type { Config } from "./config.ts";
 import type { Logger } from "../output/log.ts";
 import { checkEntries, type MergePlan, planMerge } from "../vault/merge.ts";
-import { lockVault, removeStaleTemps } from "../vault/file.ts";
+import { lockVault, removeStaleTempsSync } from "../vault/file.ts";
 import { openVaultStore, warnPlainLeftover } from "../vault/store.ts";
 import { encryptedPath, manifestPath } from "../vault/paths.ts";
 import {
@@ -51,7 +51,7 @@ export async function mergeSecrets(
   // The vault is read (and parsed) once: without the lock for a dry run, else under it.
   const opened = async () => {
     const vault = await store.read();
-    await warnPlainLeftover(store, vault, log);
+    warnPlainLeftover(store, vault, log);
     log.debug(
       `vault ${config.vaultPath}: ${vault.text === null ? "absent, starting empty" : "read"}`,
     );
@@ -68,7 +68,7 @@ export async function mergeSecrets(
 
   const lock = await lockVault(config.vaultPath, config.lockTimeoutMs);
   try {
-    const stale = await removeStaleTemps([
+    const stale = removeStaleTempsSync([
       config.vaultPath,
       encryptedPath(config.vaultPath),
       manifestPath(config.vaultPath),

@@ -11,7 +11,7 @@ import type { Config } from "./config.ts";
 import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { writeStdout } from "../output/write.ts";
-import { writeAtomic } from "../vault/file.ts";
+import { writeAtomicSync } from "../vault/file.ts";
 import { openVaultStore } from "../vault/store.ts";
 import { isTree, leaves, lookup } from "../vault/tree.ts";
 import { exportFiles, exportText } from "./export.ts";
@@ -55,7 +55,7 @@ export async function runReadCommand(
       if (options.output === undefined) {
         writeStdout(text);
       } else {
-        await writeAtomic(options.output, text, "the rendered file");
+        writeAtomicSync(options.output, text, "the rendered file");
         log.info(`rendered ${file} to ${options.output} (mode 0600)`);
       }
       return;

@@ -9,7 +9,12 @@ import { fileErrorCause, ToolError } from "../kit/errors.ts";
 import { schedule } from "../kit/timers.ts";
 import { parseVault, type VaultDocument } from "./document.ts";
 import { dirname, tempPathFor } from "./paths.ts";
-import { checkOpened, MAX_VAULT_BYTES, readRegularText, regularFileInfo } from "./regular_file.ts";
+import {
+  checkOpenedSync,
+  MAX_VAULT_BYTES,
+  readRegularTextSync,
+  regularFileInfoSync,
+} from "./regular_file.ts";
 
 /** The vault as read: its exact bytes (null when absent) and its parsed document. */
 export interface VaultSnapshot {
@@ -26,7 +31,7 @@ export interface VaultSnapshot {
  * file or one over {@linkcode MAX_VAULT_BYTES} is refused (see `regular_file.ts`).
  */
 export async function readVault(path: string): Promise<VaultSnapshot> {
-  const text = await readRegularText(path, "the vault", MAX_VAULT_BYTES);
+  const text = readRegularTextSync(path, "the vault", MAX_VAULT_BYTES);
   return { path, text, doc: await parseVault(text ?? "", path) };
 }
 
@@ -34,35 +39,42 @@ export async function readVault(path: string): Promise<VaultSnapshot> {
  * Write `text` (or its pieces, in order) to `path` atomically: a private temp file (mode
  * 0600) in the same folder, fsync, then rename over the target. Readers see the old file
  * or the new one, never a mix. A temp file left by a killed run is replaced; the temp file
- * is removed on failure. `what` names the file in errors.
+ * is removed on failure. `what` names the file in errors. Synchronous, as the reads are
+ * (see `regular_file.ts`).
  */
-export async function writeAtomic(
+export function writeAtomicSync(
   path: string,
   text: string | Iterable<string> | Uint8Array,
   what = "the vault",
-): Promise<void> {
+): void {
   const temp = tempPathFor(path);
   try {
-    await Deno.remove(temp).catch((error) => {
+    try {
+      Deno.removeSync(temp);
+    } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
-    });
-    const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+    }
+    const file = Deno.openSync(temp, { write: true, createNew: true, mode: 0o600 });
     try {
       const encoder = new TextEncoder();
       const pieces = typeof text === "string" || text instanceof Uint8Array ? [text] : text;
       for (const piece of pieces) {
         const bytes = typeof piece === "string" ? encoder.encode(piece) : piece;
         let written = 0;
-        while (written < bytes.length) written += await file.write(bytes.subarray(written));
+        while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
       }
-      await file.sync();
+      file.syncSync();
     } finally {
       file.close();
     }
-    await Deno.chmod(temp, 0o600);
-    await Deno.rename(temp, path);
+    Deno.chmodSync(temp, 0o600);
+    Deno.renameSync(temp, path);
   } catch (error) {
-    await Deno.remove(temp).catch(() => {});
+    try {
+      Deno.removeSync(temp);
+    } catch {
+      // never created, or already renamed
+    }
     throw new ToolError(
       "vault",
       `cannot write ${what} ${path}: ${describe(error)}; it was left as it was`,
@@ -76,11 +88,11 @@ export async function writeAtomic(
  * lock, so no live run is writing them. They may hold vault text. Returns how many were
  * removed.
  */
-export async function removeStaleTemps(paths: readonly string[]): Promise<number> {
+export function removeStaleTempsSync(paths: readonly string[]): number {
   let removed = 0;
   for (const path of paths) {
     try {
-      await Deno.remove(tempPathFor(path));
+      Deno.removeSync(tempPathFor(path));
       removed++;
     } catch {
       // absent (the usual case), or not ours to remove
@@ -103,20 +115,22 @@ export interface VaultLock {
 export async function lockVault(path: string, timeoutMs: number): Promise<VaultLock> {
   const lockPath = `${path}.lock`;
   // Opening a planted link would lock (and create) its target; a FIFO would block forever.
-  const before = await regularFileInfo(lockPath, "the vault lock");
+  const before = regularFileInfoSync(lockPath, "the vault lock");
   let file: Deno.FsFile;
   try {
-    const open = () => Deno.open(lockPath, { write: true, create: true, mode: 0o600 });
-    file = await open().catch(async (error) => {
+    const open = () => Deno.openSync(lockPath, { write: true, create: true, mode: 0o600 });
+    try {
+      file = open();
+    } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
-      await Deno.mkdir(dirname(path), { recursive: true, mode: 0o700 });
-      return await open();
-    });
+      Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      file = open();
+    }
   } catch (error) {
     throw new ToolError("vault", `cannot create the vault lock ${lockPath}: ${describe(error)}`);
   }
   try {
-    await checkOpened(file, before, "the vault lock", lockPath);
+    checkOpenedSync(file, before, "the vault lock", lockPath);
   } catch (error) {
     file.close();
     throw error;

@@ -13,9 +13,9 @@
  */
 
 import type { Logger } from "../output/log.ts";
-import { writeAtomic } from "./file.ts";
+import { writeAtomicSync } from "./file.ts";
 import { basename, manifestPath } from "./paths.ts";
-import { MAX_MANIFEST_BYTES, readRegularBytes } from "./regular_file.ts";
+import { MAX_MANIFEST_BYTES, readRegularBytesSync } from "./regular_file.ts";
 import type { StoredVault, VaultStore } from "./store.ts";
 import type {
   Backend,
@@ -155,8 +155,8 @@ export function* manifestText(manifest: Manifest): Generator<string> {
 }
 
 /** The manifest's text, or null when absent (a link, special or huge file is refused). */
-async function readManifestText(path: string): Promise<string | null> {
-  const bytes = await readRegularBytes(path, "the manifest", MAX_MANIFEST_BYTES);
+function readManifestText(path: string): string | null {
+  const bytes = readRegularBytesSync(path, "the manifest", MAX_MANIFEST_BYTES);
   // Bad UTF-8 is one more way of being a broken manifest: warned about and ignored.
   return bytes === null ? null : new TextDecoder().decode(bytes);
 }
@@ -180,9 +180,9 @@ export function parseManifest(text: string): Manifest | string {
 }
 
 /** Read the manifest beside the vault: null when absent; a broken one is warned about and ignored. */
-export async function readManifest(vaultPath: string, log: Logger): Promise<Manifest | null> {
+export function readManifestSync(vaultPath: string, log: Logger): Manifest | null {
   const path = manifestPath(vaultPath);
-  const text = await readManifestText(path);
+  const text = readManifestText(path);
   if (text === null) return null;
   const parsed = parseManifest(text);
   if (typeof parsed === "string") {
@@ -201,7 +201,7 @@ export async function readMatchingManifest(
   vault: StoredVault,
   log: Logger,
 ): Promise<Manifest | null> {
-  const manifest = await readManifest(store.plainPath, log);
+  const manifest = readManifestSync(store.plainPath, log);
   if (manifest === null) return null;
   // Before the first encrypted write, the vault read is the plain base layer.
   const file = vault.exists ? store.path : store.plainPath;
@@ -277,7 +277,7 @@ export async function commitLoad(options: {
   // Encoded once, for both the digest and the write.
   const raw = sealed === null ? null : new TextEncoder().encode(sealed);
   const path = manifestPath(store.plainPath);
-  const previousText = await readManifestText(path);
+  const previousText = readManifestText(path);
   const previous = previousText === null ? null : parseManifest(previousText);
   const manifest = buildManifest({
     previous: typeof previous === "string" ? null : previous,
@@ -288,14 +288,14 @@ export async function commitLoad(options: {
     backend: options.backend,
     loaded: new Date(),
   });
-  await writeAtomic(path, manifestText(manifest), "the manifest");
+  writeAtomicSync(path, manifestText(manifest), "the manifest");
   if (text === null || raw === null) return;
   try {
-    await store.put(raw);
+    store.put(raw);
   } catch (error) {
     try {
-      if (previousText === null) await Deno.remove(path);
-      else await writeAtomic(path, previousText, "the manifest");
+      if (previousText === null) Deno.removeSync(path);
+      else writeAtomicSync(path, previousText, "the manifest");
     } catch {
       log.warn(`could not restore the manifest ${path}; it describes a load that failed`);
     }

@@ -11,6 +11,11 @@
  * `O_NOFOLLOW`/`O_NONBLOCK`: a file swapped for a FIFO in the microseconds between the
  * two could still block; that needs write access to the folder while the tool runs.
  *
+ * The calls are synchronous: they run in the core Worker, or in the main thread before any
+ * Worker starts, where nothing else waits for the thread, and each asynchronous file call
+ * is a round trip through the runtime's thread pool (0.05-0.1 ms on a quiet machine, more
+ * on a busy one; a load makes some 30 of them).
+ *
  * @module
  */
 
@@ -62,10 +67,10 @@ function notRegular(what: string, path: string, info: Deno.FileInfo): ToolError 
  * The `lstat` of `path`, refusing anything but a regular file; null when it does not exist.
  * `what` names the file in errors ("the vault", "the vault lock", ...).
  */
-export async function regularFileInfo(path: string, what: string): Promise<Deno.FileInfo | null> {
+export function regularFileInfoSync(path: string, what: string): Deno.FileInfo | null {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.lstat(path);
+    info = Deno.lstatSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return null;
     throw new ToolError("vault", `cannot read ${what} ${path}: ${fileErrorCause(error)}`);
@@ -84,13 +89,13 @@ function isReplaced(error: unknown): boolean {
 }
 
 /** Check that an opened file is still the regular file `before` described. */
-export async function checkOpened(
+export function checkOpenedSync(
   file: Deno.FsFile,
   before: Deno.FileInfo | null,
   what: string,
   path: string,
-): Promise<Deno.FileInfo> {
-  const info = await file.stat();
+): Deno.FileInfo {
+  const info = file.statSync();
   if (!info.isFile) throw notRegular(what, path, info);
   if (before !== null && (info.ino !== before.ino || info.dev !== before.dev)) {
     throw new ToolError(
@@ -120,11 +125,11 @@ function decodeUtf8(bytes: Uint8Array, what: string, path: string): string {
  * Read a vault file's bytes: null when absent; a `vault` {@linkcode ToolError} naming it
  * when it is a symbolic link, not a regular file, or larger than `maxBytes`.
  */
-export async function readRegularBytes(
+export function readRegularBytesSync(
   path: string,
   what: string,
   maxBytes: number,
-): Promise<Uint8Array | null> {
+): Uint8Array | null {
   const tooLarge = () =>
     new ToolError(
       "vault",
@@ -136,18 +141,18 @@ export async function readRegularBytes(
   // Another run replacing the file (an atomic rename) between the lstat and the open is
   // normal: look again. A link swapped in is then caught by the lstat.
   for (let attempt = 1; file === undefined; attempt++) {
-    const before = await regularFileInfo(path, what);
+    const before = regularFileInfoSync(path, what);
     if (before === null) return null;
     if (before.size > maxBytes) throw tooLarge();
     let opened: Deno.FsFile;
     try {
-      opened = await Deno.open(path, { read: true });
+      opened = Deno.openSync(path, { read: true });
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return null;
       throw new ToolError("vault", `cannot read ${what} ${path}: ${fileErrorCause(error)}`);
     }
     try {
-      await checkOpened(opened, before, what, path);
+      checkOpenedSync(opened, before, what, path);
       file = opened;
     } catch (error) {
       opened.close();
@@ -159,7 +164,7 @@ export async function readRegularBytes(
     let total = 0;
     const buffer = new Uint8Array(64 * 1024);
     for (;;) {
-      const count = await file.read(buffer);
+      const count = file.readSync(buffer);
       if (count === null) break;
       total += count;
       if (total > maxBytes) throw tooLarge();
@@ -181,14 +186,14 @@ export async function readRegularBytes(
 }
 
 /**
- * Read a vault file as text, as {@linkcode readRegularBytes} does, refusing text that is
+ * Read a vault file as text, as {@linkcode readRegularBytesSync} does, refusing text that is
  * not UTF-8. A leading byte order mark is dropped, as `Deno.readTextFile` does.
  */
-export async function readRegularText(
+export function readRegularTextSync(
   path: string,
   what: string,
   maxBytes: number,
-): Promise<string | null> {
-  const bytes = await readRegularBytes(path, what, maxBytes);
+): string | null {
+  const bytes = readRegularBytesSync(path, what, maxBytes);
   return bytes === null ? null : decodeUtf8(bytes, what, path);
 }

@@ -19,9 +19,9 @@ import {
   parseSalt,
 } from "./crypto.ts";
 import { parseVault } from "./document.ts";
-import { readVault, type VaultSnapshot, writeAtomic } from "./file.ts";
+import { readVault, type VaultSnapshot, writeAtomicSync } from "./file.ts";
 import { encryptedPath, saltPath } from "./paths.ts";
-import { MAX_ENCRYPTED_BYTES, MAX_SALT_BYTES, readRegularText } from "./regular_file.ts";
+import { MAX_ENCRYPTED_BYTES, MAX_SALT_BYTES, readRegularTextSync } from "./regular_file.ts";
 
 /** The vault as read from its store. */
 export interface StoredVault extends VaultSnapshot {
@@ -44,23 +44,25 @@ export interface VaultStore {
   /** The file content for vault text: the text itself, or its encryption (salt created if absent). */
   seal(text: string): Promise<string>;
   /** Write sealed content (or its UTF-8 bytes) atomically (a private temp file, fsync, rename). */
-  put(raw: string | Uint8Array): Promise<void>;
+  put(raw: string | Uint8Array): void;
 }
 
 /** Read the salt, or create it (20 random hex characters, mode 0600) when `create`. */
-async function loadSalt(path: string, create: boolean): Promise<Uint8Array | null> {
-  const text = await readRegularText(path, "the salt file", MAX_SALT_BYTES);
+function loadSaltSync(path: string, create: boolean): Uint8Array | null {
+  const text = readRegularTextSync(path, "the salt file", MAX_SALT_BYTES);
   if (text !== null) return parseSalt(text, path);
   if (!create) return null;
   try {
-    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+    const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
     try {
-      await file.write(new TextEncoder().encode(`${newSalt()}\n`));
-      await file.sync();
+      const bytes = new TextEncoder().encode(`${newSalt()}\n`);
+      let written = 0;
+      while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+      file.syncSync();
     } finally {
       file.close();
     }
-    await Deno.chmod(path, 0o600);
+    Deno.chmodSync(path, 0o600);
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) {
       throw new ToolError(
@@ -69,7 +71,7 @@ async function loadSalt(path: string, create: boolean): Promise<Uint8Array | nul
       );
     }
   }
-  return parseSalt((await readRegularText(path, "the salt file", MAX_SALT_BYTES)) ?? "", path);
+  return parseSalt(readRegularTextSync(path, "the salt file", MAX_SALT_BYTES) ?? "", path);
 }
 
 function plainStore(vaultPath: string): VaultStore {
@@ -79,7 +81,7 @@ function plainStore(vaultPath: string): VaultStore {
     encrypted: false,
     async read() {
       const enc = encryptedPath(vaultPath);
-      if ((await readRegularText(enc, "the encrypted vault", MAX_ENCRYPTED_BYTES)) !== null) {
+      if (readRegularTextSync(enc, "the encrypted vault", MAX_ENCRYPTED_BYTES) !== null) {
         throw new ToolError(
           "config",
           `the vault is encrypted (${enc} exists) but DATAOPS_VAULT_KEY is not set; set it to read or update the vault`,
@@ -89,7 +91,7 @@ function plainStore(vaultPath: string): VaultStore {
       return { ...snapshot, exists: snapshot.text !== null, raw: snapshot.text };
     },
     seal: (text) => Promise.resolve(text),
-    put: (raw) => writeAtomic(vaultPath, raw),
+    put: (raw) => writeAtomicSync(vaultPath, raw),
   };
 }
 
@@ -97,7 +99,7 @@ function encryptedStore(vaultPath: string, secret: string): VaultStore {
   const path = encryptedPath(vaultPath);
   const salt = saltPath(vaultPath);
   const keyFor = async (create: boolean): Promise<Uint8Array> => {
-    const bytes = await loadSalt(salt, create);
+    const bytes = loadSaltSync(salt, create);
     if (bytes === null) {
       throw new ToolError(
         "vault",
@@ -111,7 +113,7 @@ function encryptedStore(vaultPath: string, secret: string): VaultStore {
     plainPath: vaultPath,
     encrypted: true,
     async read() {
-      const raw = await readRegularText(path, "the encrypted vault", MAX_ENCRYPTED_BYTES);
+      const raw = readRegularTextSync(path, "the encrypted vault", MAX_ENCRYPTED_BYTES);
       if (raw === null) {
         const base = await readVault(vaultPath);
         return { ...base, exists: false, raw: null };
@@ -122,7 +124,7 @@ function encryptedStore(vaultPath: string, secret: string): VaultStore {
     async seal(text) {
       return await encryptVault(text, await keyFor(true));
     },
-    put: (raw) => writeAtomic(path, raw),
+    put: (raw) => writeAtomicSync(path, raw),
   };
 }
 
@@ -137,14 +139,14 @@ export function openVaultStore(vaultPath: string, key: string | undefined): Vaul
 }
 
 /** Warn when an encrypted vault exists and the plain one (with readable values) is still there. */
-export async function warnPlainLeftover(
+export function warnPlainLeftover(
   store: VaultStore,
   vault: StoredVault,
   log: { warn(message: string): void },
-): Promise<void> {
+): void {
   if (!store.encrypted || !vault.exists) return;
   try {
-    await Deno.lstat(store.plainPath);
+    Deno.lstatSync(store.plainPath);
   } catch {
     return;
   }
