@@ -5,15 +5,16 @@
  * fake, throttled answers, peak RSS and the round-trip floor with its formula; times a
  * naive sequential client on the same fake; then every performance target in one table
  * (start-up beside `deno run` of an empty script, the AWS ratios at 10 and 20 ms, SSM at
- * both throughput settings, reloads of one large mapping, redaction, 100,000-secret
- * scale). Writes both tables to `bench/RESULTS.md` and prints them.
+ * both throughput settings, reloads of one large mapping, redaction, the `run` mask,
+ * 100,000-secret scale). Writes both tables to `bench/RESULTS.md` and prints them.
  *
  * Environment: `BENCH_SIZES` (default `100,1000,10000`), `BENCH_LATENCY_MS` (10),
  * `BENCH_BACKENDS` (`sm,ssm,ssm-higher,kv,vault,custom`), `BENCH_NAIVE_MAX` (largest size
  * the naive client runs at, default 1000), `BENCH_TARGET_LATENCIES` (`10,20`),
  * `BENCH_RELOADS` (`20000+0,24000+1`: keys in one mapping + keys added on the reload),
  * `BENCH_SCALE_MAX` (`100000`; 0 skips the scale rows), `BENCH_SCALE_BACKENDS`
- * (`custom,vault`), `BENCH_OUT` (default `bench/RESULTS.md`).
+ * (`custom,vault`), `BENCH_MASK_MB` (MB through the mask, default 64), `BENCH_OUT` (default
+ * `bench/RESULTS.md`).
  *
  * @module
  */
@@ -22,7 +23,15 @@ import { ROOT } from "../tests/support/run_tool.ts";
 import { type Backend, BACKENDS } from "./backends.ts";
 import { median, RSS_METHOD } from "./tool.ts";
 import { measure, type Measured, measureOnce, startup } from "./measure.ts";
-import { emptyScriptMs, noneLoadMs, redactionMs, reload, type TargetRow } from "./targets.ts";
+import {
+  emptyScriptMs,
+  maskLines,
+  maskThroughput,
+  noneLoadMs,
+  redactionMs,
+  reload,
+  type TargetRow,
+} from "./targets.ts";
 import { calibrate, type Calibration } from "./calibrate.ts";
 
 const sizes = (Deno.env.get("BENCH_SIZES") ?? "100,1000,10000").split(",").map(Number);
@@ -239,6 +248,26 @@ targets.push({
   how:
     "`Redactor.redact` of the line (in process, median of 3), the prefix at every few characters",
 });
+
+{
+  // The `run` output path: the mask with 1,000 values, 64 KB writes (bench/mask_stream.ts
+  // has more cases, and the tool end to end).
+  const { values, plain, leaky } = maskLines(1000);
+  const mb = Number(Deno.env.get("BENCH_MASK_MB") ?? 64);
+  const clean = await maskThroughput(values, plain, 64 * 1024, mb);
+  const every = await maskThroughput(values, leaky, 64 * 1024, mb);
+  log(`mask: ${clean.mbps.toFixed(1)} MB/s, a secret in every line ${every.mbps.toFixed(1)} MB/s`);
+  targets.push({
+    what: "`run` output through the mask, 1,000 registered values, 64 KB writes",
+    measured: `${clean.mbps.toFixed(1)} MB/s (a secret in every line: ${
+      every.mbps.toFixed(1)
+    } MB/s)`,
+    target: "≥ 100 MB/s",
+    ok: clean.mbps >= 100,
+    how:
+      `\`pipeMasked\` in process, ${mb} MB of log lines (${clean.forms} forms registered), best of 3 after a warm-up; the limit is on lines without a secret, the usual output`,
+  });
+}
 
 for (const id of scaleIds) {
   const backend = byId(id);

@@ -1,8 +1,8 @@
 /**
  * The measurements behind the benchmark's target table that the per-backend loads do not
  * give: the runtime's own start-up (`deno run` of an empty script), a `NONE` load, the
- * reload of a large single mapping, and redaction of one long line against many values
- * sharing a prefix.
+ * reload of a large single mapping, redaction of one long line against many values
+ * sharing a prefix, and the `run` mask's throughput.
  *
  * @module
  */
@@ -10,6 +10,7 @@
 import { RUN_FLAGS } from "../tests/support/run_tool.ts";
 import { customSource } from "../tests/support/custom_source.ts";
 import { Redactor } from "../lib/output/redact.ts";
+import { byteRedactor, pipeMasked } from "../lib/output/mask_stream.ts";
 import { median, runTool } from "./tool.ts";
 
 /** One row of the target table. */
@@ -147,4 +148,62 @@ export function redactionMs(values: number, lineKb: number): number {
     }
   }
   return median(runs);
+}
+
+/**
+ * The values and output lines of the mask benchmark: `count` registered values, a log line
+ * holding none of them, and one holding a value.
+ */
+export function maskLines(count: number): { values: string[]; plain: string; leaky: string } {
+  const values = Array.from({ length: count }, (_, i) => `value-${i}-${crypto.randomUUID()}`);
+  return {
+    values,
+    plain: `2026-12-01T10:00:00Z INFO step ${"x".repeat(40)} processed rows=12345 ok\n`,
+    leaky: `2026-12-01T10:00:00Z INFO connecting with password=${values[7]} ok\n`,
+  };
+}
+
+/** MB/s of `mb` MB of `line`s, in writes of `chunkBytes`, through a mask of `values`. */
+async function throughputOnce(
+  values: string[],
+  line: string,
+  chunkBytes: number,
+  mb: number,
+): Promise<{ mbps: number; forms: number }> {
+  const redactor = new Redactor();
+  for (const value of values) redactor.add(value);
+  const masks = byteRedactor(redactor);
+  const bytes = new TextEncoder().encode(line);
+  const chunk = new Uint8Array(chunkBytes);
+  for (let at = 0; at < chunk.length; at += bytes.length) {
+    chunk.set(bytes.subarray(0, Math.min(bytes.length, chunk.length - at)), at);
+  }
+  const chunks = Math.ceil((mb * 1024 * 1024) / chunk.length);
+  let sent = 0;
+  const source = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent++ >= chunks) controller.close();
+      else controller.enqueue(chunk);
+    },
+  });
+  const start = performance.now();
+  await pipeMasked(source, { redactor: masks, write: () => Promise.resolve(), flushMs: 100 });
+  return { mbps: mb / ((performance.now() - start) / 1000), forms: masks.size };
+}
+
+/**
+ * MB/s of `run`'s mask (`pipeMasked`, in process, the writes discarded) for `mb` MB of
+ * `line`s in writes of `chunkBytes` with `values` registered: the best of three after a
+ * warm-up run (the machine is shared, so slower runs measure other work).
+ */
+export async function maskThroughput(
+  values: string[],
+  line: string,
+  chunkBytes: number,
+  mb: number,
+): Promise<{ mbps: number; forms: number }> {
+  await throughputOnce(values, line, chunkBytes, Math.max(1, mb / 8));
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await throughputOnce(values, line, chunkBytes, mb));
+  return { mbps: Math.max(...runs.map((run) => run.mbps)), forms: runs[0].forms };
 }

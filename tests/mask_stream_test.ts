@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { byteRedactor, MASK, MaskStream, pipeMasked } from "../lib/output/mask_stream.ts";
 import { Redactor } from "../lib/output/redact.ts";
 
@@ -98,6 +99,30 @@ Deno.test("mask stream: bytes that are not UTF-8 pass through unchanged", async 
   assert.deepEqual(got.subarray(0, 256), raw);
   assert.equal(decoder.decode(got.subarray(256, 259)), MASK);
   assert.deepEqual(got.subarray(259), raw);
+});
+
+Deno.test("mask stream: arbitrary bytes, ASCII or not, in any pieces, come out as they went in", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.stringMatching(/^[ -~]{0,40}$/)), {
+        maxLength: 12,
+      }),
+      async (pieces) => {
+        const { stream, out } = masker(["zz-secret-zz"]);
+        const chunks = pieces.map((p) => typeof p === "string" ? encoder.encode(p) : p);
+        for (const chunk of chunks) await stream.push(chunk);
+        await stream.end();
+        const sent = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const chunk of chunks) {
+          sent.set(chunk, at);
+          at += chunk.length;
+        }
+        assert.deepEqual(out.bytes(), sent);
+      },
+    ),
+    { numRuns: 200 },
+  );
 });
 
 Deno.test("mask stream: no secrets registered passes everything through at once", async () => {

@@ -266,6 +266,31 @@ export class Redactor {
     // upper-case letter, a position is also looked up in the run folded to lower case (a
     // match there lies within the run, so it is all hex digits). Other text pays one scan.
     const runs = upperHexRuns(text);
+    if (runs.length === 0) {
+      // The usual case, one table probe per position; each character is read once.
+      const last = text.length - MIN_LENGTH;
+      let next = text.charCodeAt(0);
+      while (i < stop && i <= last) {
+        const first = next;
+        next = text.charCodeAt(i + 1);
+        if (starts[((first * 31) ^ next) & (STARTS_SIZE - 1)] === 0) {
+          i++;
+          continue;
+        }
+        const length = longestFormAt(this.#index, this.#forms, text, i);
+        if (length === 0) {
+          i++;
+          continue;
+        }
+        out += text.slice(done, i) + MASK;
+        i += length;
+        done = i;
+        next = text.charCodeAt(i);
+      }
+      const used = Math.max(i, stop);
+      if (done === 0) return { text: used === text.length ? text : text.slice(0, used), used };
+      return { text: out + text.slice(done, used), used };
+    }
     let run = 0;
     let folded = "";
     while (i < stop && i + MIN_LENGTH <= text.length) {
