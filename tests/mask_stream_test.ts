@@ -1,6 +1,6 @@
 /**
  * The streaming mask of `run`: values split across writes, held tails, timed flushes of
- * prompts, bytes that are not UTF-8, and the throughput with 1,000 registered values.
+ * prompts, bytes that are not UTF-8, and 16 MB with 1,000 registered values.
  *
  * @module
  */
@@ -148,7 +148,7 @@ Deno.test("mask stream: a huge value and output crafted against it stay bounded 
   assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
 });
 
-Deno.test("mask stream: throughput with 1,000 registered values", async () => {
+Deno.test("mask stream: 16 MB with 1,000 registered values, a value in every line, each masked", async () => {
   const redactor = new Redactor();
   const values = Array.from({ length: 1000 }, (_, i) => `value-${i}-${crypto.randomUUID()}`);
   for (const value of values) redactor.add(value);
@@ -168,7 +168,6 @@ Deno.test("mask stream: throughput with 1,000 registered values", async () => {
       else controller.enqueue(chunk);
     },
   });
-  const start = performance.now();
   await pipeMasked(source, {
     redactor: bytes,
     write(out) {
@@ -178,14 +177,9 @@ Deno.test("mask stream: throughput with 1,000 registered values", async () => {
       return Promise.resolve();
     },
   });
-  const seconds = (performance.now() - start) / 1000;
   const linesPerChunk = Math.floor(chunk.length / line.length);
+  // Its speed is make bench's to show (bench/mask_stream.ts).
   assert.equal(masks, linesPerChunk * chunks, "every line's value masked");
-  console.log(
-    `mask stream: ${
-      (totalMb / seconds).toFixed(1)
-    } MB/s with 1,000 values (${bytes.size} forms), ${totalMb} MB in ${seconds.toFixed(2)} s`,
-  );
 });
 
 Deno.test("mask stream: hex of a value in upper, lower and mixed case, whole and split across a timed flush", async () => {

@@ -278,18 +278,14 @@ export class Redactor {
           continue;
         }
         const length = longestFormAt(this.#index, this.#forms, text, i);
-        if (length === 0) {
-          i++;
-          continue;
+        if (length > 0) {
+          out += text.slice(done, i) + MASK;
+          done = i + length;
+          next = text.charCodeAt(done);
         }
-        out += text.slice(done, i) + MASK;
-        i += length;
-        done = i;
-        next = text.charCodeAt(i);
+        i += Math.max(length, 1);
       }
-      const used = Math.max(i, stop);
-      if (done === 0) return { text: used === text.length ? text : text.slice(0, used), used };
-      return { text: out + text.slice(done, used), used };
+      return masked(text, out, done, Math.max(i, stop));
     }
     let run = 0;
     let folded = "";
@@ -320,9 +316,7 @@ export class Redactor {
       i += length;
       done = i;
     }
-    const used = Math.max(i, stop);
-    if (done === 0) return { text: used === text.length ? text : text.slice(0, used), used };
-    return { text: out + text.slice(done, used), used };
+    return masked(text, out, done, Math.max(i, stop));
   }
 
   /**
@@ -352,6 +346,17 @@ export class Redactor {
     }
     return best;
   }
+}
+
+/** What `redactHead` gives: `out` (masked up to `done`), the rest of `text` up to `used`. */
+function masked(
+  text: string,
+  out: string,
+  done: number,
+  used: number,
+): { text: string; used: number } {
+  if (done === 0) return { text: used === text.length ? text : text.slice(0, used), used };
+  return { text: out + text.slice(done, used), used };
 }
 
 /** Character comparisons {@linkcode Redactor.openTail} may spend (a few ms). */
