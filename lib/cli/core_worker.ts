@@ -16,6 +16,7 @@ import type { CoreInput, CoreMessage } from "../isolation/protocol.ts";
 import { createLogger } from "../output/log.ts";
 import { Redactor } from "../output/redact.ts";
 import { loadProvider } from "../../providers/loaders.ts";
+import { openVaultStore, type StoredVault } from "../vault/store.ts";
 
 const scope = self as unknown as {
   onmessage: ((event: MessageEvent<CoreInput>) => void) | null;
@@ -29,6 +30,8 @@ let pending: FetchedSecret[] = [];
 let mapping: SecretMapping | undefined;
 let mappingReady: Promise<void> | undefined;
 let mappingError: { error: unknown } | undefined;
+// The plain vault, read while the backend fetches (the load checks it is still the same).
+let ahead: Promise<StoredVault> | undefined;
 
 function mapPending(): void {
   if (mappingError !== undefined) pending = [];
@@ -67,6 +70,12 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
     startMap();
     return;
   }
+  if (input.type === "read ahead") {
+    ahead = openVaultStore(input.vaultPath, undefined).read();
+    // Its failure is the load's to report, when it reads the vault again.
+    ahead.catch(() => {});
+    return;
+  }
   if (input.type === "credentials") {
     const { id } = input;
     try {
@@ -101,6 +110,6 @@ scope.onmessage = async (event: MessageEvent<CoreInput>) => {
     // The main thread redacts again with every fetched value before printing.
     write: (text) => scope.postMessage({ type: "stderr", text }),
   });
-  const code = await runCommand(config, fetched, log, redactor);
+  const code = await runCommand(config, fetched, log, redactor, ahead);
   scope.postMessage({ type: "exit", code });
 };

@@ -135,6 +135,10 @@ export async function main(args: readonly string[], version: string): Promise<nu
         core!.add(secret);
       });
       coreWorker().map(config.backend, prepared.settings);
+      // Parsed while the backend fetches (a `NONE` load has no fetch to hide it behind).
+      if (config.vaultKey === undefined && config.backend !== "NONE") {
+        coreWorker().readAhead(config.vaultPath);
+      }
       // The backend's Worker has started with its own programs, which it keeps.
       if (drop === "after-backend-start") {
         dropSpawn();

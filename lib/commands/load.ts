@@ -11,7 +11,7 @@ import type { Config } from "./config.ts";
 import type { Logger } from "../output/log.ts";
 import { checkEntries, type MergePlan, planMerge } from "../vault/merge.ts";
 import { lockVault, removeStaleTempsSync } from "../vault/file.ts";
-import { openVaultStore, warnPlainLeftover } from "../vault/store.ts";
+import { openVaultStore, type StoredVault, warnPlainLeftover } from "../vault/store.ts";
 import { encryptedPath, manifestPath } from "../vault/paths.ts";
 import {
   commitLoad,
@@ -38,19 +38,24 @@ export interface LoadResult {
 /**
  * Merge fetched secrets into the vault (core Worker): take their vault keys, check conflicts,
  * then under the vault's lock read, merge and write atomically (or, for a dry run,
- * only compute the plan). Prints stage lines through `log`; throws typed errors.
+ * only compute the plan). `ahead` is a read of the plain vault made while the backend
+ * fetched: kept when the file is still the same, so the parse is off the load's path.
+ * Prints stage lines through `log`; throws typed errors.
  */
 export async function mergeSecrets(
   config: Config,
   fetched: Fetched,
   log: Logger,
+  ahead?: Promise<StoredVault>,
 ): Promise<LoadResult> {
   const { count, entries, provenance } = fetched();
   const store = openVaultStore(config.vaultPath, config.vaultKey);
   const checked = checkEntries(entries);
   // The vault is read (and parsed) once: without the lock for a dry run, else under it.
   const opened = async () => {
-    const vault = await store.read();
+    // A failed early read is made again here, where its error is the load's.
+    const earlier = await ahead?.catch(() => undefined);
+    const vault = earlier ? await store.readAgain(earlier) : await store.read();
     warnPlainLeftover(store, vault, log);
     log.debug(
       `vault ${config.vaultPath}: ${vault.text === null ? "absent, starting empty" : "read"}`,

@@ -15,6 +15,7 @@ import type { Logger } from "../output/log.ts";
 import type { Redactor } from "../output/redact.ts";
 import { writeStdout } from "../output/write.ts";
 import type { MappedSecrets } from "../vault/manifest.ts";
+import type { StoredVault } from "../vault/store.ts";
 
 /**
  * The fetched half of a load, handed to the core Worker: the secrets mapped to vault
@@ -22,12 +23,16 @@ import type { MappedSecrets } from "../vault/manifest.ts";
  */
 export type Fetched = () => MappedSecrets;
 
-/** Run the configured command; returns the exit code. `fetched` is required for `load`. */
+/**
+ * Run the configured command; returns the exit code. `fetched` is required for `load`;
+ * `ahead` is a read of the plain vault made while the backend fetched, if any.
+ */
 export async function runCommand(
   config: Config,
   fetched: Fetched | null,
   log: Logger,
   redactor: Redactor,
+  ahead?: Promise<StoredVault>,
 ): Promise<number> {
   try {
     // A load never needs the read-back commands' modules (a literal specifier, so
@@ -39,7 +44,7 @@ export async function runCommand(
       return ExitCode.ok;
     }
     if (fetched === null) throw new Error("load has no fetched secrets");
-    const result = await mergeSecrets(config, fetched, log);
+    const result = await mergeSecrets(config, fetched, log, ahead);
     if (config.dryRun) {
       const lines = dryRunLines(result.plan, result.provenance, result.previous);
       if (lines.length > 0) writeStdout(`${lines.join("\n")}\n`);

@@ -30,6 +30,11 @@ export interface CoreWorker {
    * maps each as it arrives.
    */
   map(backend: Backend, settings: ProviderSettings): void;
+  /**
+   * Read and parse the plain vault at `vaultPath` now, while the backend fetches; the load
+   * reads it again under the lock and keeps this parse when the file is the same.
+   */
+  readAhead(vaultPath: string): void;
   /** Hand over one fetched secret (before {@linkcode CoreWorker.run}). */
   add(secret: FetchedSecret): void;
   /** Send the request; resolves with the command's exit code. Call at most once. */
@@ -109,6 +114,9 @@ export function startCore(entry: URL, perms: RunPermissions, redactor: Redactor)
     },
     map(backend, settings) {
       send({ type: "map", backend, settings });
+    },
+    readAhead(vaultPath) {
+      send({ type: "read ahead", vaultPath });
     },
     add(secret) {
       if (batch.push(secret) === 1) queueMicrotask(flush);

@@ -42,12 +42,13 @@ export interface CoreRequest {
 
 /**
  * A message to the core Worker: credentials to read from the vault (answered by id), how
- * to map the secrets to come (the backend and its settings), some fetched secrets, or the
- * request that runs the command.
+ * to map the secrets to come (the backend and its settings), the plain vault to read while
+ * the backend fetches, some fetched secrets, or the request that runs the command.
  */
 export type CoreInput =
   | { type: "credentials"; id: number; vaultPath: string; vaultKey?: string; paths: string[] }
   | { type: "map"; backend: Backend; settings: ProviderSettings }
+  | { type: "read ahead"; vaultPath: string }
   | { type: "secrets"; secrets: FetchedSecret[] }
   | { type: "run"; request: CoreRequest };
 

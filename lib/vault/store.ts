@@ -21,7 +21,12 @@ import {
 import { parseVault } from "./document.ts";
 import { readVault, type VaultSnapshot, writeAtomicSync } from "./file.ts";
 import { encryptedPath, saltPath } from "./paths.ts";
-import { MAX_ENCRYPTED_BYTES, MAX_SALT_BYTES, readRegularTextSync } from "./regular_file.ts";
+import {
+  MAX_ENCRYPTED_BYTES,
+  MAX_SALT_BYTES,
+  MAX_VAULT_BYTES,
+  readRegularTextSync,
+} from "./regular_file.ts";
 
 /** The vault as read from its store. */
 export interface StoredVault extends VaultSnapshot {
@@ -41,6 +46,11 @@ export interface VaultStore {
   readonly encrypted: boolean;
   /** Read and parse the vault (decrypting it when encrypted). */
   read(): Promise<StoredVault>;
+  /**
+   * Read the vault again: `earlier` (a read of this store) is given back, parse and all,
+   * when the files it came from are byte for byte the same; else as {@linkcode read}.
+   */
+  readAgain(earlier: StoredVault): Promise<StoredVault>;
   /** The file content for vault text: the text itself, or its encryption (salt created if absent). */
   seal(text: string): Promise<string>;
   /** Write sealed content (or its UTF-8 bytes) atomically (a private temp file, fsync, rename). */
@@ -75,20 +85,33 @@ function loadSaltSync(path: string, create: boolean): Uint8Array | null {
 }
 
 function plainStore(vaultPath: string): VaultStore {
+  const refuseEncrypted = () => {
+    const enc = encryptedPath(vaultPath);
+    if (readRegularTextSync(enc, "the encrypted vault", MAX_ENCRYPTED_BYTES) !== null) {
+      throw new ToolError(
+        "config",
+        `the vault is encrypted (${enc} exists) but DATAOPS_VAULT_KEY is not set; set it to read or update the vault`,
+      );
+    }
+  };
+  const stored = (snapshot: VaultSnapshot): StoredVault => ({
+    ...snapshot,
+    exists: snapshot.text !== null,
+    raw: snapshot.text,
+  });
   return {
     path: vaultPath,
     plainPath: vaultPath,
     encrypted: false,
     async read() {
-      const enc = encryptedPath(vaultPath);
-      if (readRegularTextSync(enc, "the encrypted vault", MAX_ENCRYPTED_BYTES) !== null) {
-        throw new ToolError(
-          "config",
-          `the vault is encrypted (${enc} exists) but DATAOPS_VAULT_KEY is not set; set it to read or update the vault`,
-        );
-      }
-      const snapshot = await readVault(vaultPath);
-      return { ...snapshot, exists: snapshot.text !== null, raw: snapshot.text };
+      refuseEncrypted();
+      return stored(await readVault(vaultPath));
+    },
+    async readAgain(earlier) {
+      refuseEncrypted();
+      const text = readRegularTextSync(vaultPath, "the vault", MAX_VAULT_BYTES);
+      if (text === earlier.text && earlier.path === vaultPath) return earlier;
+      return stored({ path: vaultPath, text, doc: await parseVault(text ?? "", vaultPath) });
     },
     seal: (text) => Promise.resolve(text),
     put: (raw) => writeAtomicSync(vaultPath, raw),
@@ -108,19 +131,22 @@ function encryptedStore(vaultPath: string, secret: string): VaultStore {
     }
     return await deriveKey(secret, bytes);
   };
+  const read = async (): Promise<StoredVault> => {
+    const raw = readRegularTextSync(path, "the encrypted vault", MAX_ENCRYPTED_BYTES);
+    if (raw === null) {
+      const base = await readVault(vaultPath);
+      return { ...base, exists: false, raw: null };
+    }
+    const text = await decryptVault(raw, await keyFor(false), path);
+    return { path, text, doc: await parseVault(text, path), exists: true, raw };
+  };
   return {
     path,
     plainPath: vaultPath,
     encrypted: true,
-    async read() {
-      const raw = readRegularTextSync(path, "the encrypted vault", MAX_ENCRYPTED_BYTES);
-      if (raw === null) {
-        const base = await readVault(vaultPath);
-        return { ...base, exists: false, raw: null };
-      }
-      const text = await decryptVault(raw, await keyFor(false), path);
-      return { path, text, doc: await parseVault(text, path), exists: true, raw };
-    },
+    read,
+    // Decryption depends on the salt and the key too: always read whole.
+    readAgain: () => read(),
     async seal(text) {
       return await encryptVault(text, await keyFor(true));
     },
