@@ -1,7 +1,7 @@
 /**
  * Calibration of the harness: what a bare HTTP round trip costs on this machine at the
  * injected latency, measured the way the benchmark runs the tool: a bare `Deno.serve`
- * that only sleeps L in this process (where the fakes run), and a bare `fetch` client in
+ * that only waits L in this process (where the fakes run) as the fakes do, and a bare `fetch` client in
  * a process of its own (`bench/bare_client.ts`). The difference between its round trip
  * and L is what the machine adds before any tool or fake logic runs.
  *
@@ -9,6 +9,7 @@
  */
 
 import type { BareResult } from "./bare_client.ts";
+import { latencyWait } from "../tests/fakes/server.ts";
 
 /** What a bare client and server achieve. */
 export interface Calibration {
@@ -32,7 +33,7 @@ export async function calibrate(
 ): Promise<Calibration> {
   const body = JSON.stringify({ data: { data: { VALUE: "x".repeat(64) } } });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async () => {
-    await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    await latencyWait(latencyMs);
     return new Response(body, { headers: { "content-type": "application/json" } });
   });
   const host = `127.0.0.1:${(server.addr as Deno.NetAddr).port}`;

@@ -393,7 +393,7 @@ ${targetTable}
 - **Network**: from the first request to reach a fake to the last answer it gave (median of
   the same loads): the part of the load the floor bounds. **Network ÷ floor** compares it
   with the floor alone.
-- **Harness** (a bare \`Deno.serve\` in this process that only sleeps L, as the fakes do, and
+- **Harness** (a bare \`Deno.serve\` in this process that only waits L, as the fakes do, and
   a bare \`fetch\` client in a process of its own, as the tool is): one sequential round trip
   takes **${[...cals.values()][0]?.roundTripMs.toFixed(1)} ms** at L = ${latencyMs} ms; ${
   [...cals.values()].map((c) =>
@@ -410,9 +410,10 @@ ${targetTable}
   default concurrency in place of L: the floor at the round trip this harness actually
   delivers. **Network ÷ harness floor** compares the tool's network time with it: what is
   left is the tool's own overhead (and the fakes' work beyond L).
-- **Fakes**: an answer leaves L after its request arrived, or when the fake's handler is
-  done if that takes longer: L stands in for the whole round trip of the service, its
-  processing included (\`tests/fakes/server.ts\`).
+- **Fakes**: an answer leaves L after its request arrived (never sooner, about 0.4 ms
+  later: Deno's timers fire a millisecond late, which \`latencyWait\` corrects), or when the
+  fake's handler is done if that takes longer: L stands in for the whole round trip of the
+  service, its processing included (\`tests/fakes/server.ts\`).
 - **Peak RSS**: ${RSS_METHOD}.
 - **Naive sequential**: one request at a time on the same fake in the same run: list page
   by page, then read each secret one by one (retrying throttled calls as SDKs do).
