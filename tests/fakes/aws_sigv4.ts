@@ -6,6 +6,8 @@
  * @module
  */
 
+import { createHash, createHmac } from "node:crypto";
+
 /** One access key known to the fakes. */
 export interface FakeKey {
   /** The secret access key. */
@@ -86,28 +88,21 @@ export function jsonOk(body: unknown): Response {
 const CORAL = "com.amazon.coral.service#";
 const encoder = new TextEncoder();
 
-function hex(buffer: ArrayBuffer): string {
-  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, "0")).join("");
+// The runtime's own SHA-256 and HMAC (not the tool's): synchronous, so a fake answering a
+// load's many concurrent requests does not queue four thread-pool round trips per request
+// on its event loop, which made its answers late under load.
+function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
 }
 
-async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", data));
+const signingKeys = new Map<string, Uint8Array>();
+
+function bytesHex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-const signingKeys = new Map<string, ArrayBuffer>();
-
-async function hmac(
-  key: Uint8Array<ArrayBuffer> | ArrayBuffer,
-  data: string,
-): Promise<ArrayBuffer> {
-  const imported = await crypto.subtle.importKey(
-    "raw",
-    key,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return crypto.subtle.sign("HMAC", imported, encoder.encode(data));
+function hmac(key: Uint8Array, data: string): Uint8Array {
+  return createHmac("sha256", key).update(data).digest();
 }
 
 function rfc3986(text: string): string {
@@ -144,13 +139,13 @@ export type VerifyResult = { ok: true; accessKeyId: string } | { ok: false; resp
  * `x-amz-*` header and `host` signed, date within 15 minutes, and a signature recomputed
  * from the request and the key's secret. `body` is the request body already read.
  */
-export async function verifySigV4(
+export function verifySigV4(
   request: Request,
-  body: Uint8Array<ArrayBuffer>,
+  body: Uint8Array,
   keys: FakeKeyStore,
   region: string,
   service: string,
-): Promise<VerifyResult> {
+): VerifyResult {
   const fail = (type: string, message: string): VerifyResult => ({
     ok: false,
     response: jsonError(400, type, message),
@@ -236,26 +231,26 @@ export async function verifySigV4(
     canonicalQuery(url.searchParams),
     canonicalHeaders,
     signedHeaderList,
-    await sha256(body),
+    sha256(body),
   ].join("\n");
   const scope = `${date}/${scopeRegion}/${scopeService}/aws4_request`;
   const stringToSign = [
     "AWS4-HMAC-SHA256",
     amzDate,
     scope,
-    await sha256(encoder.encode(canonicalRequest)),
+    sha256(encoder.encode(canonicalRequest)),
   ].join("\n");
   // The derived key depends on the secret, date, region and service only: derived once.
   const keyId = [key.secret, date, scopeRegion, scopeService].join("\n");
   let signingKey = signingKeys.get(keyId);
   if (!signingKey) {
-    signingKey = await hmac(encoder.encode(`AWS4${key.secret}`), date);
+    signingKey = hmac(encoder.encode(`AWS4${key.secret}`), date);
     for (const part of [scopeRegion, scopeService, "aws4_request"]) {
-      signingKey = await hmac(signingKey, part);
+      signingKey = hmac(signingKey, part);
     }
     signingKeys.set(keyId, signingKey);
   }
-  const expected = hex(await hmac(signingKey, stringToSign));
+  const expected = bytesHex(hmac(signingKey, stringToSign));
   if (expected !== signature) {
     return fail(
       `${CORAL}InvalidSignatureException`,
@@ -307,7 +302,7 @@ export async function jsonFront(
     return jsonError(404, `${CORAL}UnknownOperationException`, "");
   }
   const body = new Uint8Array(await request.arrayBuffer());
-  const verified = await verifySigV4(request, body, options.keys, options.region, options.service);
+  const verified = verifySigV4(request, body, options.keys, options.region, options.service);
   if (!verified.ok) return verified.response;
   const target = request.headers.get("x-amz-target") ?? "";
   const [prefix, operation] = target.split(".");

@@ -205,7 +205,7 @@ export function stsFake(
     body: Uint8Array<ArrayBuffer>,
     params: URLSearchParams,
   ): Promise<Response> {
-    const verified = await verifySigV4(
+    const verified = verifySigV4(
       request,
       body,
       options.callerKeys ?? keys,
