@@ -28,10 +28,15 @@ export interface VaultSnapshot {
 
 /**
  * Read and parse the vault. A missing file is an empty vault; a symbolic link, a special
- * file or one over {@linkcode MAX_VAULT_BYTES} is refused (see `regular_file.ts`).
+ * file or one over {@linkcode MAX_VAULT_BYTES} is refused (see `regular_file.ts`). An
+ * `earlier` read of the same path is given back, unparsed again, when the text is the same.
  */
-export async function readVault(path: string): Promise<VaultSnapshot> {
+export async function readVault<S extends VaultSnapshot>(
+  path: string,
+  earlier?: S,
+): Promise<VaultSnapshot | S> {
   const text = readRegularTextSync(path, "the vault", MAX_VAULT_BYTES);
+  if (earlier !== undefined && earlier.path === path && earlier.text === text) return earlier;
   return { path, text, doc: await parseVault(text ?? "", path) };
 }
 

@@ -21,12 +21,7 @@ import {
 import { parseVault } from "./document.ts";
 import { readVault, type VaultSnapshot, writeAtomicSync } from "./file.ts";
 import { encryptedPath, saltPath } from "./paths.ts";
-import {
-  MAX_ENCRYPTED_BYTES,
-  MAX_SALT_BYTES,
-  MAX_VAULT_BYTES,
-  readRegularTextSync,
-} from "./regular_file.ts";
+import { MAX_ENCRYPTED_BYTES, MAX_SALT_BYTES, readRegularTextSync } from "./regular_file.ts";
 
 /** The vault as read from its store. */
 export interface StoredVault extends VaultSnapshot {
@@ -109,9 +104,8 @@ function plainStore(vaultPath: string): VaultStore {
     },
     async readAgain(earlier) {
       refuseEncrypted();
-      const text = readRegularTextSync(vaultPath, "the vault", MAX_VAULT_BYTES);
-      if (text === earlier.text && earlier.path === vaultPath) return earlier;
-      return stored({ path: vaultPath, text, doc: await parseVault(text ?? "", vaultPath) });
+      const snapshot = await readVault(vaultPath, earlier);
+      return snapshot === earlier ? earlier : stored(snapshot);
     },
     seal: (text) => Promise.resolve(text),
     put: (raw) => writeAtomicSync(vaultPath, raw),
