@@ -34,6 +34,7 @@ import {
   ssmFloor,
   vaultFloor,
 } from "./floor.ts";
+import { DEFAULT_CONCURRENCY } from "../providers/aws/config.ts";
 
 /** A started fixture. */
 export interface Fixture {
@@ -156,8 +157,8 @@ async function awsNames(
 const secretsManager: Backend = {
   id: "sm",
   label: "AWS Secrets Manager",
-  concurrency: 8,
-  floor: (n, l) => secretsManagerFloor(n, l, 8),
+  concurrency: DEFAULT_CONCURRENCY,
+  floor: (n, l) => secretsManagerFloor(n, l, DEFAULT_CONCURRENCY),
   start(n, latencyMs) {
     const secrets = Array.from({ length: n }, (_, i) => ({
       name: `bench/key${pad(i)}`,
@@ -207,8 +208,8 @@ const secretsManager: Backend = {
 const parameterStore = (throughput: "standard" | "higher"): Backend => ({
   id: throughput === "standard" ? "ssm" : "ssm-higher",
   label: `AWS SSM Parameter Store${throughput === "standard" ? "" : " (higher throughput)"}`,
-  concurrency: 8,
-  floor: (n, l) => ssmFloor(n, l, 8, throughput),
+  concurrency: DEFAULT_CONCURRENCY,
+  floor: (n, l) => ssmFloor(n, l, DEFAULT_CONCURRENCY, throughput),
   start(n, latencyMs) {
     const parameters = Array.from({ length: n }, (_, i) => ({
       name: `/bench/G${String(i % 100).padStart(2, "0")}/KEY${pad(i)}`,

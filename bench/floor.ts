@@ -49,6 +49,30 @@ export function secretsManagerFloor(n: number, latencyMs: number, concurrency: n
 }
 
 /**
+ * Secrets Manager as the tool lists it, sorted by name from both ends: round r brings the
+ * ascending page r and the descending page r - 1, and the listing is complete when they
+ * share a name or a chain ends, so the chain is min(⌈N/100⌉, ⌊(N+100)/200⌋+1) pages, then
+ * the last batches. The issue's floor ({@linkcode secretsManagerFloor}) is the one chain.
+ */
+export function secretsManagerBothEndsFloor(
+  n: number,
+  latencyMs: number,
+  concurrency: number,
+): Floor {
+  const rounds = n <= 100 ? 1 : Math.min(ceil(n / 100), Math.floor((n + 100) / 200) + 1);
+  const batches = ceil(n / 20);
+  const listing = (rounds + 1) * latencyMs;
+  const values = paced(batches, concurrency, latencyMs, 100, 1000);
+  return {
+    ms: Math.max(listing, values),
+    formula:
+      `max((min(⌈N/100⌉, ⌊(N+100)/200⌋+1)+1)·L, batches(${batches}, ${concurrency} at once, 100/s)) = max(${
+        rounds + 1
+      }·L, ${values} ms)`,
+  };
+}
+
+/**
  * SSM: DescribeParameters 50 a page, GetParameters 10 names; at `standard` throughput 40/s
  * shared, at `higher` 3,000/s.
  */

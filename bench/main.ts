@@ -33,6 +33,8 @@ import {
   type TargetRow,
 } from "./targets.ts";
 import { calibrate, type Calibration } from "./calibrate.ts";
+import { secretsManagerBothEndsFloor } from "./floor.ts";
+import { DEFAULT_CONCURRENCY } from "../providers/aws/config.ts";
 
 const sizes = (Deno.env.get("BENCH_SIZES") ?? "100,1000,10000").split(",").map(Number);
 const latencyMs = Number(Deno.env.get("BENCH_LATENCY_MS") ?? 10);
@@ -177,6 +179,7 @@ if (sm) {
     for (const n of [1000, 10_000]) {
       const m = await wallAt(sm, n, latency);
       const floor = sm.floor(n, latency);
+      const both = secretsManagerBothEndsFloor(n, latency, DEFAULT_CONCURRENCY);
       const r = net(m.wallMs, fixedOf.get("sm")!) / floor.ms;
       targets.push({
         what: `AWS Secrets Manager, ${n.toLocaleString("en")} secrets, L = ${latency} ms`,
@@ -185,7 +188,11 @@ if (sm) {
         }`,
         target: "≤ 1.25× floor",
         ok: r <= 1.25,
-        how: `(wall − fixed) ÷ floor ${floor.formula} = ${ms(floor.ms)}`,
+        how: `(wall − fixed) ÷ floor ${floor.formula} = ${
+          ms(floor.ms)
+        }; the chain the tool follows, from both ends: ${both.formula} = ${ms(both.ms)}, ${
+          ratio(net(m.wallMs, fixedOf.get("sm")!), both.ms)
+        }`,
       });
     }
   }
@@ -384,6 +391,9 @@ ${targetTable}
 - **Floor**: the fewest sequential round trips the API allows (page and batch sizes, the
   default concurrency, the documented rate limits) × L; formulas below. The target is
   1.25× the floor at 1,000 and 10,000 secrets; each ratio below is marked against it.
+  Secrets Manager's floor is the one chain of list pages the target names; the tool lists
+  from both ends (sorted by name, meeting in the middle), so its own chain is about half
+  as long, and the target table gives the ratio to that shorter floor too.
 - **Wall**: spawn to exit, median of 3 loads (each on a fresh fake) up to 1,000 secrets, one
   at 10,000. **Wall ÷ floor** is the target as written; it counts start-up and the vault
   write, which no API floor includes.

@@ -47,9 +47,9 @@ function tryJson(text: string | undefined): Record<string, string> {
 
 const SM = "AWS_SECRETS_MANAGER";
 
-Deno.test("Secrets Manager: every secret, over several ListSecrets pages, batched and concurrent", async () => {
+Deno.test("Secrets Manager: every secret, listed from both ends, batched and concurrent", async () => {
   const secrets = [
-    ...manySecrets(250),
+    ...manySecrets(450),
     { name: "gone/soon", string: "deleted-value-xyz", deleted: true },
   ];
   const keys = testKeys();
@@ -65,22 +65,30 @@ Deno.test("Secrets Manager: every secret, over several ListSecrets pages, batche
     "deleted-value-xyz",
   ]);
   const doc = await readVaultDoc(run.vault);
-  for (const secret of secrets.slice(0, 250)) {
+  for (const secret of secrets.slice(0, 450)) {
     for (const [key, value] of Object.entries(JSON.parse(secret.string!))) {
       assert.equal(at(doc, key), value, key);
     }
   }
   assert.equal(at(doc, "KEEP"), "me");
   assert.equal(at(doc, "gone"), undefined, "a secret scheduled for deletion is skipped");
-  assert.equal(sm.calls.get("ListSecrets"), 3);
-  assert.equal(sm.calls.get("BatchGetSecretValue"), 13); // 100 → 5 groups, 100 → 5, 50 → 3
+  // Round 1: the first 100 by name. Round 2: 101-200, and 450-351 from the end. Round 3:
+  // 201-300 and 350-251, which share 251-300: done after 5 pages, not 5 in a row.
+  const shown = sm.listings.map((l) => `${l.sortBy} ${l.sortOrder}${l.token ? " next" : ""}`);
+  assert.deepEqual(
+    [shown.slice(0, 1), shown.slice(1, 3).sort(), shown.slice(3).sort()],
+    [["name asc"], ["name asc next", "name desc"], ["name asc next", "name desc next"]],
+  );
+  assert.equal(sm.calls.get("ListSecrets"), 5);
+  // Each round's new names in groups of 20: 100 → 5, 200 → 10, 100 + 50 → 8.
+  assert.equal(sm.calls.get("BatchGetSecretValue"), 23);
   assert.equal(sm.calls.get("GetSecretValue"), undefined);
   assert.ok(
     sm.order.indexOf("BatchGetSecretValue") < sm.order.lastIndexOf("ListSecrets"),
     `values are fetched while the listing continues: ${sm.order.join(",")}`,
   );
   assert.ok(fake.peakConcurrency > 1, `peak ${fake.peakConcurrency}`);
-  assert.ok(fake.peakConcurrency <= 5, `peak ${fake.peakConcurrency}`); // 4 + the listing
+  assert.ok(fake.peakConcurrency <= 6, `peak ${fake.peakConcurrency}`); // 4 + two listings
 });
 
 Deno.test("Secrets Manager: selection by name and by ARN, plain, JSON, expanded and binary values", async () => {

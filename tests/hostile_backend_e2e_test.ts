@@ -309,7 +309,11 @@ Deno.test("Secrets Manager ListSecrets whose NextToken repeats: exit 4 at once, 
     line: /AWS Secrets Manager ListSecrets: the paging repeats \(page 2 returned a NextToken/,
   });
   assert.ok(result.wallMs < 20_000, `at once (${result.wallMs} ms)`);
-  assert.equal(sm.calls.get("ListSecrets"), 2);
+  assert.equal(
+    sm.calls.get("ListSecrets"),
+    3,
+    "the repeat on the second ascending page ends both chains",
+  );
 });
 
 function manySsm(count: number): FakeParameter[] {

@@ -25,8 +25,12 @@ import type {
 
 /** The default region when neither `SECRETS_AWS_REGION` nor `AWS_REGION` is set. */
 export const DEFAULT_REGION = "eu-west-2";
-/** The default bounded concurrency of AWS requests. */
-export const DEFAULT_CONCURRENCY = 8;
+/**
+ * The default bounded concurrency of AWS requests: a Secrets Manager listing from both ends
+ * starts ten 20-secret batches a round, and the documented quotas are kept by the rate
+ * gates, not by this bound.
+ */
+export const DEFAULT_CONCURRENCY = 16;
 /** The ECS container credentials host used with `AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`. */
 export const CONTAINER_HOST = "http://169.254.170.2";
 /** The EC2 instance metadata service. */

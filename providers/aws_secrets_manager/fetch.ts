@@ -1,7 +1,8 @@
 /**
- * The `AWS_SECRETS_MANAGER` backend's fetch: lists secrets with `ListSecrets` (pages of 100) and
- * fetches values with `BatchGetSecretValue` (20 ids a call) concurrently while listing
- * continues, falling back to `GetSecretValue` per secret where the batch call is denied.
+ * The `AWS_SECRETS_MANAGER` backend's fetch: lists secrets with `ListSecrets` (pages of 100,
+ * sorted by name and followed from both ends, `providers/aws/both_ends.ts`) and fetches values
+ * with `BatchGetSecretValue` (20 ids a call) concurrently while listing continues, falling
+ * back to `GetSecretValue` per secret where the batch call is denied.
  * `SECRETS_SELECTION` names secrets (names or ARNs) fetched exactly; a selector with
  * options (`docs/selectors.md`) is read alone with `GetSecretValue`, since the batch call
  * cannot pin a `VersionId` or `VersionStage`.
@@ -14,7 +15,7 @@ import { createAdaptiveLimiter, type Limiter } from "../../lib/kit/limiters.ts";
 import type { AwsConfig } from "../aws/config.ts";
 import { credentialProvider } from "../aws/credentials.ts";
 import { isoFromEpoch } from "../../lib/kit/time.ts";
-import { followPages } from "../aws/pages.ts";
+import { followBothEnds } from "../aws/both_ends.ts";
 import { quotaGates, SECRETS_MANAGER_QUOTAS } from "../aws/quotas.ts";
 import { AwsApiError, AwsAuthError, type JsonClient, jsonClient } from "../aws/json_client.ts";
 import type { FetchContext, SecretPick } from "../../lib/contract/provider.ts";
@@ -25,10 +26,26 @@ export const BATCH_SIZE = 20;
 /** Page size of `ListSecrets` (the API's maximum). */
 export const LIST_PAGE_SIZE = 100;
 
+interface ListedSecret {
+  Name?: string;
+  ARN?: string;
+  DeletedDate?: number;
+}
+
 interface ListSecretsOutput {
-  SecretList?: { Name?: string; ARN?: string; DeletedDate?: number }[];
+  SecretList?: ListedSecret[];
   NextToken?: string;
 }
+
+/**
+ * The codes of an answer that rejects `SortBy`/`SortOrder` (an endpoint that predates them,
+ * such as an older emulator): the listing then goes on in the service's own order.
+ */
+const SORT_REJECTED = new Set([
+  "ValidationException",
+  "InvalidParameterException",
+  "SerializationException",
+]);
 
 interface SecretValueEntry {
   ARN?: string;
@@ -263,23 +280,23 @@ export async function fetchSecrets(ctx: FetchContext<AwsConfig>): Promise<void> 
   } else {
     let listed = 0;
     // Listing runs outside the limiter so it never queues behind the value fetches, and
-    // each next page is requested before the current page's batches are started, so the
-    // sequential chain of pages (the floor of a load) never waits for their signing.
-    const list = (token?: string) =>
-      fetcher.client.call<ListSecretsOutput>("ListSecrets", {
-        MaxResults: LIST_PAGE_SIZE,
-        ...(token ? { NextToken: token } : {}),
-      });
-    await followPages<ListSecretsOutput>({
+    // each round's next pages are requested before its batches are started, so the chain
+    // of pages (the floor of a load) never waits for their signing.
+    await followBothEnds<ListSecretsOutput, ListedSecret>({
       operation: "AWS Secrets Manager ListSecrets",
-      request: list,
-      entries: (page) => page.SecretList?.length ?? 0,
+      request: (order, token) =>
+        fetcher.client.call<ListSecretsOutput>("ListSecrets", {
+          MaxResults: LIST_PAGE_SIZE,
+          ...(order ? { SortBy: "name", SortOrder: order } : {}),
+          ...(token ? { NextToken: token } : {}),
+        }),
+      entries: (page) => page.SecretList ?? [],
+      nameOf: (secret) => secret.Name,
+      sortRejected: (error) => error instanceof AwsApiError && SORT_REJECTED.has(error.code),
       fail: (error) => failure ??= { error },
       failed: () => failure !== undefined,
-      onPage(page) {
-        const names = (page.SecretList ?? [])
-          .filter((s) => s.Name !== undefined && s.DeletedDate === undefined)
-          .map((s) => s.Name!);
+      onEntries(secrets) {
+        const names = secrets.filter((s) => s.DeletedDate === undefined).map((s) => s.Name!);
         listed += names.length;
         start(names.filter(keep));
       },

@@ -1,7 +1,10 @@
 /**
  * A fake AWS Secrets Manager (JSON 1.1, target prefix `secretsmanager`) following the API
  * reference: `ListSecrets` (MaxResults 1-100, `NextToken`, `name` filters, secrets
- * scheduled for deletion hidden unless `IncludePlannedDeletion`), `BatchGetSecretValue`
+ * scheduled for deletion hidden unless `IncludePlannedDeletion`, `SortBy` (`created-date`
+ * when absent, `last-changed-date`, `last-accessed-date`, `name`) and `SortOrder` (`asc`,
+ * assumed when absent, or `desc`), a NextToken valid only for the order it was given in),
+ * `BatchGetSecretValue`
  * (`SecretIdList` of 1-20 names or ARNs, per-secret `Errors`, always the `AWSCURRENT`
  * version), `GetSecretValue` (optionally pinned with `VersionId` and/or `VersionStage`).
  * Secrets keep versions as the service does: each has a UUID `VersionId` and staging labels;
@@ -59,6 +62,23 @@ export interface SecretsManagerFakeOptions extends JsonServiceOptions {
    * documented 100) and a fresh NextToken, without end.
    */
   endlessPages?: number;
+  /**
+   * How the fake treats `SortBy`/`SortOrder`: `honored` (default), `ignored` (an endpoint
+   * that lists in its own order whatever is asked), or `rejected` (one that refuses them).
+   */
+  sortFields?: "honored" | "ignored" | "rejected";
+  /** How `SortBy: name` compares names: by UTF-16 code unit (default) or ignoring case. */
+  collation?: "binary" | "case-insensitive";
+}
+
+/** One ListSecrets request as the fake saw it. */
+export interface ListRequest {
+  /** `SortBy` as sent. */
+  sortBy?: unknown;
+  /** `SortOrder` as sent. */
+  sortOrder?: unknown;
+  /** Whether it followed a NextToken. */
+  token: boolean;
 }
 
 /** The fake: its handler for `startFake`, counters, and fault injection. */
@@ -69,6 +89,8 @@ export interface SecretsManagerFake {
   calls: Map<string, number>;
   /** Operations in the order their requests arrived (after signature checks). */
   order: string[];
+  /** The ListSecrets requests, in the order they arrived. */
+  listings: ListRequest[];
   /** Faults answered to the next requests, in order (throttling, 5xx). */
   faults: Fault[];
   /** The ARN of a seeded secret. */
@@ -82,6 +104,7 @@ export interface SecretsManagerFake {
 }
 
 const OPERATIONS = ["ListSecrets", "BatchGetSecretValue", "GetSecretValue"] as const;
+const SORT_BY = ["created-date", "last-accessed-date", "last-changed-date", "name"];
 
 /** Create a Secrets Manager fake over `secrets`, accepting keys from `keys`. */
 export function secretsManagerFake(
@@ -94,8 +117,11 @@ export function secretsManagerFake(
   const denySecrets = new Set(options.denySecrets ?? []);
   const calls = new Map<string, number>();
   const order: string[] = [];
+  const listings: ListRequest[] = [];
   const faults: Fault[] = [];
   const sorted = [...secrets].sort((a, b) => a.name < b.name ? -1 : 1);
+  // Created in the order given, a second apart, so CreatedDate orders them as seeded.
+  const createdAt = new Map(secrets.map((s, i) => [s.name, i]));
   const arns = new Map<string, string>();
   const created = Date.now() / 1000 - 3600;
   for (const secret of sorted) {
@@ -159,11 +185,47 @@ export function secretsManagerFake(
         `1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100`,
       );
     }
-    const offset = readPageToken("ListSecrets", input.NextToken);
+    listings.push({
+      sortBy: input.SortBy,
+      sortOrder: input.SortOrder,
+      token: input.NextToken !== undefined,
+    });
+    const sortFields = options.sortFields ?? "honored";
+    if (
+      sortFields === "rejected" && (input.SortBy !== undefined || input.SortOrder !== undefined)
+    ) {
+      return jsonError(400, "InvalidParameterException", "SortBy and SortOrder are not supported.");
+    }
+    const by = sortFields === "ignored" ? "created-date" : input.SortBy ?? "created-date";
+    const direction = sortFields === "ignored" ? "asc" : input.SortOrder ?? "asc";
+    if (typeof by !== "string" || !SORT_BY.includes(by)) {
+      return validation(
+        `1 validation error detected: Value '${by}' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [${
+          SORT_BY.join(", ")
+        }]`,
+      );
+    }
+    if (direction !== "asc" && direction !== "desc") {
+      return validation(
+        `1 validation error detected: Value '${direction}' at 'sortOrder' failed to satisfy constraint: Member must satisfy enum value set: [asc, desc]`,
+      );
+    }
+    const tag = `ListSecrets:${by}:${direction}`;
+    const offset = readPageToken(tag, input.NextToken);
     if (offset === null) {
       return jsonError(400, "InvalidNextTokenException", "The NextToken value is invalid.");
     }
-    let visible = sorted.filter((s) => !s.deleted || input.IncludePlannedDeletion === true);
+    const fold = options.collation === "case-insensitive"
+      ? (name: string) => name.toLowerCase()
+      : (name: string) => name;
+    const key = by === "name"
+      ? (s: FakeSecret) => fold(s.name)
+      : (s: FakeSecret) => createdAt.get(s.name)!;
+    let visible = [...sorted].sort((a, b) => {
+      const [x, y] = [key(a), key(b)];
+      const c = x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : 1;
+      return direction === "asc" ? c : -c;
+    }).filter((s) => !s.deleted || input.IncludePlannedDeletion === true);
     for (const filter of (input.Filters ?? []) as { Key?: string; Values?: string[] }[]) {
       if (filter.Key !== "name") {
         return jsonError(400, "InvalidParameterException", "Only name filters are faked.");
@@ -180,20 +242,20 @@ export function secretsManagerFake(
       const count = options.endlessPages;
       return jsonOk({
         SecretList: Array.from({ length: count }, (_, i) => ({ Name: `endless/${start + i}` })),
-        NextToken: pageToken("ListSecrets", start + count),
+        NextToken: pageToken(tag, start + count),
       });
     }
     const size = Math.min(max, options.pageSize ?? 100);
     const page = visible.slice(start, start + size);
     const next = start + size < visible.length || (options.repeatPaging && start > 0)
-      ? pageToken("ListSecrets", options.repeatPaging ? size : start + size)
+      ? pageToken(tag, options.repeatPaging ? size : start + size)
       : undefined;
     return jsonOk({
       SecretList: page.map((s) => ({
         ARN: arns.get(s.name),
         Name: s.name,
-        LastChangedDate: created,
-        CreatedDate: created,
+        LastChangedDate: created + createdAt.get(s.name)!,
+        CreatedDate: created + createdAt.get(s.name)!,
         ...(s.deleted ? { DeletedDate: created + 60 } : {}),
         SecretVersionsToStages: stagesOf(s),
       })),
@@ -297,6 +359,7 @@ export function secretsManagerFake(
   return {
     calls,
     order,
+    listings,
     faults,
     arn: (name) => arns.get(name)!,
     versionId: (name, stage = "AWSCURRENT") =>
