@@ -73,7 +73,7 @@ Deno.test("Secrets Manager: every secret, listed from both ends, batched and con
   assert.equal(at(doc, "KEEP"), "me");
   assert.equal(at(doc, "gone"), undefined, "a secret scheduled for deletion is skipped");
   // Round 1: the first 100 by name. Round 2: 101-200, and 450-351 from the end. Round 3:
-  // 201-300 and 350-251, which share 251-300: done after 5 pages, not 5 in a row.
+  // 201-300 and 350-251, which share 251-300: 5 pages in 3 rounds, not 5 in a row.
   const shown = sm.listings.map((l) => `${l.sortBy} ${l.sortOrder}${l.token ? " next" : ""}`);
   assert.deepEqual(
     [shown.slice(0, 1), shown.slice(1, 3).sort(), shown.slice(3).sort()],

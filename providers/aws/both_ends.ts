@@ -66,8 +66,8 @@ export async function followBothEnds<P extends { NextToken?: string }, E>(
       operation: list.operation,
       request: (token) => list.request(undefined, token),
       entries: (page) => list.entries(page).length,
-      fail: list.fail,
-      failed: list.failed,
+      fail: (error) => list.fail(error),
+      failed: () => list.failed(),
       onPage: (page) =>
         list.onEntries(list.entries(page).filter((e) => list.nameOf(e) !== undefined)),
     });
@@ -96,7 +96,7 @@ export async function followBothEnds<P extends { NextToken?: string }, E>(
       const entries = list.entries(page);
       chain.token = page.NextToken || undefined;
       try {
-        asc.tokens.count(entries.length);
+        asc.tokens.count(entries.length); // one count for both chains
         if (chain.token) chain.tokens.follow(chain.token);
       } catch (error) {
         list.fail(error);

@@ -29,7 +29,7 @@ export interface PageChain<P> {
 }
 
 /**
- * A turn of the event loop (exported for the listing from both ends). `fetch` hands a request to the HTTP client, whose connection
+ * A turn of the event loop. `fetch` hands a request to the HTTP client, whose connection
  * task writes it only when this isolate's event loop waits; until then microtasks and the
  * rest of the current task run first. A zero timeout waits for the timers' next tick (1 to
  * 2 ms), not for the shortest wait there is (a message to itself, about 0.1 ms): the page's
