@@ -24,7 +24,8 @@ RUN case "$TARGETARCH" in \
     esac \
  && mkdir -p .build && echo "$COMMIT" > .build/commit \
  && deno compile --frozen -q -P --no-prompt --v8-flags=--max-semi-space-size=1,--heap-growing-percent=50 \
-      --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts --include .build/commit \
+      --include lib/cli/main.ts --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts \
+      --include .build/commit \
       --target "$target" -o /out/secrets-orchestrator main.ts
 
 # For SECRETS_MANAGER=CUSTOM: python3 on PATH (/usr/bin/python3) for the get_secrets() script.

@@ -68,7 +68,7 @@ demo: $(DENO_DEP)
 # The binary. `deno compile` downloads the Deno runtime `denort` for the target from
 # dl.deno.land unless DENORT_BIN names it (the file inside denort-TARGET.zip of the pinned
 # Deno). TARGET=x86_64-unknown-linux-gnu etc. cross-compiles; OUT names the output.
-COMPILE = $(DENO) compile --frozen $(RUN_FLAGS) --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts --include .build/commit $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
+COMPILE = $(DENO) compile --frozen $(RUN_FLAGS) --include lib/cli/main.ts --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts --include .build/commit $(if $(TARGET),--target $(TARGET)) -o $(OUT) main.ts
 build: $(DENO_DEP)
 	@mkdir -p $(dir $(OUT)) .build
 	@git rev-parse --short=12 HEAD > .build/commit 2>/dev/null || echo unknown > .build/commit

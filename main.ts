@@ -24,6 +24,12 @@ if (import.meta.main) {
     console.log(versionLine(VERSION));
     Deno.exit(0);
   }
-  const { main } = await import("./lib/cli/main.ts");
-  Deno.exit(await main(Deno.args, VERSION));
+  // A load with nothing to fetch starts its one Worker first, while the rest loads.
+  const { startEarlyCore } = await import("./lib/cli/early_core.ts");
+  const early = startEarlyCore(Deno.args, (name) => Deno.env.get(name), Deno.cwd());
+  // Not a literal: `deno run` then reads this module graph only when it is needed, not for
+  // `--version`. `deno compile` embeds it through `--include` (Makefile).
+  const cli = "./lib/cli/main.ts";
+  const { main }: typeof import("./lib/cli/main.ts") = await import(cli);
+  Deno.exit(await main(Deno.args, VERSION, early));
 }

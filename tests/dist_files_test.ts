@@ -15,6 +15,29 @@ const WORKFLOWS = [...Deno.readDirSync(`${ROOT}/.github/workflows`)]
   .sort();
 const UNIX = Deno.build.os !== "windows";
 
+/**
+ * The modules `deno compile` must be told about: the Worker entries, and what `main.ts`
+ * imports by a specifier that is not a literal.
+ */
+const COMPILE_INCLUDES =
+  "--include lib/cli/main.ts --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts";
+
+Deno.test("deno compile includes every module main.ts imports by a non-literal specifier", () => {
+  const source = read("main.ts");
+  // A literal inside import() is embedded anyway; a name is not.
+  const named = [...source.matchAll(/await import\((\w+)\)/g)].map((m) => m[1]);
+  assert.ok(named.length > 0, "main.ts imports the rest of the tool by a name");
+  for (const name of named) {
+    const value = source.match(new RegExp(`const ${name} = "\\./([^"]+)"`))?.[1];
+    assert.ok(value, `${name} is a string constant in main.ts`);
+    assert.ok(`${COMPILE_INCLUDES} `.includes(`--include ${value} `), `${value} is not included`);
+  }
+  for (const file of ["Makefile", "Dockerfile"]) {
+    const text = read(file).replace(/\\\n\s*/g, "");
+    assert.ok(text.includes(COMPILE_INCLUDES), `${file} lacks ${COMPILE_INCLUDES}`);
+  }
+});
+
 /** Every `uses:` of a workflow's steps and jobs, or of a composite action's steps. */
 function usesOf(doc: Node): string[] {
   const found: string[] = [];
@@ -150,9 +173,7 @@ Deno.test("Dockerfile: build stage on the pinned Deno, distroless runtime and py
   assert.equal(build.from, "denoland/deno:2.9.6");
   const compile = build.lines.find((l) => l.includes("deno compile")) ?? "";
   assert.ok(compile.includes(RUN_FLAGS.join(" ")), "deno compile without RUN_FLAGS");
-  assert.ok(
-    compile.includes("--include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts"),
-  );
+  assert.ok(compile.includes(COMPILE_INCLUDES), compile);
   assert.equal(python.from, "gcr.io/distroless/python3-debian12:nonroot");
   assert.equal(runtime.from, "gcr.io/distroless/cc-debian12:nonroot");
   for (const stage of [python, runtime]) {
@@ -210,9 +231,7 @@ Deno.test({
     assert.equal(dry.code, 0, dry.stderr);
     assert.ok(
       dry.stdout.includes(
-        `compile --frozen ${
-          RUN_FLAGS.join(" ")
-        } --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts`,
+        `compile --frozen ${RUN_FLAGS.join(" ")} ${COMPILE_INCLUDES}`,
       ),
       dry.stdout,
     );

@@ -12,6 +12,7 @@ import type { Config } from "../commands/config.ts";
 import { ToolError } from "../kit/errors.ts";
 import { parseBool, parseSeconds, splitList } from "../kit/params.ts";
 import { BACKENDS } from "../../providers/registry.ts";
+import { vaultPathOf } from "./vault_location.ts";
 
 export type { Config } from "../commands/config.ts";
 
@@ -84,8 +85,7 @@ export async function resolveConfig(
   if (values.quiet && values.verbose) {
     throw new ToolError("config", "--quiet and --verbose contradict each other; use one");
   }
-  const secretsDir = merged.DATAOPS_SECRETS_DIR || "/secrets";
-  const vaultPath = merged.SECRETS_VAULT_PATH || `${secretsDir.replace(/\/+$/, "")}/vault.yml`;
+  const vaultPath = vaultPathOf(merged.SECRETS_VAULT_PATH, merged.DATAOPS_SECRETS_DIR);
 
   return {
     command,

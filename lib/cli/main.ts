@@ -18,14 +18,13 @@ import { checkVaultLocation } from "./vault_location.ts";
 import { checkVaultKey } from "../vault/crypto.ts";
 import { ExitCode } from "../kit/errors.ts";
 import { type CoreWorker, startCore } from "../isolation/core_host.ts";
+import { CORE_ENTRY, type EarlyCore, samePermissions } from "./early_core.ts";
 import { absolute, commandPermissions } from "../isolation/permissions.ts";
 import { createLogger } from "../output/log.ts";
 import { Redactor } from "../output/redact.ts";
 import { reportFailure } from "../output/report.ts";
 import { writeStdout } from "../output/write.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
-
-const CORE_ENTRY = new URL("./core_worker.ts", import.meta.url);
 
 /**
  * The password and query values of a variable that holds a URL: messages never quote them
@@ -43,8 +42,15 @@ function urlSecrets(value: string): string[] {
   }
 }
 
-/** Run the tool with `args`; returns the exit code. */
-export async function main(args: readonly string[], version: string): Promise<number> {
+/**
+ * Run the tool with `args`; returns the exit code. `early` is the core Worker `main.ts`
+ * started before this module loaded (see `early_core.ts`), if any.
+ */
+export async function main(
+  args: readonly string[],
+  version: string,
+  early?: EarlyCore,
+): Promise<number> {
   const params = allParams();
   // What follows `--` is `run`'s command and its own flags.
   const own = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
@@ -57,7 +63,8 @@ export async function main(args: readonly string[], version: string): Promise<nu
     return ExitCode.ok;
   }
   // Values are added only once `log` exists, so the redactor's warning always has a logger.
-  const redactor = new Redactor((message) => log.warn(message));
+  const redactor = early?.redactor ?? new Redactor((message) => log.warn(message));
+  early?.onWarning((message) => log.warn(message));
   const env: Record<string, string> = {};
   for (const { name } of params) {
     const value = Deno.env.get(name);
@@ -84,6 +91,12 @@ export async function main(args: readonly string[], version: string): Promise<nu
       progress: Deno.stderr.isTerminal(),
     });
     const perms = commandPermissions(config, cwd);
+    // The early Worker serves only a load with exactly these permissions.
+    let core: CoreWorker | undefined;
+    if (early !== undefined) {
+      if (config.command === "load" && samePermissions(early.perms, perms)) core = early.core;
+      else early.core.terminate();
+    }
     // `run` starts no core Worker; it reports its own permissions before the command starts.
     if (config.command !== "run") {
       log.debug(
@@ -112,7 +125,6 @@ export async function main(args: readonly string[], version: string): Promise<nu
     // start blocks this thread about 15 ms. So the credentials a backend keeps in a vault
     // of our own form are read here; from any other vault the core Worker, started for
     // that, reads them.
-    let core: CoreWorker | undefined;
     const coreWorker = () => core ??= startCore(CORE_ENTRY, perms, redactor);
     let prepared: PreparedLoad;
     try {

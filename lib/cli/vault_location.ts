@@ -10,6 +10,19 @@
 import { fileErrorCause, ToolError } from "../kit/errors.ts";
 import { dirname, encryptedPath } from "../vault/paths.ts";
 
+/**
+ * The vault file: `SECRETS_VAULT_PATH`, else `vault.yml` in `DATAOPS_SECRETS_DIR` (default
+ * `/secrets`); an empty value counts as unset.
+ *
+ * @example
+ * ```ts
+ * vaultPathOf(undefined, "/builds/secrets/"); // "/builds/secrets/vault.yml"
+ * ```
+ */
+export function vaultPathOf(vaultPath: string | undefined, secretsDir: string | undefined): string {
+  return vaultPath || `${(secretsDir || "/secrets").replace(/\/+$/, "")}/vault.yml`;
+}
+
 /** What is at `path`: a folder, something else, or nothing (`stat` follows symlinks). */
 function kindAt(path: string): "folder" | "other" | "none" {
   try {

@@ -64,7 +64,10 @@ export function vaultFiles(
  * `render` its template and output, and for `export --format files` its output folder. It never needs the network or a program: the backend
  * runs in its own Worker, limited to its own plan, before the core starts.
  */
-export function commandPermissions(config: Config, cwd: string): RunPermissions {
+export function commandPermissions(
+  config: Pick<Config, "command" | "args" | "dryRun" | "vaultPath" | "vaultKey" | "options">,
+  cwd: string,
+): RunPermissions {
   const files = vaultFiles(config.vaultPath, config.vaultKey !== undefined);
   const perms: RunPermissions = { read: [...files.read], write: [], net: [], run: [] };
   if (config.command === "load") {

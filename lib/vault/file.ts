@@ -140,6 +140,21 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
     file.close();
     throw error;
   }
+  // A free lock is taken at once; only a held one waits (on a thread of the pool).
+  if (!file.tryLockSync(true)) await waitForLock(file, lockPath, timeoutMs);
+  return {
+    release() {
+      try {
+        file.unlockSync();
+      } finally {
+        file.close();
+      }
+    },
+  };
+}
+
+/** Wait until another run releases its lock on `file`; fail after `timeoutMs`. */
+async function waitForLock(file: Deno.FsFile, lockPath: string, timeoutMs: number): Promise<void> {
   let cancel = () => {};
   const timeout = new Promise<"timeout">((resolve) => {
     cancel = schedule(timeoutMs, () => resolve("timeout"));
@@ -154,15 +169,6 @@ export async function lockVault(path: string, timeoutMs: number): Promise<VaultL
       }s; wait for it to finish or raise SECRETS_LOCK_TIMEOUT`,
     );
   }
-  return {
-    release() {
-      try {
-        file.unlockSync();
-      } finally {
-        file.close();
-      }
-    },
-  };
 }
 
 function describe(error: unknown): string {
