@@ -66,6 +66,9 @@ const HOSTILE: string[] = [
   "ünïcödé 名前 🔑 \u00a0nbsp",
   "\u2028line separator",
   "back\\slash",
+  // Lone surrogates: JSON escapes carry them, UTF-8 has no bytes for them.
+  "lone \ud800 high surrogate",
+  "lone \udfff low surrogate",
 ];
 
 /** Values that are distinctive enough to scan output for. */

@@ -170,3 +170,24 @@ Deno.test("the redactor follows JSON nested in JSON text, and warns where it sto
   assert.equal(warned.code, 0, warned.stderr);
   assert.match(warned.stderr, /warning: a value holds JSON nested more than 8 levels deep/);
 });
+
+Deno.test("a URL password that is not valid percent-encoding is still masked, with its query values", async () => {
+  await using source = await tempDir();
+  await using tmp = await tempVault();
+  const password = "Pw%zz-userinfo-5531";
+  const token = "query-token-7719";
+  const script = await printingScript(
+    source.dir,
+    "plain-value-0001",
+    `print('password: ${password}')\nprint('token: ${token}')`,
+  );
+  const result = await runTool(["--verbose"], {
+    ...customEnv(script, tmp.vault),
+    // Read with every other variable, whichever backend runs.
+    VAULT_ADDR: `https://ci:${password}@vault.example.com/?token=${token}`,
+  });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /custom script: password: \*\*\*/, result.stderr);
+  assert.match(result.stderr, /custom script: token: \*\*\*/, result.stderr);
+  assertNoLeak(result, [password, token]);
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { derivedForms, MASK, Redactor } from "../lib/output/redact.ts";
+import { derivedForms, formEncoded, hexOf, MASK, Redactor } from "../lib/output/redact.ts";
 import fc from "fast-check";
 
 Deno.test("the redactor masks values and their derived forms", () => {
@@ -90,4 +90,34 @@ Deno.test("hex forms are kept in lower case and found in any case; other forms k
   assert.equal(redactor.redact(`a ${hex} b ${hex.toUpperCase()} c`), "a *** b *** c");
   // The value itself matches only as written: its upper-case spelling is not a form.
   assert.equal(redactor.redact("CASE-SECRET-42 Case-Secret-42"), "CASE-SECRET-42 ***");
+});
+
+Deno.test("a value with a lone surrogate is registered and masked, not an exception", () => {
+  const redactor = new Redactor();
+  for (const value of ["pass\ud800word-1", "\udfffpassword-2", "pass\ud83d"]) {
+    redactor.add(value);
+    assert.equal(redactor.redact(`before ${value} after`), "before *** after");
+  }
+  // Its encodings are those of the text a UTF-8 encoder writes (U+FFFD for the surrogate).
+  const forms = derivedForms("pass\ud800word-1");
+  assert.ok(forms.includes(encodeURIComponent("pass\ufffdword-1")));
+});
+
+Deno.test("hexOf and formEncoded write what TextEncoder and URLSearchParams write", () => {
+  const reference = {
+    hex: (text: string) =>
+      [...new TextEncoder().encode(text)].map((b) => b.toString(16).padStart(2, "0")).join(""),
+    form: (text: string) => new URLSearchParams([["", text]]).toString().slice(1),
+  };
+  for (const text of ["", "a b~(c)!'*", "é!", "🔑 key", "pass\ud800word", "\udfff", "+&=%"]) {
+    assert.equal(hexOf(text), reference.hex(text), JSON.stringify(text));
+    assert.equal(formEncoded(text), reference.form(text), JSON.stringify(text));
+  }
+  fc.assert(
+    fc.property(fc.string({ unit: "binary", maxLength: 40 }), (text) => {
+      assert.equal(hexOf(text), reference.hex(text));
+      assert.equal(formEncoded(text), reference.form(text));
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -26,6 +26,15 @@ import { reportFailure } from "../output/report.ts";
 import { writeStdout } from "../output/write.ts";
 import { PROVIDERS } from "../../providers/registry.ts";
 
+/** `text` percent-decoded, or as it is where it is not valid percent-encoding. */
+function decodedOrSame(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /**
  * The password and query values of a variable that holds a URL: messages never quote them
  * (`quoteUrl`), and the redactor masks them wherever else they might appear.
@@ -35,7 +44,7 @@ function urlSecrets(value: string): string[] {
   try {
     const url = new URL(value.trim());
     const found = [...url.searchParams.values()];
-    if (url.password) found.push(url.password, decodeURIComponent(url.password));
+    if (url.password) found.push(url.password, decodedOrSame(url.password));
     return found;
   } catch {
     return [];

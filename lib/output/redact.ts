@@ -69,10 +69,48 @@ function plainForms(
   }
 }
 
-function hex(text: string): string {
+/** `00` to `ff`, by byte. */
+const HEX_BYTES: readonly string[] = Array.from(
+  { length: 256 },
+  (_, byte) => byte.toString(16).padStart(2, "0"),
+);
+
+/**
+ * The lower-case hex of `text`'s UTF-8 bytes (a lone surrogate as U+FFFD's, as a UTF-8
+ * encoder writes it).
+ *
+ * @example
+ * ```ts
+ * hexOf("é!"); // "c3a921"
+ * ```
+ */
+export function hexOf(text: string): string {
   let out = "";
-  for (const byte of new TextEncoder().encode(text)) out += byte.toString(16).padStart(2, "0");
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // ASCII is its own UTF-8; the rest goes through the encoder.
+    if (code > 0x7f) {
+      for (const byte of new TextEncoder().encode(text.slice(i))) out += HEX_BYTES[byte];
+      return out;
+    }
+    out += HEX_BYTES[code];
+  }
   return out;
+}
+
+/**
+ * `text` as `application/x-www-form-urlencoded` writes it (what `URLSearchParams` does):
+ * `encodeURIComponent` of its well-formed form, with `!'()~` escaped too and a space as `+`.
+ *
+ * @example
+ * ```ts
+ * formEncoded("a b~(c)"); // "a+b%7E%28c%29"
+ * ```
+ */
+export function formEncoded(text: string): string {
+  return encodeURIComponent(text.toWellFormed())
+    .replace(/[!'()~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll("%20", "+");
 }
 
 /**
@@ -87,7 +125,8 @@ export function derivedForms(value: string, onLimit: () => void = () => {}): str
   plainForms(value, forms, 0, onLimit);
   for (const form of [...forms]) {
     if (form.length < MIN_LENGTH) continue;
-    const uri = encodeURIComponent(form);
+    // Encoders see a lone surrogate as U+FFFD (encodeURIComponent would throw on it).
+    const uri = encodeURIComponent(form.toWellFormed());
     forms.add(uri);
     // RFC 3986 encoders (Python's quote, Go's url.QueryEscape) also escape !'()*, and form
     // encoding writes a space as + (quote_plus).
@@ -98,10 +137,10 @@ export function derivedForms(value: string, onLimit: () => void = () => {}): str
     forms.add(strict);
     forms.add(strict.replaceAll("%20", "+"));
     // application/x-www-form-urlencoded, as URLSearchParams and HTML forms send it.
-    forms.add(new URLSearchParams([["", form]]).toString().slice(1));
+    forms.add(formEncoded(form));
     // Lower case only: upper-case hex is found by folding the text (`Redactor.redactHead`),
     // which spares 100,000 values as many forms again.
-    forms.add(hex(form));
+    forms.add(hexOf(form));
     const json = JSON.stringify(form).slice(1, -1);
     forms.add(json);
     // JSON writers that escape every non-ASCII character (Python's json.dumps by default).

@@ -50,7 +50,9 @@ type ReadResult =
   | { kind: "denied" };
 
 function encodePath(path: string): string {
-  return path.split("/").map(encodeURIComponent).join("/");
+  // A lone surrogate (which HashiCorp Vault, storing UTF-8, never lists) is sent as U+FFFD,
+  // as any UTF-8 encoder would, instead of throwing.
+  return path.split("/").map((segment) => encodeURIComponent(segment.toWellFormed())).join("/");
 }
 
 function join(folder: string, name: string): string {
