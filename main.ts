@@ -31,5 +31,6 @@ if (import.meta.main) {
   // `--version`. `deno compile` embeds it through `--include` (Makefile).
   const cli = "./lib/cli/main.ts";
   const { main }: typeof import("./lib/cli/main.ts") = await import(cli);
-  Deno.exit(await main(Deno.args, VERSION, early));
+  const envNames = denoConfig.permissions.default.env;
+  Deno.exit(await main(Deno.args, { version: VERSION, envNames }, early));
 }

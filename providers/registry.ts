@@ -23,6 +23,3 @@ export const PROVIDERS: Readonly<Record<Backend, Provider>> = {
   CUSTOM: customProvider,
   NONE: noneProvider,
 };
-
-/** Every `SECRETS_MANAGER` value, in documentation order. */
-export const BACKENDS: readonly Backend[] = Object.keys(PROVIDERS) as Backend[];

@@ -230,6 +230,13 @@ Deno.test("the main thread starts light: its static imports reach no yaml, jose,
   assert.ok(!seen.has("lib/vault/yaml.ts"), "the vault engine's YAML is loaded lazily");
 });
 
+Deno.test("the main thread starts with no backend's descriptor: it loads the configured one", async () => {
+  const seen = await staticGraph(["main.ts", "lib/cli/main.ts"], /$^/);
+  assert.ok(seen.has("lib/cli/general_params.ts") && seen.has("providers/loaders.ts"));
+  const descriptors = [...seen].filter((path) => /^providers\/(registry|\w+\/mod)\.ts$/.test(path));
+  assert.deepEqual(descriptors, [], "every descriptor is loaded for --help or a command line only");
+});
+
 Deno.test("the core Worker starts without yaml: only a vault in another form loads it", async () => {
   const seen = await staticGraph(["lib/cli/core_worker.ts"], /from\s+"(yaml|jose|node:[a-z_]+)"/);
   assert.ok(seen.has("lib/vault/canonical.ts") && seen.has("lib/commands/load.ts"));

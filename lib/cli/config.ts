@@ -6,12 +6,11 @@
  * @module
  */
 
-import type { ParamDoc } from "../contract/provider.ts";
+import { BACKENDS, type ParamDoc } from "../contract/provider.ts";
 import { checkCommand } from "../commands/spec.ts";
 import type { Config } from "../commands/config.ts";
 import { ToolError } from "../kit/errors.ts";
 import { parseBool, parseSeconds, splitList } from "../kit/params.ts";
-import { BACKENDS } from "../../providers/registry.ts";
 import { vaultPathOf } from "./vault_location.ts";
 
 export type { Config } from "../commands/config.ts";

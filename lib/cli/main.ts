@@ -8,8 +8,7 @@
  */
 
 import { resolveConfig } from "./config.ts";
-import { helpText } from "./help.ts";
-import { allParams } from "./params.ts";
+import { GENERAL_PARAMS } from "./general_params.ts";
 import { versionLine } from "./version.ts";
 import { fetchSecrets, learnVaultValues, type PreparedLoad, prepareLoad } from "./prepare.ts";
 import { githubMasker } from "./ci_mask.ts";
@@ -24,7 +23,7 @@ import { createLogger } from "../output/log.ts";
 import { Redactor } from "../output/redact.ts";
 import { reportFailure } from "../output/report.ts";
 import { writeStdout } from "../output/write.ts";
-import { PROVIDERS } from "../../providers/registry.ts";
+import { loadProvider } from "../../providers/loaders.ts";
 
 /** `text` percent-decoded, or as it is where it is not valid percent-encoding. */
 function decodedOrSame(text: string): string {
@@ -51,20 +50,34 @@ function urlSecrets(value: string): string[] {
   }
 }
 
+/** What `main.ts` tells the flow about the tool. */
+export interface ToolInfo {
+  /** The tool's version. */
+  version: string;
+  /**
+   * Every variable the tool may read (the `env` permission, which the tests hold equal to
+   * the documented parameters): read here without loading every backend's descriptor.
+   */
+  envNames: readonly string[];
+}
+
 /**
  * Run the tool with `args`; returns the exit code. `early` is the core Worker `main.ts`
  * started before this module loaded (see `early_core.ts`), if any.
  */
 export async function main(
   args: readonly string[],
-  version: string,
+  { version, envNames }: ToolInfo,
   early?: EarlyCore,
 ): Promise<number> {
-  const params = allParams();
   // What follows `--` is `run`'s command and its own flags.
   const own = args.includes("--") ? args.slice(0, args.indexOf("--")) : args;
   if (own.includes("--help") || own.includes("-h")) {
-    writeStdout(`${helpText(version, params)}\n`);
+    const [{ allParams }, { helpText }] = await Promise.all([
+      import("./params.ts"),
+      import("./help.ts"),
+    ]);
+    writeStdout(`${helpText(version, allParams())}\n`);
     return ExitCode.ok;
   }
   if (own.includes("--version") || own.includes("-V")) {
@@ -75,7 +88,7 @@ export async function main(
   const redactor = early?.redactor ?? new Redactor((message) => log.warn(message));
   early?.onWarning((message) => log.warn(message));
   const env: Record<string, string> = {};
-  for (const { name } of params) {
+  for (const name of envNames) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;
   }
@@ -88,10 +101,14 @@ export async function main(
   for (const value of Object.values(env)) redactor.add(urlSecrets(value));
   try {
     const cwd = Deno.cwd();
+    // A command line may hold any backend's flag; the environment alone needs only the
+    // general parameters here, and then the configured backend's descriptor.
+    const params = own.length > 0 ? (await import("./params.ts")).allParams() : GENERAL_PARAMS;
     const resolved = await resolveConfig(args, env, params);
     const config = { ...resolved, vaultPath: absolute(resolved.vaultPath, cwd) };
+    const provider = await loadProvider(config.backend);
     // Before anything is read: only `run` (and a backend's own program) may start one.
-    const drop = spawnDrop(config, PROVIDERS[config.backend]);
+    const drop = spawnDrop(config, provider);
     if (drop === "at-start") dropSpawn();
     log = createLogger({
       verbosity: config.verbosity,
@@ -139,7 +156,7 @@ export async function main(
     try {
       prepared = await prepareLoad(
         config,
-        PROVIDERS[config.backend],
+        provider,
         cwd,
         redactor,
         async (paths) => {

@@ -25,14 +25,18 @@ export interface ParamDoc {
   flag?: string;
 }
 
+/** Every `SECRETS_MANAGER` value, in the order messages list them. */
+export const BACKENDS = [
+  "AWS_SECRETS_MANAGER",
+  "AWS_PARAMETER_STORE",
+  "AZURE_KEY_VAULT",
+  "HASHICORP_VAULT",
+  "CUSTOM",
+  "NONE",
+] as const;
+
 /** The backends, as spelled in `SECRETS_MANAGER`. */
-export type Backend =
-  | "AWS_SECRETS_MANAGER"
-  | "AWS_PARAMETER_STORE"
-  | "AZURE_KEY_VAULT"
-  | "HASHICORP_VAULT"
-  | "CUSTOM"
-  | "NONE";
+export type Backend = typeof BACKENDS[number];
 
 /** A value as a backend returns it: text, or (custom scripts) a scalar or a nested mapping. */
 export type SecretValue = string | number | boolean | { [key: string]: SecretValue };
