@@ -23,7 +23,7 @@ RUN case "$TARGETARCH" in \
       *) echo "unsupported TARGETARCH $TARGETARCH" >&2; exit 1 ;; \
     esac \
  && mkdir -p .build && echo "$COMMIT" > .build/commit \
- && deno compile --frozen -q -P --no-prompt --v8-flags=--max-semi-space-size=1,--heap-growing-percent=50 \
+ && deno compile --frozen -q -P --no-prompt --v8-flags=--max-semi-space-size=1,--heap-growing-percent=30 \
       --include lib/cli/main.ts --include lib/cli/backend_worker.ts --include lib/cli/core_worker.ts \
       --include .build/commit \
       --target "$target" -o /out/secrets-orchestrator main.ts

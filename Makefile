@@ -18,7 +18,7 @@ export DENO_NO_UPDATE_CHECK := 1
 export NO_COLOR := 1
 
 # The flags `deno run` and `deno compile` share (tests/support/run_tool.ts RUN_FLAGS must match).
-RUN_FLAGS := -q -P --no-prompt --v8-flags=--max-semi-space-size=1,--heap-growing-percent=50
+RUN_FLAGS := -q -P --no-prompt --v8-flags=--max-semi-space-size=1,--heap-growing-percent=30
 TARGET ?=
 OUT ?= dist/secrets-orchestrator
 SOURCES := main.ts lib providers tests bench examples

@@ -22,7 +22,7 @@ export const RUN_FLAGS: readonly string[] = [
   "-q",
   "-P",
   "--no-prompt",
-  "--v8-flags=--max-semi-space-size=1,--heap-growing-percent=50",
+  "--v8-flags=--max-semi-space-size=1,--heap-growing-percent=30",
 ];
 
 /** The variable naming an executable to run instead of `deno run main.ts`. */
