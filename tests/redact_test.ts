@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { derivedForms, formEncoded, hexOf, MASK, Redactor } from "../lib/output/redact.ts";
+import { derivedForms, formEncoded, MASK, Redactor } from "../lib/output/redact.ts";
+import { hexOfText } from "../lib/kit/hex.ts";
 import fc from "fast-check";
 
 Deno.test("the redactor masks values and their derived forms", () => {
@@ -103,19 +104,19 @@ Deno.test("a value with a lone surrogate is registered and masked, not an except
   assert.ok(forms.includes(encodeURIComponent("pass\ufffdword-1")));
 });
 
-Deno.test("hexOf and formEncoded write what TextEncoder and URLSearchParams write", () => {
+Deno.test("hexOfText and formEncoded write what TextEncoder and URLSearchParams write", () => {
   const reference = {
     hex: (text: string) =>
       [...new TextEncoder().encode(text)].map((b) => b.toString(16).padStart(2, "0")).join(""),
     form: (text: string) => new URLSearchParams([["", text]]).toString().slice(1),
   };
   for (const text of ["", "a b~(c)!'*", "é!", "🔑 key", "pass\ud800word", "\udfff", "+&=%"]) {
-    assert.equal(hexOf(text), reference.hex(text), JSON.stringify(text));
+    assert.equal(hexOfText(text), reference.hex(text), JSON.stringify(text));
     assert.equal(formEncoded(text), reference.form(text), JSON.stringify(text));
   }
   fc.assert(
     fc.property(fc.string({ unit: "binary", maxLength: 40 }), (text) => {
-      assert.equal(hexOf(text), reference.hex(text));
+      assert.equal(hexOfText(text), reference.hex(text));
       assert.equal(formEncoded(text), reference.form(text));
     }),
     { numRuns: 2000 },

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { hexOfText } from "../kit/hex.ts";
 import { escapeControl } from "./escape.ts";
 
 /** What replaces a secret in output. */
@@ -69,35 +70,6 @@ function plainForms(
   }
 }
 
-/** `00` to `ff`, by byte. */
-const HEX_BYTES: readonly string[] = Array.from(
-  { length: 256 },
-  (_, byte) => byte.toString(16).padStart(2, "0"),
-);
-
-/**
- * The lower-case hex of `text`'s UTF-8 bytes (a lone surrogate as U+FFFD's, as a UTF-8
- * encoder writes it).
- *
- * @example
- * ```ts
- * hexOf("é!"); // "c3a921"
- * ```
- */
-export function hexOf(text: string): string {
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    // ASCII is its own UTF-8; the rest goes through the encoder.
-    if (code > 0x7f) {
-      for (const byte of new TextEncoder().encode(text.slice(i))) out += HEX_BYTES[byte];
-      return out;
-    }
-    out += HEX_BYTES[code];
-  }
-  return out;
-}
-
 /**
  * `text` as `application/x-www-form-urlencoded` writes it (what `URLSearchParams` does):
  * `encodeURIComponent` of its well-formed form, with `!'()~` escaped too and a space as `+`.
@@ -140,7 +112,7 @@ export function derivedForms(value: string, onLimit: () => void = () => {}): str
     forms.add(formEncoded(form));
     // Lower case only: upper-case hex is found by folding the text (`Redactor.redactHead`),
     // which spares 100,000 values as many forms again.
-    forms.add(hexOf(form));
+    forms.add(hexOfText(form));
     const json = JSON.stringify(form).slice(1, -1);
     forms.add(json);
     // JSON writers that escape every non-ASCII character (Python's json.dumps by default).

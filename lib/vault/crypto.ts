@@ -9,6 +9,7 @@
  */
 
 import { ToolError } from "../kit/errors.ts";
+import { hexOfBytes } from "../kit/hex.ts";
 
 /** Characters of a new salt (hex). */
 export const SALT_HEX_LENGTH = 20;
@@ -94,7 +95,7 @@ export function parseSalt(text: string, path: string): Uint8Array {
 /** A new random salt, as hex text. */
 export function newSalt(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(SALT_HEX_LENGTH / 2));
-  return [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hexOfBytes(bytes);
 }
 
 /** Derive the 256-bit content key from `DATAOPS_VAULT_KEY` and the salt (HKDF-SHA-256). */

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { hexOfBytes } from "../kit/hex.ts";
 import type { Logger } from "../output/log.ts";
 import { writeAtomicSync } from "./file.ts";
 import { basename, manifestPath } from "./paths.ts";
@@ -64,7 +65,7 @@ export interface Manifest {
 export async function sha256Hex(text: string | Uint8Array<ArrayBuffer>): Promise<string> {
   const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
   const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hexOfBytes(new Uint8Array(digest));
 }
 
 /** Fetched secrets as vault entries, with each entry's provenance by dotted key. */
