@@ -126,11 +126,17 @@ export function startMapping(
 /** Records stringified at a time: about 64 KB of text. */
 const SLICE = 256;
 
+/** What `JSON.stringify({ keys: slice }, null, 2)` writes around the slice's records. */
+const WRAP_HEAD = '{\n  "keys": {\n';
+const WRAP_TAIL = "\n  }\n}";
+
 /**
  * The manifest as `JSON.stringify(manifest, null, 2)` writes it, plus a newline, in pieces:
  * 100,000 keys make a text of some 20 MB that need not exist at once. Each piece is
  * `JSON.stringify` of a slice of the records (native code, which a hand-written loop
- * matches only once the JIT has warmed up, long after a load's one manifest).
+ * matches only once the JIT has warmed up, long after a load's one manifest), wrapped as
+ * the manifest wraps them so that they come out at its depth: re-indenting the text
+ * instead (`replaceAll`) took three times as long as the stringify.
  */
 export function* manifestText(manifest: Manifest): Generator<string> {
   const { keys, ...head } = manifest;
@@ -147,10 +153,13 @@ export function* manifestText(manifest: Manifest): Generator<string> {
     const slice: Record<string, KeyProvenance> = Object.create(null);
     const end = Math.min(start + SLICE, names.length);
     for (let i = start; i < end; i++) slice[names[i]] = keys[names[i]];
-    // Without its braces and two spaces deeper, the slice is its part of the whole: a
-    // JSON string escapes its line breaks, so every one here is the layout's.
-    const inner = JSON.stringify(slice, null, 2).slice(2, -2).replaceAll("\n", "\n  ");
-    yield `  ${inner}${end < names.length ? "," : ""}\n`;
+    // Under a `keys` member, as in the whole, the slice's records are at the whole's
+    // depth; without the wrapper's lines they are its part of the whole.
+    const inner = JSON.stringify({ keys: slice }, null, 2).slice(
+      WRAP_HEAD.length,
+      -WRAP_TAIL.length,
+    );
+    yield `${inner}${end < names.length ? "," : ""}\n`;
   }
   yield "  }\n}\n";
 }
