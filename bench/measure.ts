@@ -134,3 +134,45 @@ export async function startup(): Promise<number> {
   }
   return median(runs);
 }
+
+/** A load's time net of start-up, from loads paired with one-secret loads. */
+export interface PairedNet {
+  /** The median over the pairs of (wall − fixed). */
+  netMs: number;
+  /** The median wall time of the loads. */
+  wallMs: number;
+  /** The median wall time of their one-secret loads. */
+  fixedMs: number;
+  /** The median network time of the loads. */
+  networkMs: number;
+  /** Throttled answers over all the loads. */
+  throttled: number;
+}
+
+/**
+ * The time a load of `n` secrets at `latency` takes beyond the backend's fixed cost: each
+ * of `pairs` loads runs right after a one-secret load at 0 ms latency on a fixture of its
+ * own, and the differences are taken pair by pair. A difference of two medians measured
+ * minutes apart moves with the machine's load between them (±30% on a shared machine, as
+ * much as the figure itself at 1,000 secrets); adjacent runs see the same minute.
+ */
+export async function pairedNet(
+  backend: Backend,
+  n: number,
+  latency: number,
+  pairs = 5,
+): Promise<PairedNet> {
+  const fixed: number[] = [];
+  const loads: Measured[] = [];
+  for (let i = 0; i < pairs; i++) {
+    fixed.push((await measureOnce(backend, 1, 0, false)).wallMs);
+    loads.push(await measureOnce(backend, n, latency, false));
+  }
+  return {
+    netMs: median(loads.map((load, i) => Math.max(0, load.wallMs - fixed[i]))),
+    wallMs: median(loads.map((load) => load.wallMs)),
+    fixedMs: median(fixed),
+    networkMs: median(loads.map((load) => load.networkMs)),
+    throttled: loads.reduce((sum, load) => sum + load.throttled, 0),
+  };
+}
