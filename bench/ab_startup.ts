@@ -81,7 +81,7 @@ try {
   await Deno.remove(dir, { recursive: true });
 }
 const what = backend === undefined ? "NONE load" : `one-secret load, ${backend.label}`;
-for (const root of roots) {
+for (const root of new Set(roots)) {
   const all = times.get(root)!;
   console.log(
     `${root}: ${what}: median ${median(all).toFixed(1)} ms, min ${
