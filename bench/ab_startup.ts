@@ -35,6 +35,7 @@ if (
 
 const fixture: Fixture | undefined = await backend?.start(1, 0);
 const dir = await Deno.makeTempDir({ prefix: "secrets-orchestrator-ab-" });
+const roots = [a, b];
 let fresh = 0;
 
 /** The vault of one load: the `NONE` load's own, or a fresh one with the fixture's text. */
@@ -63,7 +64,6 @@ async function load(root: string): Promise<number> {
   return performance.now() - start;
 }
 
-const roots = [a, b];
 const times = new Map<string, number[]>(roots.map((root) => [root, []]));
 try {
   if (fixture === undefined) {
